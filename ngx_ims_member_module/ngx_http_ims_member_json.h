@@ -1,0 +1,26 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_JSON_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_JSON_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+typedef struct ngx_http_ims_member_json_s  ngx_http_ims_member_json_t;
+
+
+ngx_int_t ngx_http_ims_member_json_parse(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_http_ims_member_json_t **doc);
+ngx_int_t ngx_http_ims_member_json_string(ngx_http_ims_member_json_t *doc,
+    char *key, ngx_str_t *value);
+ngx_int_t ngx_http_ims_member_json_object(ngx_pool_t *pool, ngx_str_t *kv,
+    ngx_uint_t n, ngx_str_t *out);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_JSON_H_INCLUDED_ */

@@ -1,0 +1,317 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_pg.h"
+#include "ngx_http_ims_member_schemas.h"
+#include "ngx_http_ims_member_sql.h"
+#include "ngx_http_ims_member_update.h"
+
+
+static void *ngx_http_ims_member_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_ims_member_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_ims_member_database(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_ims_member_set_handler(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_ims_member_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_ims_member_init_process(ngx_cycle_t *cycle);
+static void ngx_http_ims_member_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_post_t  ngx_http_ims_member_database_post =
+    { ngx_http_ims_member_database };
+
+static ngx_conf_num_bounds_t  ngx_http_ims_member_pool_bounds = {
+    ngx_conf_check_num_bounds, 1, 4096
+};
+
+
+static ngx_command_t  ngx_http_ims_member_commands[] = {
+
+    { ngx_string("ims_member_database"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, database),
+      &ngx_http_ims_member_database_post },
+
+    { ngx_string("ims_member_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, pool_size),
+      &ngx_http_ims_member_pool_bounds },
+
+    { ngx_string("ims_member_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, timeout),
+      NULL },
+
+    { ngx_string("ims_member_project"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_loc_conf_t, project),
+      NULL },
+
+    { ngx_string("ims_member_roles"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_loc_conf_t, roles),
+      NULL },
+
+    { ngx_string("ims_member_update"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ims_member_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      1,
+      (void *) ngx_http_ims_member_update_handler },
+
+    { ngx_string("ims_member_schemas"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ims_member_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      (void *) ngx_http_ims_member_schemas_handler },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_ims_member_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_ims_member_postconfiguration, /* postconfiguration */
+
+    ngx_http_ims_member_create_main_conf,  /* create main configuration */
+    ngx_http_ims_member_init_main_conf,    /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_ims_member_create_loc_conf,   /* create location configuration */
+    ngx_http_ims_member_merge_loc_conf     /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_ims_member_module = {
+    NGX_MODULE_V1,
+    &ngx_http_ims_member_module_ctx,       /* module context */
+    ngx_http_ims_member_commands,          /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_ims_member_init_process,      /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_http_ims_member_exit_process,      /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    imcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_ims_member_main_conf_t));
+    if (imcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     imcf->database = { 0, NULL };
+     *     imcf->pool = NULL;
+     *     imcf->log_handler = NULL;
+     *     imcf->needs_database = { 0, NULL };
+     */
+
+    imcf->pool_size = NGX_CONF_UNSET_UINT;
+    imcf->timeout = NGX_CONF_UNSET_MSEC;
+
+    return imcf;
+}
+
+
+static char *
+ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_ims_member_main_conf_t  *imcf = conf;
+
+    ngx_conf_init_uint_value(imcf->pool_size, 8);
+    ngx_conf_init_msec_value(imcf->timeout, 10000);
+
+    if (imcf->timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ims_member_timeout\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_ims_member_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf;
+
+    imlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_ims_member_loc_conf_t));
+    if (imlcf == NULL) {
+        return NULL;
+    }
+
+    imlcf->project = NGX_CONF_UNSET_PTR;
+    imlcf->roles = NGX_CONF_UNSET_PTR;
+
+    return imlcf;
+}
+
+
+static char *
+ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_ims_member_loc_conf_t  *prev = parent;
+    ngx_http_ims_member_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_ptr_value(conf->project, prev->project, NULL);
+    ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
+
+    if (conf->roles && conf->project == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ims_member_roles\" is set where "
+                           "\"ims_member_project\" is not: roles come from "
+                           "the same trusted layer as the project");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_ims_member_database(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_str_t  *conninfo = data;
+
+    if (conninfo->len == 0) {
+        return "is empty";
+    }
+
+    return ngx_http_ims_member_pg_check_conninfo(cf, conninfo);
+}
+
+
+static char *
+ngx_http_ims_member_set_handler(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_core_loc_conf_t         *clcf;
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (clcf->handler) {
+        return "is duplicate: the location already has a content handler";
+    }
+
+    clcf->handler = (ngx_http_handler_pt) cmd->post;
+
+    /* cmd->offset tells a handler that works on the database */
+
+    if (cmd->offset) {
+        imcf = ngx_http_conf_get_module_main_conf(cf,
+                                                  ngx_http_ims_member_module);
+
+        if (imcf->needs_database.len == 0) {
+            imcf->needs_database = cmd->name;
+        }
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_postconfiguration(ngx_conf_t *cf)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ims_member_module);
+
+    if (imcf->needs_database.len && imcf->database.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs the database: set "
+                           "\"ims_member_database\" in the http block",
+                           &imcf->needs_database);
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    /* cache manager and loader processes serve no requests */
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    imcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_ims_member_module);
+
+    if (imcf == NULL || imcf->database.len == 0) {
+        return NGX_OK;
+    }
+
+    /* connections are opened on demand, never before the fork */
+
+    imcf->pool = ngx_http_ims_member_pg_pool_create(cycle, &imcf->database,
+                                                    imcf->pool_size,
+                                                    imcf->timeout,
+                                                    ngx_http_ims_member_sql,
+                                                    NGX_HTTP_IMS_MEMBER_SQL_N);
+    if (imcf->pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_ims_member_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    imcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_ims_member_module);
+
+    if (imcf && imcf->pool) {
+        ngx_http_ims_member_pg_pool_close(imcf->pool);
+        imcf->pool = NULL;
+    }
+}

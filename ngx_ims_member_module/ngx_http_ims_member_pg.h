@@ -1,0 +1,74 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_PG_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_PG_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+typedef struct ngx_http_ims_member_pg_pool_s  ngx_http_ims_member_pg_pool_t;
+typedef struct ngx_http_ims_member_pg_conn_s  ngx_http_ims_member_pg_conn_t;
+typedef struct ngx_http_ims_member_pg_op_s    ngx_http_ims_member_pg_op_t;
+
+typedef void (*ngx_http_ims_member_pg_handler_pt)(
+    ngx_http_ims_member_pg_op_t *op);
+
+
+/*
+ * One statement run on a pooled connection.  The caller fills the first
+ * group, ngx_http_ims_member_pg_run() the rest; the handler is called from
+ * a posted event, never from inside the call that started the operation.
+ *
+ * rc: NGX_OK (rows are in "values", row after row; a NULL field has
+ * data == NULL), NGX_DECLINED (the database is unreachable or did not answer
+ * in time), NGX_ERROR (the statement failed).
+ */
+
+struct ngx_http_ims_member_pg_op_s {
+    ngx_uint_t                          stmt;
+    ngx_uint_t                          nparams;
+    ngx_str_t                          *params;
+    ngx_pool_t                         *pool;
+    ngx_log_t                          *log;
+    ngx_http_ims_member_pg_handler_pt   handler;
+    void                               *data;
+
+    /* the connection-like object debug logs name the timer events after */
+    void                               *ident;
+
+    ngx_int_t                           rc;
+    ngx_uint_t                          nrows;
+    ngx_uint_t                          ncols;
+    ngx_str_t                          *values;
+
+    /* private */
+    ngx_queue_t                         queue;
+    ngx_event_t                         timer;
+    ngx_event_t                         done;
+    char                              **args;
+    ngx_http_ims_member_pg_pool_t      *pg;
+    ngx_http_ims_member_pg_conn_t      *conn;
+
+    unsigned                            queued:1;
+    unsigned                            sent:1;
+};
+
+
+char *ngx_http_ims_member_pg_check_conninfo(ngx_conf_t *cf,
+    ngx_str_t *conninfo);
+ngx_http_ims_member_pg_pool_t *ngx_http_ims_member_pg_pool_create(
+    ngx_cycle_t *cycle, ngx_str_t *conninfo, ngx_uint_t max,
+    ngx_msec_t timeout, ngx_str_t *stmts, ngx_uint_t nstmts);
+void ngx_http_ims_member_pg_pool_close(ngx_http_ims_member_pg_pool_t *pg);
+ngx_int_t ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_op_t *op);
+void ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_PG_H_INCLUDED_ */

@@ -1,0 +1,159 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_ims_member_util.h"
+
+
+/*
+ * Splits "/a/b/c" into exactly n non-empty segments; NGX_DECLINED if the
+ * path has another shape (fewer or more segments, an empty one, a trailing
+ * slash).
+ */
+
+ngx_int_t
+ngx_http_ims_member_split_path(ngx_str_t *path, ngx_str_t *parts,
+    ngx_uint_t n)
+{
+    u_char      *p, *last, *start;
+    ngx_uint_t   i;
+
+    p = path->data;
+    last = p + path->len;
+
+    for (i = 0; i < n; i++) {
+
+        if (p == last || *p != '/') {
+            return NGX_DECLINED;
+        }
+
+        start = ++p;
+
+        while (p < last && *p != '/') {
+            p++;
+        }
+
+        if (p == start) {
+            return NGX_DECLINED;
+        }
+
+        parts[i].data = start;
+        parts[i].len = p - start;
+    }
+
+    return (p == last) ? NGX_OK : NGX_DECLINED;
+}
+
+
+/*
+ * An id the database can hold: at most "max" bytes of valid UTF-8 without
+ * control characters (a NUL would cut a libpq text parameter short).
+ */
+
+ngx_int_t
+ngx_http_ims_member_valid_id(ngx_str_t *id, size_t max)
+{
+    u_char    *p, *last;
+    uint32_t   cp;
+
+    if (id->len == 0 || id->len > max) {
+        return NGX_DECLINED;
+    }
+
+    p = id->data;
+    last = p + id->len;
+
+    while (p < last) {
+
+        if (*p < 0x80) {
+            if (*p < 0x20 || *p == 0x7f) {
+                return NGX_DECLINED;
+            }
+
+            p++;
+            continue;
+        }
+
+        cp = ngx_utf8_decode(&p, last - p);
+
+        if (cp > 0x10ffff) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+/* "word" is one of the comma-separated items of "list", blanks ignored */
+
+ngx_int_t
+ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word)
+{
+    u_char  *p, *last, *start, *end;
+
+    p = list->data;
+    last = p + list->len;
+
+    while (p < last) {
+        start = p;
+
+        while (p < last && *p != ',') {
+            p++;
+        }
+
+        end = p++;
+
+        while (start < end && (*start == ' ' || *start == '\t')) {
+            start++;
+        }
+
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+            end--;
+        }
+
+        if ((size_t) (end - start) == word->len
+            && ngx_strncmp(start, word->data, word->len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a version 4 UUID, as OpenStack request ids carry; not for secrets */
+
+u_char *
+ngx_http_ims_member_uuid(u_char *dst)
+{
+    u_char      b[16];
+    ngx_uint_t  i;
+    uint32_t    r;
+
+    for (i = 0; i < 16; i += 2) {
+        r = (uint32_t) ngx_random();
+        b[i] = (u_char) r;
+        b[i + 1] = (u_char) (r >> 8);
+    }
+
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+
+    dst = ngx_hex_dump(dst, b, 4);
+    *dst++ = '-';
+    dst = ngx_hex_dump(dst, b + 4, 2);
+    *dst++ = '-';
+    dst = ngx_hex_dump(dst, b + 6, 2);
+    *dst++ = '-';
+    dst = ngx_hex_dump(dst, b + 8, 2);
+    *dst++ = '-';
+
+    return ngx_hex_dump(dst, b + 10, 6);
+}

@@ -1,0 +1,25 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_UTIL_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_UTIL_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+#define NGX_HTTP_IMS_MEMBER_UUID_LEN  36
+
+
+ngx_int_t ngx_http_ims_member_split_path(ngx_str_t *path, ngx_str_t *parts,
+    ngx_uint_t n);
+ngx_int_t ngx_http_ims_member_valid_id(ngx_str_t *id, size_t max);
+ngx_int_t ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word);
+u_char *ngx_http_ims_member_uuid(u_char *dst);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_UTIL_H_INCLUDED_ */
