@@ -105,9 +105,28 @@ static ngx_str_t  ngx_http_ims_member_admin_role = ngx_string("admin");
 ngx_int_t
 ngx_http_ims_member_not_allowed(ngx_http_request_t *r, ngx_str_t *allow)
 {
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
     static ngx_str_t  name = ngx_string("Allow");
 
-    /* nginx's own 405, so that error_page can hand it to a backend */
+    /*
+     * nginx's own 405, so that error_page can hand the request to a Glance
+     * behind nginx; that answer must not carry our Allow header
+     */
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->error_pages) {
+        err_page = clcf->error_pages->elts;
+
+        for (i = 0; i < clcf->error_pages->nelts; i++) {
+            if (err_page[i].status == NGX_HTTP_NOT_ALLOWED) {
+                return NGX_HTTP_NOT_ALLOWED;
+            }
+        }
+    }
 
     if (ngx_http_ims_member_header_out(r, &name, allow) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

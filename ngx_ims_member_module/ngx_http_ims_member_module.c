@@ -22,6 +22,8 @@ static char *ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_ims_member_database(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_ims_member_pool_size(ngx_conf_t *cf, void *post,
+    void *data);
 static char *ngx_http_ims_member_set_handler(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_ims_member_postconfiguration(ngx_conf_t *cf);
@@ -32,9 +34,8 @@ static void ngx_http_ims_member_exit_process(ngx_cycle_t *cycle);
 static ngx_conf_post_t  ngx_http_ims_member_database_post =
     { ngx_http_ims_member_database };
 
-static ngx_conf_num_bounds_t  ngx_http_ims_member_pool_bounds = {
-    ngx_conf_check_num_bounds, 1, 4096
-};
+static ngx_conf_post_t  ngx_http_ims_member_pool_size_post =
+    { ngx_http_ims_member_pool_size };
 
 
 static ngx_command_t  ngx_http_ims_member_commands[] = {
@@ -51,7 +52,7 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       ngx_conf_set_num_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ims_member_main_conf_t, pool_size),
-      &ngx_http_ims_member_pool_bounds },
+      &ngx_http_ims_member_pool_size_post },
 
     { ngx_string("ims_member_timeout"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -215,6 +216,21 @@ ngx_http_ims_member_database(ngx_conf_t *cf, void *post, void *data)
     }
 
     return ngx_http_ims_member_pg_check_conninfo(cf, conninfo);
+}
+
+
+static char *
+ngx_http_ims_member_pool_size(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    /* PostgreSQL's own max_connections bounds it in practice */
+
+    if (*np < 1 || *np > 4096) {
+        return "must be between 1 and 4096";
+    }
+
+    return NGX_CONF_OK;
 }
 
 

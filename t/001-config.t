@@ -1,0 +1,157 @@
+# nginx -t refuses a bad configuration with a message that names the fix.
+
+use lib 't/lib';
+use ImsMember::Pg;
+use Test::Nginx::Socket;
+
+repeat_each(1);
+
+plan tests => repeat_each() * (blocks() * 2);
+
+no_shuffle();
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a handler without ims_member_database
+--- config
+    location /v2/images/ {
+        ims_member_update;
+    }
+--- must_die
+--- error_log
+"ims_member_update" needs the database: set "ims_member_database" in the http block
+
+
+
+=== TEST 2: a connection string libpq cannot parse
+--- http_config
+    ims_member_database "host=127.0.0.1 bogus_option=1";
+--- config
+--- must_die
+--- error_log
+invalid connection string: invalid connection option "bogus_option"
+
+
+
+=== TEST 3: an empty connection string
+--- http_config
+    ims_member_database "";
+--- config
+--- must_die
+--- error_log
+"ims_member_database" directive is empty
+
+
+
+=== TEST 4: a pool size that is not a number
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_pool many;
+--- config
+--- must_die
+--- error_log
+"ims_member_pool" directive invalid number
+
+
+
+=== TEST 5: a pool size out of bounds
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_pool 0;
+--- config
+--- must_die
+--- error_log
+"ims_member_pool" directive must be between 1 and 4096
+
+
+
+=== TEST 6: a bad timeout
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_timeout 10q;
+--- config
+--- must_die
+--- error_log
+"ims_member_timeout" directive invalid value
+
+
+
+=== TEST 7: a zero timeout
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_timeout 0;
+--- config
+--- must_die
+--- error_log
+"ims_member_timeout" must be more than 0
+
+
+
+=== TEST 8: the database directive outside http
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    location / {
+        ims_member_database "$TEST_NGINX_PG_DSN";
+    }
+--- must_die
+--- error_log
+"ims_member_database" directive is not allowed here
+
+
+
+=== TEST 9: two handlers in one location
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    location /v2/ {
+        ims_member_schemas;
+        ims_member_update;
+    }
+--- must_die
+--- error_log
+"ims_member_update" directive is duplicate: the location already has a content handler
+
+
+
+=== TEST 10: a handler takes no arguments
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    location /v2/ {
+        ims_member_update on;
+    }
+--- must_die
+--- error_log
+invalid number of arguments in "ims_member_update" directive
+
+
+
+=== TEST 11: roles without a project
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    location /v2/ {
+        ims_member_roles $http_x_roles;
+        ims_member_update;
+    }
+--- must_die
+--- error_log
+"ims_member_roles" is set where "ims_member_project" is not
+
+
+
+=== TEST 12: the schemas need no database; a host name draws a warning
+--- http_config
+    ims_member_database "host=localhost dbname=ims";
+--- config
+    location /v2/schemas/ {
+        ims_member_schemas;
+    }
+--- request
+GET /v2/schemas/member
+--- error_code: 200
+--- error_log
+host "localhost" is a name: libpq resolves it with a blocking call in the worker
