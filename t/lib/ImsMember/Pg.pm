@@ -154,6 +154,103 @@ sub wait_for_lock_waiter {
     die "no backend started waiting for the lock\n";
 }
 
+# Holds the row locks of $lock_sql in a second process until $release()
+# returns true (polled, bounded); returns once the locks are held.  wait()
+# reaps the process.
+sub hold_lock_until {
+    my ($lock_sql, $release) = @_;
+    pipe(my $r, my $w) or die "pipe: $!\n";
+    my $pid = fork() // die "fork: $!\n";
+    if ($pid == 0) {
+        close $r;
+        my $lock = session();
+        $lock->query("BEGIN");
+        $lock->query($lock_sql);
+        syswrite $w, "locked\n";
+        my $deadline = time + 20;
+        until ($release->() || time > $deadline) {
+            select(undef, undef, undef, 0.02);
+        }
+        $lock->query("COMMIT");
+        $lock->close;
+        require POSIX;
+        POSIX::_exit(0);
+    }
+    close $w;
+    my $line = <$r>;
+    die "the lock holder failed\n" unless defined $line;
+    return $pid;
+}
+
+# A pattern appears in the error log of the nginx under test.
+sub error_log_has {
+    my $pattern = shift;
+    no warnings 'once';
+    my $file = $Test::Nginx::Util::ErrLogFile
+               || "$Test::Nginx::Util::ServRoot/logs/error.log";
+    open my $fh, '<', $file or return 0;
+    while (<$fh>) {
+        return 1 if index($_, $pattern) >= 0;
+    }
+    return 0;
+}
+
+# The port of the nginx under test, as Test::Nginx chose it.
+sub nginx_port {
+    no warnings 'once';
+    return $Test::Nginx::Util::ServerPortForClient
+           || $Test::Nginx::Util::ServerPort
+           || $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
+}
+
+# Sends a request to the nginx under test and returns the socket, to read
+# the answer later with http_read(): requests that wait in nginx while the
+# test goes on.
+sub http_send {
+    my ($method, $path, $body, %headers) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => nginx_port(), Proto => 'tcp')
+        or die "cannot connect to nginx: $!\n";
+    $body //= '';
+    my $req = "$method $path HTTP/1.1\r\nHost: localhost\r\n"
+              . "Connection: close\r\n"
+              . "Content-Length: " . length($body) . "\r\n";
+    $req .= "$_: $headers{$_}\r\n" for sort keys %headers;
+    $req .= "\r\n$body";
+    print $s $req;
+    return $s;
+}
+
+# Reads a whole answer: (status, body).
+sub http_read {
+    my ($s, $timeout) = @_;
+    my $data = '';
+    my $rin = '';
+    vec($rin, fileno($s), 1) = 1;
+    my $deadline = time + ($timeout || 20);
+    while (time < $deadline) {
+        my $rout = $rin;
+        next unless select($rout, undef, undef, $deadline - time) > 0;
+        my $n = sysread($s, $data, 65536, length $data);
+        last if !$n;
+    }
+    close $s;
+    my ($head, $body) = split /\r\n\r\n/, $data, 2;
+    my ($status) = ($head // '') =~ m{^HTTP/1\.\d (\d+)};
+    return ($status // 0, $body // '');
+}
+
+sub http {
+    return http_read(http_send(@_));
+}
+
+# A member update as the tests send it.
+sub put_member {
+    my ($image, $member, $body, $token) = @_;
+    return http('PUT', "/v2/images/$image/members/$member", $body,
+                'X-Auth-Token' => $token || 'tok-member');
+}
+
 END {
     if ($dir && $owner_pid && $owner_pid == $$) {
         eval {
