@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs, from Debian's archive, what building, running and testing the
+# module needs and this machine lacks.  Run as root on Debian bookworm.
+
+set -euo pipefail
+
+packages=(
+    build-essential nginx nginx-dev libpq-dev libjansson-dev
+    postgresql postgresql-client
+    libtest-base-perl libtext-diff-perl libtest-longstring-perl
+    liblist-moreutils-perl libwww-perl libipc-run-perl liburi-perl
+    curl procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" \
+        || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d keeps the packages' own services (nginx on port 80, the
+    # default PostgreSQL cluster) from being started by the install
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod +x "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the module and runs the whole test
+# suite: the C unit tests and the Test::Nginx suites in t/, each against a
+# PostgreSQL cluster of its own.
+
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/deps.sh
+make
+make test
