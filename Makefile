@@ -39,7 +39,9 @@ $(MODULE): $(BUILD)/nginx/objs/Makefile $(SRCS)
 	$(MAKE) -C $(BUILD)/nginx -f objs/Makefile modules \
 	    CFLAGS="$$(sed -n 's/^CFLAGS =//p' \
 	               $(BUILD)/nginx/objs/Makefile) $(WARN)"
-	cp $(BUILD)/nginx/objs/ngx_http_ims_member_module.so $(MODULE)
+	@# a new file, not an overwrite: a running nginx maps the old one
+	cp $(BUILD)/nginx/objs/ngx_http_ims_member_module.so $(MODULE).tmp
+	mv -f $(MODULE).tmp $(MODULE)
 
 clean:
 	rm -rf $(BUILD) t/servroot* t/unit/*.bin

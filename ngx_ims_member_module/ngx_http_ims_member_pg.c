@@ -49,6 +49,7 @@ struct ngx_http_ims_member_pg_conn_s {
     ngx_connection_t                   *connection;
     ngx_http_ims_member_pg_op_t        *op;
     ngx_int_t                           rc;
+    ngx_uint_t                          stmt;
     uint64_t                            prepared;
     dev_t                               dev;
     ino_t                               ino;
@@ -856,7 +857,10 @@ ngx_http_ims_member_pg_prepare(ngx_http_ims_member_pg_conn_t *conn)
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, op->log, 0,
                    "ims_member: preparing statement %s", pg->names[op->stmt]);
 
+    /* the connection, not the operation, learns what it has prepared */
+
     conn->preparing = 1;
+    conn->stmt = op->stmt;
     conn->rc = NGX_OK;
 
     if (PQsendPrepare(conn->pgconn, pg->names[op->stmt],
@@ -994,8 +998,8 @@ ngx_http_ims_member_pg_result(ngx_http_ims_member_pg_conn_t *conn,
         return;
 
     case PGRES_COMMAND_OK:
-        if (conn->preparing && op) {
-            conn->prepared |= (uint64_t) 1 << op->stmt;
+        if (conn->preparing) {
+            conn->prepared |= (uint64_t) 1 << conn->stmt;
         }
 
         return;

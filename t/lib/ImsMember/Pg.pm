@@ -208,9 +208,17 @@ sub nginx_port {
 # test goes on.
 sub http_send {
     my ($method, $path, $body, %headers) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => nginx_port(), Proto => 'tcp')
-        or die "cannot connect to nginx: $!\n";
+    my $s;
+    my $deadline = time + 30;
+
+    # nginx may still be starting (under valgrind, say)
+    until ($s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => nginx_port(),
+                                      Proto => 'tcp'))
+    {
+        die "cannot connect to nginx: $!\n" if time > $deadline;
+        select(undef, undef, undef, 0.1);
+    }
     $body //= '';
     my $req = "$method $path HTTP/1.1\r\nHost: localhost\r\n"
               . "Connection: close\r\n"
