@@ -28,6 +28,25 @@ CREATE TABLE IF NOT EXISTS ims_member_vaults (
 );
 
 
+-- ims_member_identify: the caller, from a token hash (looked up in
+-- ims_tokens; no row when it is unknown or expired) or, when that is NULL,
+-- from the project and administrator flag a trusted layer gave nginx.
+CREATE OR REPLACE FUNCTION ims_member_identify(p_token_sha256 text,
+    p_project text, p_admin boolean,
+    OUT project text, OUT admin boolean)
+RETURNS SETOF record
+LANGUAGE sql STABLE
+AS $$
+    SELECT t.project_id::text, t.is_admin
+      FROM ims_tokens t
+     WHERE p_token_sha256 IS NOT NULL
+       AND t.token_sha256 = p_token_sha256 AND t.expires_at > now()
+    UNION ALL
+    SELECT p_project, coalesce(p_admin, false)
+     WHERE p_token_sha256 IS NULL AND p_project IS NOT NULL
+$$;
+
+
 -- ims_member_update: the whole single member update in one call, so that
 -- one request costs one round trip.  The checks run in the order Glance
 -- applies them and the first that fails names the answer in "result":
@@ -60,20 +79,13 @@ DECLARE
     v_updated  timestamp without time zone;
     v_now      timestamp without time zone;
 BEGIN
-    IF p_token_sha256 IS NOT NULL THEN
-        SELECT t.project_id, t.is_admin INTO v_project, v_admin
-          FROM ims_tokens t
-         WHERE t.token_sha256 = p_token_sha256 AND t.expires_at > now();
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
 
-        IF NOT FOUND THEN
-            RETURN QUERY SELECT 'unauthorized', NULL::text, NULL::text,
-                                NULL::text;
-            RETURN;
-        END IF;
-
-    ELSE
-        v_project := p_project;
-        v_admin := coalesce(p_admin, false);
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized', NULL::text, NULL::text,
+                            NULL::text;
+        RETURN;
     END IF;
 
     IF p_status IS NULL THEN
