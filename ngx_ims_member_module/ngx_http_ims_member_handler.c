@@ -10,6 +10,7 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_handler.h"
+#include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_sha256.h"
 #include "ngx_http_ims_member_util.h"
 
@@ -17,15 +18,13 @@
 #define NGX_HTTP_IMS_MEMBER_REQUEST_ID_MAX  128
 
 #define ngx_http_ims_member_error(status, code, message)                     \
-    { status, ngx_string(code),                                              \
-      ngx_string("{\"error\": {\"code\": \"" code "\", \"message\": \""      \
-                 message "\"}}") }
+    { status, ngx_string(code), ngx_string(message) }
 
 
 typedef struct {
     ngx_uint_t                  status;
     ngx_str_t                   code;
-    ngx_str_t                   body;
+    ngx_str_t                   message;
 } ngx_http_ims_member_error_t;
 
 
@@ -57,18 +56,18 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_errors[] = {
         "The request body must be a JSON object."),
 
     ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0003",
-        "Field \\\"status\\\" is required and must be one of"
-        " \\\"accepted\\\", \\\"rejected\\\" or \\\"pending\\\"."),
+        "Field \"status\" is required and must be one of"
+        " \"accepted\", \"rejected\" or \"pending\"."),
 
     ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0004",
-        "Field \\\"vault_id\\\", when given, must be a non-empty string."),
+        "Field \"vault_id\", when given, must be a non-empty string."),
 
     ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0005",
         "No image with this id is visible to your project."),
 
     ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0006",
         "Only shared images have members: this image's visibility"
-        " is not \\\"shared\\\"."),
+        " is not \"shared\"."),
 
     ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0007",
         "The image owner shares an image; only the member can accept or"
@@ -80,7 +79,7 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_errors[] = {
 
     ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0009",
         "This full-ECS image was created from a CBR backup: accepting it"
-        " requires \\\"vault_id\\\", the vault to store its backup in."),
+        " requires \"vault_id\", the vault to store its backup in."),
 
     ngx_http_ims_member_error(NGX_HTTP_SERVICE_UNAVAILABLE, "IMG.0010",
         "The image database is unavailable; retry later."),
@@ -90,6 +89,29 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_errors[] = {
 
     ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0012",
         "No such resource: check the URL."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0013",
+        "Field \"images\" is required and must be a non-empty array of"
+        " image ids (strings)."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0014",
+        "Field \"images\" holds more images than one request may carry;"
+        " split the request."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0015",
+        "Field \"project_id\" is required: the project whose memberships"
+        " change."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0016",
+        "Field \"status\" is required and must be \"accepted\" or"
+        " \"rejected\"."),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0017",
+        "Field \"project_id\" must be your own project; only an"
+        " administrator may act for another."),
+
+    ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0018",
+        "No such job of your project."),
 };
 
 
@@ -262,6 +284,28 @@ ngx_http_ims_member_identify(ngx_http_request_t *r,
 }
 
 
+/* the first three parameters of every statement: token hash, project, admin */
+
+void
+ngx_http_ims_member_identity_params(ngx_http_ims_member_ctx_t *ctx,
+    ngx_str_t *params)
+{
+    if (ctx->identity.token_sha256.len) {
+        params[0] = ctx->identity.token_sha256;
+        return;
+    }
+
+    params[1] = ctx->identity.project;
+
+    if (ctx->identity.admin) {
+        ngx_str_set(&params[2], "t");
+
+    } else {
+        ngx_str_set(&params[2], "f");
+    }
+}
+
+
 ngx_int_t
 ngx_http_ims_member_query(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_uint_t stmt, ngx_str_t *params,
@@ -300,7 +344,10 @@ ngx_http_ims_member_query(ngx_http_request_t *r,
 
     /* notice a client that leaves while the database works */
 
-    r->read_event_handler = ngx_http_ims_member_check_broken;
+    if (!r->discard_body) {
+        r->read_event_handler = ngx_http_ims_member_check_broken;
+    }
+
     r->write_event_handler = ngx_http_request_empty_handler;
 
     return NGX_OK;
@@ -380,6 +427,7 @@ ngx_http_ims_member_finalize_error(ngx_http_request_t *r, ngx_uint_t err)
 ngx_int_t
 ngx_http_ims_member_send_error(ngx_http_request_t *r, ngx_uint_t err)
 {
+    ngx_str_t                     body;
     ngx_uint_t                    level;
     ngx_http_ims_member_error_t  *e;
 
@@ -402,7 +450,39 @@ ngx_http_ims_member_send_error(ngx_http_request_t *r, ngx_uint_t err)
     ngx_log_error(level, r->connection->log, 0,
                   "ims_member: answered %ui %V", e->status, &e->code);
 
-    return ngx_http_ims_member_send(r, e->status, &e->body);
+    if (ngx_http_ims_member_json_error(r->pool, &e->code, &e->message, &body)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_ims_member_send(r, e->status, &body);
+}
+
+
+/* the message of an IMG code, for a job's "fail_reason" */
+
+ngx_int_t
+ngx_http_ims_member_error_message(ngx_str_t *code, ngx_str_t *message)
+{
+    ngx_uint_t  i;
+
+    for (i = 1;
+         i < sizeof(ngx_http_ims_member_errors)
+             / sizeof(ngx_http_ims_member_error_t);
+         i++)
+    {
+        if (ngx_http_ims_member_errors[i].code.len == code->len
+            && ngx_strncmp(ngx_http_ims_member_errors[i].code.data,
+                           code->data, code->len)
+               == 0)
+        {
+            *message = ngx_http_ims_member_errors[i].message;
+            return NGX_OK;
+        }
+    }
+
+    return NGX_DECLINED;
 }
 
 

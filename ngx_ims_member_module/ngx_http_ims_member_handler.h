@@ -30,6 +30,12 @@
 #define NGX_HTTP_IMS_MEMBER_ERR_UNAVAILABLE     10
 #define NGX_HTTP_IMS_MEMBER_ERR_INTERNAL        11
 #define NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND       12
+#define NGX_HTTP_IMS_MEMBER_ERR_IMAGES          13
+#define NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY        14
+#define NGX_HTTP_IMS_MEMBER_ERR_PROJECT         15
+#define NGX_HTTP_IMS_MEMBER_ERR_BATCH_STATUS    16
+#define NGX_HTTP_IMS_MEMBER_ERR_FORBIDDEN       17
+#define NGX_HTTP_IMS_MEMBER_ERR_JOB             18
 
 
 ngx_int_t ngx_http_ims_member_not_allowed(ngx_http_request_t *r,
@@ -40,6 +46,8 @@ ngx_int_t ngx_http_ims_member_read_body(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_http_ims_member_body_pt handler);
 ngx_int_t ngx_http_ims_member_identify(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
+void ngx_http_ims_member_identity_params(ngx_http_ims_member_ctx_t *ctx,
+    ngx_str_t *params);
 ngx_int_t ngx_http_ims_member_query(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_uint_t stmt, ngx_str_t *params,
     ngx_uint_t nparams, ngx_http_ims_member_pg_handler_pt handler);
@@ -52,6 +60,8 @@ void ngx_http_ims_member_finalize_error(ngx_http_request_t *r,
     ngx_uint_t err);
 ngx_int_t ngx_http_ims_member_send_error(ngx_http_request_t *r,
     ngx_uint_t err);
+ngx_int_t ngx_http_ims_member_error_message(ngx_str_t *code,
+    ngx_str_t *message);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_HANDLER_H_INCLUDED_ */

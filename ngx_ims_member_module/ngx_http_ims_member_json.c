@@ -22,6 +22,7 @@ struct ngx_http_ims_member_json_s {
 
 
 static void ngx_http_ims_member_json_cleanup(void *data);
+static json_t *ngx_http_ims_member_json_str(ngx_str_t *s);
 static ngx_int_t ngx_http_ims_member_json_dump(ngx_pool_t *pool,
     json_t *root, ngx_str_t *out);
 
@@ -99,6 +100,59 @@ ngx_http_ims_member_json_string(ngx_http_ims_member_json_t *doc, char *key,
 
 
 /*
+ * A member that must be a non-empty array of at most "max" strings.
+ * NGX_OK: *array is the array as compact JSON text, *n its length;
+ * NGX_DECLINED: absent, not an array, empty, or not all strings;
+ * NGX_ABORT: longer than "max".
+ */
+
+ngx_int_t
+ngx_http_ims_member_json_strings(ngx_http_ims_member_json_t *doc, char *key,
+    ngx_uint_t max, ngx_pool_t *pool, ngx_str_t *array, ngx_uint_t *n)
+{
+    size_t   i, size;
+    u_char  *p;
+    json_t  *v;
+
+    v = json_object_get(doc->root, key);
+
+    if (v == NULL || !json_is_array(v) || json_array_size(v) == 0) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < json_array_size(v); i++) {
+        if (!json_is_string(json_array_get(v, i))) {
+            return NGX_DECLINED;
+        }
+    }
+
+    if (json_array_size(v) > max) {
+        return NGX_ABORT;
+    }
+
+    size = json_dumpb(v, NULL, 0, JSON_COMPACT);
+    if (size == 0) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_pnalloc(pool, size);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (json_dumpb(v, (char *) p, size, JSON_COMPACT) != size) {
+        return NGX_ERROR;
+    }
+
+    array->data = p;
+    array->len = size;
+    *n = json_array_size(v);
+
+    return NGX_OK;
+}
+
+
+/*
  * A flat object of strings from n key/value pairs (kv[2i], kv[2i + 1]);
  * a value with data == NULL is written as null.
  */
@@ -146,6 +200,108 @@ done:
     json_decref(root);
 
     return rc;
+}
+
+
+/* {"error": {"code": "IMG.xxxx", "message": "..."}} */
+
+ngx_int_t
+ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,
+    ngx_str_t *message, ngx_str_t *out)
+{
+    json_t     *root;
+    ngx_int_t   rc;
+
+    root = json_pack("{s:{s:s%,s:s%}}", "error",
+                     "code", code->data, code->len,
+                     "message", message->data, message->len);
+    if (root == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_ims_member_json_dump(pool, root, out);
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+/* the body of both job queries */
+
+ngx_int_t
+ngx_http_ims_member_json_job(ngx_pool_t *pool,
+    ngx_http_ims_member_json_job_t *job, ngx_str_t *out)
+{
+    json_t        *root, *entities, *results;
+    ngx_int_t      rc;
+    json_error_t   err;
+
+    results = json_loadb((const char *) job->results.data, job->results.len,
+                         0, &err);
+    if (results == NULL) {
+        return NGX_ERROR;
+    }
+
+    entities = json_object();
+    if (entities == NULL) {
+        json_decref(results);
+        return NGX_ERROR;
+    }
+
+    root = NULL;
+    rc = NGX_ERROR;
+
+    if (json_object_set_new(entities, "results", results) != 0) {
+        goto done;
+    }
+
+    if (job->percent >= 0
+        && json_object_set_new(entities, "process_percent",
+                               json_real(job->percent))
+           != 0)
+    {
+        goto done;
+    }
+
+    root = json_pack("{s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:O}",
+                     "status", ngx_http_ims_member_json_str(&job->status),
+                     "job_id", ngx_http_ims_member_json_str(&job->job_id),
+                     "job_type", "imsUpdateImageMembersJob",
+                     "begin_time",
+                     ngx_http_ims_member_json_str(&job->begin_time),
+                     "end_time", ngx_http_ims_member_json_str(&job->end_time),
+                     "error_code",
+                     ngx_http_ims_member_json_str(&job->error_code),
+                     "fail_reason",
+                     ngx_http_ims_member_json_str(&job->fail_reason),
+                     "entities", entities);
+    if (root == NULL) {
+        goto done;
+    }
+
+    rc = ngx_http_ims_member_json_dump(pool, root, out);
+
+done:
+
+    if (root) {
+        json_decref(root);
+    }
+
+    json_decref(entities);
+
+    return rc;
+}
+
+
+static json_t *
+ngx_http_ims_member_json_str(ngx_str_t *s)
+{
+    if (s->data == NULL) {
+        return json_null();
+    }
+
+    return json_stringn((const char *) s->data, s->len);
 }
 
 

@@ -15,12 +15,33 @@
 typedef struct ngx_http_ims_member_json_s  ngx_http_ims_member_json_t;
 
 
+/* a job as the job queries show it; a string with data == NULL is null */
+
+typedef struct {
+    ngx_str_t                   status;
+    ngx_str_t                   job_id;
+    ngx_str_t                   begin_time;
+    ngx_str_t                   end_time;
+    ngx_str_t                   error_code;
+    ngx_str_t                   fail_reason;
+    ngx_str_t                   results;     /* a JSON array */
+    double                      percent;     /* 0 to 1, or < 0: not shown */
+} ngx_http_ims_member_json_job_t;
+
+
 ngx_int_t ngx_http_ims_member_json_parse(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_http_ims_member_json_t **doc);
 ngx_int_t ngx_http_ims_member_json_string(ngx_http_ims_member_json_t *doc,
     char *key, ngx_str_t *value);
+ngx_int_t ngx_http_ims_member_json_strings(ngx_http_ims_member_json_t *doc,
+    char *key, ngx_uint_t max, ngx_pool_t *pool, ngx_str_t *array,
+    ngx_uint_t *n);
 ngx_int_t ngx_http_ims_member_json_object(ngx_pool_t *pool, ngx_str_t *kv,
     ngx_uint_t n, ngx_str_t *out);
+ngx_int_t ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,
+    ngx_str_t *message, ngx_str_t *out);
+ngx_int_t ngx_http_ims_member_json_job(ngx_pool_t *pool,
+    ngx_http_ims_member_json_job_t *job, ngx_str_t *out);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_JSON_H_INCLUDED_ */

@@ -9,6 +9,9 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_batch.h"
+#include "ngx_http_ims_member_job.h"
+#include "ngx_http_ims_member_jobs.h"
 #include "ngx_http_ims_member_pg.h"
 #include "ngx_http_ims_member_schemas.h"
 #include "ngx_http_ims_member_sql.h"
@@ -24,6 +27,8 @@ static char *ngx_http_ims_member_database(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_ims_member_pool_size(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_ims_member_batch_max(ngx_conf_t *cf, void *post,
+    void *data);
 static char *ngx_http_ims_member_set_handler(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_ims_member_postconfiguration(ngx_conf_t *cf);
@@ -36,6 +41,9 @@ static ngx_conf_post_t  ngx_http_ims_member_database_post =
 
 static ngx_conf_post_t  ngx_http_ims_member_pool_size_post =
     { ngx_http_ims_member_pool_size };
+
+static ngx_conf_post_t  ngx_http_ims_member_batch_max_post =
+    { ngx_http_ims_member_batch_max };
 
 
 static ngx_command_t  ngx_http_ims_member_commands[] = {
@@ -61,6 +69,27 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       offsetof(ngx_http_ims_member_main_conf_t, timeout),
       NULL },
 
+    { ngx_string("ims_member_job_interval"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, job_interval),
+      NULL },
+
+    { ngx_string("ims_member_batch_max"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, batch_max),
+      &ngx_http_ims_member_batch_max_post },
+
+    { ngx_string("ims_member_job_retention"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, job_retention),
+      NULL },
+
     { ngx_string("ims_member_project"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_http_set_complex_value_slot,
@@ -81,6 +110,20 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       1,
       (void *) ngx_http_ims_member_update_handler },
+
+    { ngx_string("ims_member_batch"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ims_member_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      2,
+      (void *) ngx_http_ims_member_batch_handler },
+
+    { ngx_string("ims_member_jobs"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ims_member_set_handler,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      2,
+      (void *) ngx_http_ims_member_jobs_handler },
 
     { ngx_string("ims_member_schemas"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -145,6 +188,9 @@ ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
 
     imcf->pool_size = NGX_CONF_UNSET_UINT;
     imcf->timeout = NGX_CONF_UNSET_MSEC;
+    imcf->job_interval = NGX_CONF_UNSET_MSEC;
+    imcf->batch_max = NGX_CONF_UNSET_UINT;
+    imcf->job_retention = NGX_CONF_UNSET;
 
     return imcf;
 }
@@ -157,10 +203,19 @@ ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(imcf->pool_size, 8);
     ngx_conf_init_msec_value(imcf->timeout, 10000);
+    ngx_conf_init_msec_value(imcf->job_interval, 1000);
+    ngx_conf_init_uint_value(imcf->batch_max, 1000);
+    ngx_conf_init_value(imcf->job_retention, 7 * 24 * 60 * 60);
 
     if (imcf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"ims_member_timeout\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (imcf->job_interval == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ims_member_job_interval\" must be more than 0");
         return NGX_CONF_ERROR;
     }
 
@@ -235,6 +290,19 @@ ngx_http_ims_member_pool_size(ngx_conf_t *cf, void *post, void *data)
 
 
 static char *
+ngx_http_ims_member_batch_max(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_uint_t  *np = data;
+
+    if (*np < 1 || *np > 100000) {
+        return "must be between 1 and 100000";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
 ngx_http_ims_member_set_handler(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
 {
@@ -249,7 +317,10 @@ ngx_http_ims_member_set_handler(ngx_conf_t *cf, ngx_command_t *cmd,
 
     clcf->handler = (ngx_http_handler_pt) cmd->post;
 
-    /* cmd->offset tells a handler that works on the database */
+    /*
+     * cmd->offset tells a handler that works on the database (1), and one
+     * of batch jobs (2), whose workers then run the job timer
+     */
 
     if (cmd->offset) {
         imcf = ngx_http_conf_get_module_main_conf(cf,
@@ -257,6 +328,10 @@ ngx_http_ims_member_set_handler(ngx_conf_t *cf, ngx_command_t *cmd,
 
         if (imcf->needs_database.len == 0) {
             imcf->needs_database = cmd->name;
+        }
+
+        if (cmd->offset == 2) {
+            imcf->jobs = 1;
         }
     }
 
@@ -314,7 +389,16 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return NGX_OK;
+    if (!imcf->jobs) {
+        return NGX_OK;
+    }
+
+    /* a lease outlives a step: each step is bounded by ims_member_timeout */
+
+    return ngx_http_ims_member_job_init(cycle, imcf->pool,
+                                        imcf->job_interval,
+                                        imcf->timeout + imcf->job_interval,
+                                        imcf->job_retention);
 }
 
 

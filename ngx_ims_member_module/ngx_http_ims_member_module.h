@@ -31,6 +31,9 @@ typedef struct {
 
     /* the first handler directive that needs the database, for nginx -t */
     ngx_str_t                          needs_database;
+
+    /* a batch or job handler is configured: workers run the job timer */
+    ngx_uint_t                         jobs;       /* unsigned  jobs:1 */
 } ngx_http_ims_member_main_conf_t;
 
 
@@ -69,6 +72,14 @@ struct ngx_http_ims_member_ctx_s {
     ngx_str_t                          member_id;
     ngx_str_t                          status;
     ngx_str_t                          vault_id;
+
+    /* PUT /v1/cloudimages/members */
+    ngx_str_t                          job_id;
+    ngx_str_t                          project_id;
+    ngx_str_t                          images;
+
+    /* GET /v1/{project_id}/jobs/{job_id}, /v1/cloudimages/job/{job_id} */
+    ngx_uint_t                         progress;  /* unsigned  progress:1 */
 
     ngx_http_ims_member_body_pt        body_handler;
 };

@@ -17,6 +17,7 @@
 #define NGX_HTTP_IMS_MEMBER_PG_IDLE        1
 #define NGX_HTTP_IMS_MEMBER_PG_BUSY        2
 #define NGX_HTTP_IMS_MEMBER_PG_DRAINING    3
+#define NGX_HTTP_IMS_MEMBER_PG_LISTENING   4
 
 /* prepared statements are tracked in a 64-bit mask per connection */
 #define NGX_HTTP_IMS_MEMBER_PG_MAX_STMTS   64
@@ -36,6 +37,12 @@ struct ngx_http_ims_member_pg_pool_s {
     ngx_queue_t                         idle;
     ngx_queue_t                         ops;
     ngx_log_t                          *log;
+
+    /* one more connection, outside the pool, waits for notifications */
+    ngx_http_ims_member_pg_conn_t      *listener;
+    char                               *channel;
+    ngx_http_ims_member_pg_notify_pt    notify;
+    void                               *notify_data;
 };
 
 
@@ -55,10 +62,11 @@ struct ngx_http_ims_member_pg_conn_s {
     ino_t                               ino;
     ngx_uint_t                          state;
     unsigned                            preparing:1;
+    unsigned                            listen:1;
 };
 
 
-static ngx_int_t ngx_http_ims_member_pg_open(
+static ngx_http_ims_member_pg_conn_t *ngx_http_ims_member_pg_open(
     ngx_http_ims_member_pg_pool_t *pg);
 static ngx_int_t ngx_http_ims_member_pg_wrap(
     ngx_http_ims_member_pg_conn_t *conn);
@@ -90,6 +98,8 @@ static void ngx_http_ims_member_pg_complete(
 static void ngx_http_ims_member_pg_release(
     ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_park(ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_notifies(
+    ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_broken(ngx_http_ims_member_pg_conn_t *conn,
     const char *what);
 static void ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn);
@@ -361,7 +371,38 @@ ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
 }
 
 
-static ngx_int_t
+ngx_int_t
+ngx_http_ims_member_pg_listen(ngx_http_ims_member_pg_pool_t *pg,
+    char *channel, ngx_http_ims_member_pg_notify_pt handler, void *data)
+{
+    ngx_http_ims_member_pg_conn_t  *conn;
+
+    if (pg->listener) {
+        return NGX_OK;
+    }
+
+    pg->channel = channel;
+    pg->notify = handler;
+    pg->notify_data = data;
+
+    conn = ngx_http_ims_member_pg_open(pg);
+    if (conn == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* not one of the pool's: it never serves statements */
+
+    pg->n--;
+    pg->connecting--;
+
+    conn->listen = 1;
+    pg->listener = conn;
+
+    return NGX_OK;
+}
+
+
+static ngx_http_ims_member_pg_conn_t *
 ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg)
 {
     u_char                          msg[NGX_MAX_ERROR_STR];
@@ -374,7 +415,7 @@ ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg)
     if (pgconn == NULL) {
         ngx_log_error(NGX_LOG_CRIT, pg->log, 0,
                       "ims_member: PQconnectStart() failed: out of memory");
-        return NGX_ERROR;
+        return NULL;
     }
 
     if (PQstatus(pgconn) == CONNECTION_BAD) {
@@ -383,20 +424,20 @@ ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg)
         ngx_log_error(NGX_LOG_ERR, pg->log, 0,
                       "ims_member: could not connect to PostgreSQL: %s", msg);
         PQfinish(pgconn);
-        return NGX_ERROR;
+        return NULL;
     }
 
     pool = ngx_create_pool(512, pg->log);
     if (pool == NULL) {
         PQfinish(pgconn);
-        return NGX_ERROR;
+        return NULL;
     }
 
     conn = ngx_pcalloc(pool, sizeof(ngx_http_ims_member_pg_conn_t));
     if (conn == NULL) {
         ngx_destroy_pool(pool);
         PQfinish(pgconn);
-        return NGX_ERROR;
+        return NULL;
     }
 
     /*
@@ -417,7 +458,7 @@ ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg)
     if (ngx_http_ims_member_pg_wrap(conn) != NGX_OK) {
         PQfinish(pgconn);
         ngx_destroy_pool(pool);
-        return NGX_ERROR;
+        return NULL;
     }
 
     ngx_queue_insert_tail(&pg->conns, &conn->queue);
@@ -434,10 +475,10 @@ ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg)
 
     if (ngx_http_ims_member_pg_want_write(conn, 1) != NGX_OK) {
         ngx_http_ims_member_pg_close(conn);
-        return NGX_ERROR;
+        return NULL;
     }
 
-    return NGX_OK;
+    return conn;
 }
 
 
@@ -720,10 +761,26 @@ ngx_http_ims_member_pg_connect_handler(ngx_event_t *ev)
 
     conn->log.action = NULL;
     conn->state = NGX_HTTP_IMS_MEMBER_PG_BUSY;
-    pg->connecting--;
 
     c->read->handler = ngx_http_ims_member_pg_io_handler;
     c->write->handler = ngx_http_ims_member_pg_io_handler;
+
+    if (conn->listen) {
+
+        /* the channel is the module's own constant, never input */
+
+        conn->rc = NGX_OK;
+
+        if (PQsendQuery(conn->pgconn, pg->channel) == 0
+            || ngx_http_ims_member_pg_flush(conn) != NGX_OK)
+        {
+            ngx_http_ims_member_pg_broken(conn, "sending to");
+        }
+
+        return;
+    }
+
+    pg->connecting--;
 
     ngx_http_ims_member_pg_release(conn);
 }
@@ -803,8 +860,37 @@ ngx_http_ims_member_pg_idle_handler(ngx_event_t *ev)
         return;
     }
 
+    if (conn->state == NGX_HTTP_IMS_MEMBER_PG_LISTENING) {
+        ngx_http_ims_member_pg_notifies(conn);
+    }
+
     if (ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ngx_http_ims_member_pg_close(conn);
+    }
+}
+
+
+static void
+ngx_http_ims_member_pg_notifies(ngx_http_ims_member_pg_conn_t *conn)
+{
+    PGnotify                       *n;
+    ngx_uint_t                      got;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->pg;
+    got = 0;
+
+    while ((n = PQnotifies(conn->pgconn)) != NULL) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
+                       "ims_member: notification \"%s\"", n->extra);
+        PQfreemem(n);
+        got = 1;
+    }
+
+    /* many notifications, one wake-up */
+
+    if (got && pg->notify) {
+        pg->notify(pg->notify_data);
     }
 }
 
@@ -1145,6 +1231,28 @@ ngx_http_ims_member_pg_release(ngx_http_ims_member_pg_conn_t *conn)
         ngx_del_timer(conn->connection->read);
     }
 
+    if (conn->listen) {
+        if (conn->rc != NGX_OK) {
+            ngx_http_ims_member_pg_close(conn);
+            return;
+        }
+
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
+                       "ims_member: listening on PostgreSQL connection %p",
+                       conn);
+
+        conn->state = NGX_HTTP_IMS_MEMBER_PG_LISTENING;
+        conn->connection->read->handler = ngx_http_ims_member_pg_idle_handler;
+        conn->connection->write->handler =
+                                        ngx_http_ims_member_pg_idle_handler;
+
+        if (ngx_http_ims_member_pg_want_write(conn, 0) != NGX_OK) {
+            ngx_http_ims_member_pg_close(conn);
+        }
+
+        return;
+    }
+
     if (!ngx_queue_empty(&pg->ops)) {
         q = ngx_queue_head(&pg->ops);
         op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
@@ -1246,6 +1354,14 @@ ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn)
 
     PQfinish(conn->pgconn);
 
+    ngx_queue_remove(&conn->queue);
+
+    if (conn->listen) {
+        pg->listener = NULL;
+        ngx_destroy_pool(conn->pool);
+        return;
+    }
+
     if (conn->state == NGX_HTTP_IMS_MEMBER_PG_IDLE) {
         ngx_queue_remove(&conn->idle);
 
@@ -1253,7 +1369,6 @@ ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn)
         pg->connecting--;
     }
 
-    ngx_queue_remove(&conn->queue);
     pg->n--;
 
     ngx_destroy_pool(conn->pool);
@@ -1282,7 +1397,7 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
     }
 
     while (pg->waiting > pg->connecting && pg->n < pg->max) {
-        if (ngx_http_ims_member_pg_open(pg) != NGX_OK) {
+        if (ngx_http_ims_member_pg_open(pg) == NULL) {
             break;
         }
     }

@@ -18,6 +18,7 @@ typedef struct ngx_http_ims_member_pg_op_s    ngx_http_ims_member_pg_op_t;
 
 typedef void (*ngx_http_ims_member_pg_handler_pt)(
     ngx_http_ims_member_pg_op_t *op);
+typedef void (*ngx_http_ims_member_pg_notify_pt)(void *data);
 
 
 /*
@@ -69,6 +70,8 @@ void ngx_http_ims_member_pg_pool_close(ngx_http_ims_member_pg_pool_t *pg);
 ngx_int_t ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
     ngx_http_ims_member_pg_op_t *op);
 void ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op);
+ngx_int_t ngx_http_ims_member_pg_listen(ngx_http_ims_member_pg_pool_t *pg,
+    char *channel, ngx_http_ims_member_pg_notify_pt handler, void *data);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_PG_H_INCLUDED_ */

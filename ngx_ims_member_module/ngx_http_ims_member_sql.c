@@ -22,4 +22,23 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
      * member, status (NULL: identity only), vault */
     ngx_string("SELECT result, status, created_at, updated_at"
                " FROM ims_member_update($1, $2, $3::boolean, $4, $5, $6, $7)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT: token hash, project, admin,
+     * job id, project_id (NULL: identity only), status, vault, images */
+    ngx_string("SELECT result FROM ims_job_submit($1, $2, $3::boolean, $4,"
+               " $5, $6, $7, $8::json)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP: worker, job (NULL: claim one),
+     * lease in ms, slice, retention in seconds */
+    ngx_string("SELECT result, job_id FROM ims_job_step($1, $2,"
+               " $3::integer, $4::integer, $5::integer)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE: worker, job */
+    ngx_string("SELECT result FROM ims_job_release($1, $2)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_JOB_GET: token hash, project, admin, job,
+     * the project of the URL (NULL: any of the caller's) */
+    ngx_string("SELECT result, status, job_id, begin_time, end_time,"
+               " error_code, total, done, results"
+               " FROM ims_job_get($1, $2, $3::boolean, $4, $5)"),
 };

@@ -17,7 +17,23 @@
 #define NGX_HTTP_IMS_MEMBER_SQL_UPDATE          0
 #define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS  7
 
-#define NGX_HTTP_IMS_MEMBER_SQL_N               1
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT          1
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS  8
+
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP            2
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP_NPARAMS    5
+
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE         3
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE_NPARAMS 2
+
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_GET             4
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_GET_NPARAMS     5
+
+#define NGX_HTTP_IMS_MEMBER_SQL_N                   5
+
+
+/* the channel new jobs are announced on (ims_job_submit() in sql/ims.sql) */
+#define NGX_HTTP_IMS_MEMBER_SQL_LISTEN  "LISTEN ims_member_jobs"
 
 
 extern ngx_str_t  ngx_http_ims_member_sql[];

@@ -126,17 +126,7 @@ ngx_http_ims_member_update_body(ngx_http_request_t *r,
         return;
     }
 
-    if (ctx->identity.token_sha256.len) {
-        params[0] = ctx->identity.token_sha256;
-
-    } else {
-        params[1] = ctx->identity.project;
-        ngx_str_set(&params[2], "f");
-
-        if (ctx->identity.admin) {
-            ngx_str_set(&params[2], "t");
-        }
-    }
+    ngx_http_ims_member_identity_params(ctx, params);
 
     if (err == NGX_HTTP_IMS_MEMBER_OK) {
         params[3] = ctx->image_id;

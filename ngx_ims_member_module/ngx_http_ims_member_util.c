@@ -7,6 +7,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include <sys/random.h>
+
 #include "ngx_http_ims_member_util.h"
 
 
@@ -156,4 +158,48 @@ ngx_http_ims_member_uuid(u_char *dst)
     *dst++ = '-';
 
     return ngx_hex_dump(dst, b + 10, 6);
+}
+
+
+/*
+ * A job id: 128 bits from the kernel's random source, in hex, so that one
+ * project cannot guess another's jobs.  getrandom() waits only before the
+ * kernel's pool is first initialised, long before nginx runs.
+ */
+
+ngx_int_t
+ngx_http_ims_member_job_id(u_char *dst, ngx_log_t *log)
+{
+    u_char  b[NGX_HTTP_IMS_MEMBER_JOB_ID_LEN / 2];
+
+    if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t) sizeof(b)) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                      "ims_member: getrandom() failed");
+        return NGX_ERROR;
+    }
+
+    (void) ngx_hex_dump(dst, b, sizeof(b));
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_ims_member_valid_job_id(ngx_str_t *id)
+{
+    u_char  *p, *last;
+
+    if (id->len != NGX_HTTP_IMS_MEMBER_JOB_ID_LEN) {
+        return NGX_DECLINED;
+    }
+
+    last = id->data + id->len;
+
+    for (p = id->data; p < last; p++) {
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
 }

@@ -12,7 +12,8 @@
 #include <ngx_core.h>
 
 
-#define NGX_HTTP_IMS_MEMBER_UUID_LEN  36
+#define NGX_HTTP_IMS_MEMBER_UUID_LEN    36
+#define NGX_HTTP_IMS_MEMBER_JOB_ID_LEN  32
 
 
 ngx_int_t ngx_http_ims_member_split_path(ngx_str_t *path, ngx_str_t *parts,
@@ -20,6 +21,8 @@ ngx_int_t ngx_http_ims_member_split_path(ngx_str_t *path, ngx_str_t *parts,
 ngx_int_t ngx_http_ims_member_valid_id(ngx_str_t *id, size_t max);
 ngx_int_t ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word);
 u_char *ngx_http_ims_member_uuid(u_char *dst);
+ngx_int_t ngx_http_ims_member_job_id(u_char *dst, ngx_log_t *log);
+ngx_int_t ngx_http_ims_member_valid_job_id(ngx_str_t *id);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_UTIL_H_INCLUDED_ */

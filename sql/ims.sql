@@ -184,3 +184,347 @@ END;
 $$;
 
 COMMIT;
+
+
+-- Batch member updates (PUT /v1/cloudimages/members) are jobs: written in
+-- one transaction when submitted, then run by the timer of whichever nginx
+-- worker claims them first.  A claim is a lease: a job whose worker died
+-- is taken up again once its lease ends.
+
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS ims_jobs (
+    id             char(32)     PRIMARY KEY,
+    project_id     varchar(255) NOT NULL,
+    submitter      varchar(255) NOT NULL,
+    is_admin       boolean      NOT NULL,
+    member_status  varchar(20)  NOT NULL
+                   CHECK (member_status IN ('accepted', 'rejected')),
+    vault_id       text,
+    status         varchar(10)  NOT NULL DEFAULT 'INIT'
+                   CHECK (status IN ('INIT', 'RUNNING', 'SUCCESS', 'FAIL')),
+    total          integer      NOT NULL,
+    done           integer      NOT NULL DEFAULT 0,
+    failed         integer      NOT NULL DEFAULT 0,
+    error_code     varchar(16),
+    created_at     timestamp without time zone NOT NULL,
+    begin_time     timestamp without time zone,
+    end_time       timestamp without time zone,
+    worker         text,
+    lease_until    timestamptz,
+    claims         integer      NOT NULL DEFAULT 0
+);
+
+CREATE INDEX IF NOT EXISTS ims_jobs_todo
+    ON ims_jobs (created_at) WHERE status IN ('INIT', 'RUNNING');
+CREATE INDEX IF NOT EXISTS ims_jobs_finished
+    ON ims_jobs (end_time) WHERE status IN ('SUCCESS', 'FAIL');
+
+CREATE TABLE IF NOT EXISTS ims_job_images (
+    job_id      char(32)     NOT NULL REFERENCES ims_jobs (id)
+                             ON DELETE CASCADE,
+    seq         integer      NOT NULL,
+    image_id    text         NOT NULL,
+    status      varchar(10)  CHECK (status IN ('SUCCESS', 'FAIL')),
+    error_code  varchar(16),
+    PRIMARY KEY (job_id, seq)
+);
+
+
+-- ims_job_submit: identity, the 403 rule, and the job with its images in
+-- one transaction; workers listening on "ims_member_jobs" wake up at its
+-- commit.  result: unauthorized, identified (p_for_project is NULL:
+-- identity only), forbidden, ok.
+CREATE OR REPLACE FUNCTION ims_job_submit(p_token_sha256 text,
+    p_project text, p_admin boolean, p_job text, p_for_project text,
+    p_status text, p_vault text, p_images json)
+RETURNS TABLE (result text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_project  text;
+    v_admin    boolean;
+    v_now      timestamp without time zone;
+BEGIN
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
+
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized';
+        RETURN;
+    END IF;
+
+    IF p_for_project IS NULL THEN
+        RETURN QUERY SELECT 'identified';
+        RETURN;
+    END IF;
+
+    IF p_for_project <> v_project AND NOT v_admin THEN
+        RETURN QUERY SELECT 'forbidden';
+        RETURN;
+    END IF;
+
+    v_now := now() AT TIME ZONE 'UTC';
+
+    INSERT INTO ims_jobs (id, project_id, submitter, is_admin, member_status,
+                          vault_id, total, created_at)
+    VALUES (p_job, p_for_project, v_project, v_admin, p_status, p_vault,
+            json_array_length(p_images), v_now);
+
+    INSERT INTO ims_job_images (job_id, seq, image_id)
+    SELECT p_job, e.seq, e.image_id
+      FROM json_array_elements_text(p_images) WITH ORDINALITY
+           AS e(image_id, seq);
+
+    PERFORM pg_notify('ims_member_jobs', p_job);
+
+    RETURN QUERY SELECT 'ok';
+END;
+$$;
+
+
+-- ims_job_step: one short transaction of a worker's job loop.
+--
+-- With p_job NULL: removes a few jobs finished before the retention time,
+-- then claims the oldest job nobody holds (or whose lease ended) and runs
+-- its first slice.  With p_job: runs the next slice of a job the worker
+-- holds.  A slice applies to up to p_slice images, set-based, exactly the
+-- checks of the single update, and records each image's result in the same
+-- transaction, so an image is never done twice and one failing image does
+-- not undo the others.
+--
+-- result: idle (nothing to claim), more (p_job has images left, the lease
+-- is extended), finished (p_job is SUCCESS or FAIL), lost (the lease ended
+-- and another worker holds p_job).
+CREATE OR REPLACE FUNCTION ims_job_step(p_worker text, p_job text,
+    p_lease_ms integer, p_slice integer, p_retention_s integer)
+RETURNS TABLE (result text, job_id text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    j          ims_jobs%ROWTYPE;
+    v_now      timestamp without time zone;
+    v_n        integer;
+    v_failed   integer;
+BEGIN
+    v_now := now() AT TIME ZONE 'UTC';
+
+    IF p_job IS NULL THEN
+        DELETE FROM ims_jobs d
+         WHERE d.id IN (SELECT f.id FROM ims_jobs f
+                         WHERE f.status IN ('SUCCESS', 'FAIL')
+                           AND f.end_time
+                               < v_now - make_interval(secs => p_retention_s)
+                         ORDER BY f.end_time
+                         LIMIT 10);
+
+        SELECT * INTO j
+          FROM ims_jobs c
+         WHERE c.status IN ('INIT', 'RUNNING')
+           AND (c.lease_until IS NULL OR c.lease_until < now())
+         ORDER BY c.created_at
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED;
+
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'idle', NULL::text;
+            RETURN;
+        END IF;
+
+        UPDATE ims_jobs c
+           SET status = 'RUNNING', begin_time = coalesce(c.begin_time, v_now),
+               worker = p_worker, claims = c.claims + 1
+         WHERE c.id = j.id;
+
+    ELSE
+        SELECT * INTO j FROM ims_jobs c WHERE c.id = p_job FOR UPDATE;
+
+        IF NOT FOUND OR j.worker IS DISTINCT FROM p_worker
+           OR j.status NOT IN ('INIT', 'RUNNING')
+        THEN
+            RETURN QUERY SELECT 'lost', p_job;
+            RETURN;
+        END IF;
+    END IF;
+
+    WITH todo AS (
+        SELECT t.seq, t.image_id
+          FROM ims_job_images t
+         WHERE t.job_id = j.id AND t.status IS NULL
+         ORDER BY t.seq
+         LIMIT p_slice
+    ),
+    checked AS (
+        SELECT t.seq, t.image_id, m.id AS member_row,
+               CASE
+               WHEN i.id IS NULL
+                    OR NOT (j.is_admin
+                            OR i.owner IS NOT DISTINCT FROM j.project_id
+                            OR i.visibility::text IN ('public', 'community')
+                            OR (i.visibility::text = 'shared'
+                                AND m.id IS NOT NULL))
+                   THEN 'IMG.0005'
+               WHEN i.visibility::text <> 'shared'
+                   THEN 'IMG.0006'
+               WHEN i.owner IS NOT DISTINCT FROM j.project_id
+                    AND NOT j.is_admin
+                   THEN 'IMG.0007'
+               WHEN m.id IS NULL
+                   THEN 'IMG.0008'
+               WHEN j.member_status = 'accepted' AND j.vault_id IS NULL
+                    AND EXISTS (SELECT 1 FROM image_properties p
+                                 WHERE p.image_id = i.id AND NOT p.deleted
+                                   AND p.name = '__whole_image'
+                                   AND p.value = 'true')
+                    AND EXISTS (SELECT 1 FROM image_properties p
+                                 WHERE p.image_id = i.id AND NOT p.deleted
+                                   AND p.name = '__backup_id'
+                                   AND p.value <> '')
+                   THEN 'IMG.0009'
+               END AS error_code
+          FROM todo t
+          LEFT JOIN images i ON i.id = t.image_id AND NOT i.deleted
+          LEFT JOIN image_members m
+                 ON m.image_id = t.image_id AND m.member = j.project_id
+                AND NOT m.deleted
+    ),
+    -- rows are locked in one order, so concurrent jobs never deadlock
+    locked AS (
+        SELECT m.id
+          FROM image_members m
+         WHERE m.id IN (SELECT c.member_row FROM checked c
+                         WHERE c.error_code IS NULL)
+         ORDER BY m.id
+           FOR UPDATE
+    ),
+    updated AS (
+        UPDATE image_members m
+           SET status = j.member_status, updated_at = v_now
+          FROM locked l
+         WHERE m.id = l.id AND m.status IS DISTINCT FROM j.member_status
+        RETURNING m.image_id, m.member
+    ),
+    vaults AS (
+        INSERT INTO ims_member_vaults AS v
+               (image_id, member, vault_id, created_at, updated_at)
+        SELECT DISTINCT u.image_id, u.member, j.vault_id, v_now, v_now
+          FROM updated u
+         WHERE j.member_status = 'accepted' AND j.vault_id IS NOT NULL
+        ON CONFLICT (image_id, member)
+        DO UPDATE SET vault_id = EXCLUDED.vault_id,
+                      updated_at = EXCLUDED.updated_at
+        RETURNING 1
+    ),
+    results AS (
+        UPDATE ims_job_images r
+           SET status = CASE WHEN c.error_code IS NULL THEN 'SUCCESS'
+                             ELSE 'FAIL' END,
+               error_code = c.error_code
+          FROM checked c
+         WHERE r.job_id = j.id AND r.seq = c.seq
+        RETURNING r.status
+    )
+    -- (data-modifying parts of a WITH always run to completion)
+    SELECT count(*), count(*) FILTER (WHERE r.status = 'FAIL')
+      INTO v_n, v_failed
+      FROM results r;
+
+    IF j.done + v_n >= j.total THEN
+        UPDATE ims_jobs c
+           SET done = c.done + v_n, failed = c.failed + v_failed,
+               status = CASE WHEN c.failed + v_failed > 0 THEN 'FAIL'
+                             ELSE 'SUCCESS' END,
+               error_code = (SELECT r.error_code FROM ims_job_images r
+                              WHERE r.job_id = j.id AND r.status = 'FAIL'
+                              ORDER BY r.seq LIMIT 1),
+               end_time = v_now, worker = NULL, lease_until = NULL
+         WHERE c.id = j.id;
+
+        RETURN QUERY SELECT 'finished', j.id::text;
+        RETURN;
+    END IF;
+
+    UPDATE ims_jobs c
+       SET done = c.done + v_n, failed = c.failed + v_failed,
+           lease_until = now() + make_interval(secs => p_lease_ms / 1000.0)
+     WHERE c.id = j.id;
+
+    RETURN QUERY SELECT 'more', j.id::text;
+END;
+$$;
+
+
+-- ims_job_release: a worker that stops (nginx reload or shutdown) lets go
+-- of the job it holds, for another worker to go on with it at once.
+CREATE OR REPLACE FUNCTION ims_job_release(p_worker text, p_job text)
+RETURNS TABLE (result text)
+LANGUAGE sql
+AS $$
+    UPDATE ims_jobs c SET worker = NULL, lease_until = NULL
+     WHERE c.id = p_job AND c.worker = p_worker
+       AND c.status IN ('INIT', 'RUNNING')
+    RETURNING 'released'::text
+$$;
+
+
+-- ims_job_get: a job and its per-image results, for the caller if it may
+-- see it: its project is the caller's (an administrator sees every job)
+-- and, when p_url_project is given, that of the URL.
+-- result: unauthorized, not_found, ok.
+CREATE OR REPLACE FUNCTION ims_job_get(p_token_sha256 text, p_project text,
+    p_admin boolean, p_job text, p_url_project text)
+RETURNS TABLE (result text, status text, job_id text, begin_time text,
+               end_time text, error_code text, total integer, done integer,
+               results json)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_project  text;
+    v_admin    boolean;
+    j          ims_jobs%ROWTYPE;
+BEGIN
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
+
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized', NULL::text, NULL::text,
+            NULL::text, NULL::text, NULL::text, NULL::integer,
+            NULL::integer, NULL::json;
+        RETURN;
+    END IF;
+
+    SELECT * INTO j FROM ims_jobs c WHERE c.id = p_job;
+
+    IF NOT FOUND
+       OR (p_url_project IS NOT NULL AND j.project_id <> p_url_project)
+       OR (j.project_id <> v_project AND NOT v_admin)
+    THEN
+        RETURN QUERY SELECT 'not_found', NULL::text, NULL::text,
+            NULL::text, NULL::text, NULL::text, NULL::integer,
+            NULL::integer, NULL::json;
+        RETURN;
+    END IF;
+
+    RETURN QUERY
+        SELECT 'ok', j.status::text, j.id::text,
+               to_char(j.begin_time, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               to_char(j.end_time, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               j.error_code::text, j.total, j.done,
+               coalesce((SELECT json_agg(CASE r.status
+                            WHEN 'FAIL' THEN
+                                json_build_object('image_id', r.image_id,
+                                    'project_id', j.project_id,
+                                    'status', r.status,
+                                    'error_code', r.error_code)
+                            ELSE
+                                json_build_object('image_id', r.image_id,
+                                    'project_id', j.project_id,
+                                    'status', r.status)
+                            END ORDER BY r.seq)
+                           FROM ims_job_images r
+                          WHERE r.job_id = j.id AND r.status IS NOT NULL),
+                        '[]'::json);
+END;
+$$;
+
+COMMIT;
