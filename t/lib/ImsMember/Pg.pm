@@ -182,6 +182,28 @@ sub hold_lock_until {
     return $pid;
 }
 
+# Submits a job with a known id, as the module does (ims_job_submit()).
+sub submit_job {
+    my ($id, $project, $status, $vault, @images) = @_;
+    my $json = '[' . join(',', map { qq{"$_"} } @images) . ']';
+    my $v = defined $vault ? "'$vault'" : 'NULL';
+    return sql("SELECT ims_job_submit(NULL, '$project', false, '$id',"
+               . " '$project', '$status', $v, '$json')");
+}
+
+# Waits (bounded) until a job is SUCCESS or FAIL; returns its status.
+sub wait_job {
+    my ($id, $limit) = @_;
+    my $deadline = time + ($limit || 30);
+    my $status = '';
+    while (time < $deadline) {
+        $status = sql("SELECT status FROM ims_jobs WHERE id = '$id'");
+        return $status if $status eq 'SUCCESS' || $status eq 'FAIL';
+        select(undef, undef, undef, 0.02);
+    }
+    return $status;
+}
+
 # A pattern appears in the error log of the nginx under test.
 sub error_log_has {
     my $pattern = shift;
