@@ -437,7 +437,7 @@ BEGIN
                error_code = (SELECT r.error_code FROM ims_job_images r
                               WHERE r.job_id = j.id AND r.status = 'FAIL'
                               ORDER BY r.seq LIMIT 1),
-               end_time = v_now, worker = NULL, lease_until = NULL
+               end_time = v_now, lease_until = NULL
          WHERE c.id = j.id;
 
         RETURN QUERY SELECT 'finished', j.id::text;

@@ -217,9 +217,88 @@ sub error_log_has {
     return 0;
 }
 
+# Another nginx on the same database, with a master and its workers, for
+# the tests of several instances: (name, port, workers, extra http config).
+sub nginx_start {
+    my (%o) = @_;
+    my $prefix = "$dir/nginx-$o{name}";
+    mkdir $prefix;
+    mkdir "$prefix/logs";
+    mkdir "$prefix/conf";
+    my $modules = join '', map { "load_module $_;\n" }
+                           split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} || '');
+    my $workers = $o{workers} || 2;
+    my $extra = $o{http_config} || '';
+    open my $fh, '>', "$prefix/conf/nginx.conf" or die "$!";
+    print $fh <<"_EOC_";
+${modules}worker_processes $workers;
+error_log logs/error.log debug;
+pid logs/nginx.pid;
+events { worker_connections 256; }
+http {
+    access_log off;
+    client_body_temp_path $prefix/body;
+    ims_member_database "$ENV{TEST_NGINX_PG_DSN}";
+$extra
+    server {
+        listen 127.0.0.1:$o{port};
+        location = /v1/cloudimages/members { ims_member_batch; }
+        location ~ ^/v1/[^/]+/jobs/[^/]+\$ { ims_member_jobs; }
+    }
+}
+_EOC_
+    close $fh;
+    my $bin = $ENV{TEST_NGINX_BINARY} || 'nginx';
+    run_quiet($bin, '-p', "$prefix/", '-c', "$prefix/conf/nginx.conf");
+    return { prefix => $prefix, port => $o{port} };
+}
+
+sub nginx_master {
+    my $h = shift;
+    open my $fh, '<', "$h->{prefix}/logs/nginx.pid" or return undef;
+    my $pid = <$fh>;
+    chomp $pid;
+    return $pid;
+}
+
+# The worker processes of an instance: the master's children.
+sub nginx_workers {
+    my $h = shift;
+    my $master = nginx_master($h) or return ();
+    my @pids;
+    for my $stat (glob '/proc/[0-9]*/stat') {
+        open my $fh, '<', $stat or next;
+        my $line = <$fh> // next;
+        my ($pid, $ppid) = $line =~ /^(\d+) \(.*\) \S (\d+)/ or next;
+        push @pids, $pid if $ppid == $master;
+    }
+    return @pids;
+}
+
+# Sends a signal to the master and waits (bounded) for it to exit.
+sub nginx_stop {
+    my ($h, $sig) = @_;
+    my $master = nginx_master($h) or return;
+    kill $sig || 'QUIT', $master;
+    my $deadline = time + 30;
+    while (kill(0, $master) && time < $deadline) {
+        select(undef, undef, undef, 0.02);
+    }
+}
+
+sub nginx_log {
+    my $h = shift;
+    open my $fh, '<', "$h->{prefix}/logs/error.log" or return '';
+    local $/;
+    return <$fh>;
+}
+
+our $HttpPort;
+
 # The port of the nginx under test, as Test::Nginx chose it.
 sub nginx_port {
     no warnings 'once';
+    return $HttpPort if $HttpPort;
     return $Test::Nginx::Util::ServerPortForClient
            || $Test::Nginx::Util::ServerPort
            || $ENV{TEST_NGINX_SERVER_PORT} || $ENV{TEST_NGINX_PORT} || 1984;
@@ -289,6 +368,11 @@ END {
                                        'stop')],
                           '<', \undef, '>', \my $o, '2>', \my $e);
         };
+        for my $pidfile (glob "$dir/nginx-*/logs/nginx.pid") {
+            open my $fh, '<', $pidfile or next;
+            my $pid = <$fh>;
+            kill 'TERM', $pid if $pid;
+        }
         system('rm', '-rf', $dir) unless $ENV{TEST_NGINX_NO_CLEAN};
     }
 }
