@@ -68,6 +68,9 @@ http {
         listen 127.0.0.1:$http;
 
         location ~ ^/v2/images/[^/]+/members/[^/]+\$ { ims_member_update; }
+        location = /v1/cloudimages/members           { ims_member_batch; }
+        location ~ ^/v1/[^/]+/jobs/[^/]+\$            { ims_member_jobs; }
+        location ^~ /v1/cloudimages/job/             { ims_member_jobs; }
         location ^~ /v2/schemas/                     { ims_member_schemas; }
     }
 }
@@ -89,6 +92,11 @@ ngx_ims_member_module is running on http://127.0.0.1:$http (PostgreSQL on
 127.0.0.1:$port, logs in $dir/nginx/logs).  Accept the shared demo image:
 
 curl -i -X PUT -H 'X-Auth-Token: demo-member-token' -H 'Content-Type: application/json' -d '{"status": "accepted"}' http://127.0.0.1:$http/v2/images/1bea47ed-f6a9-463b-b423-14b9cca9ad27/members/demo-member
+
+Or both images at once, as a batch job, then ask for the job:
+
+curl -s -X PUT -H 'X-Auth-Token: demo-member-token' -d '{"images": ["1bea47ed-f6a9-463b-b423-14b9cca9ad27", "5d0a8ee1-6c4f-4cf5-b0f4-86f4e25a3c3e"], "project_id": "demo-member", "status": "rejected"}' http://127.0.0.1:$http/v1/cloudimages/members
+curl -s -H 'X-Auth-Token: demo-member-token' http://127.0.0.1:$http/v1/demo-member/jobs/JOB_ID
 
 Stop it with: bash scripts/demo.sh stop
 EOM
