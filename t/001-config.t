@@ -155,3 +155,47 @@ GET /v2/schemas/member
 --- error_code: 200
 --- error_log
 host "localhost" is a name: libpq resolves it with a blocking call in the worker
+
+
+
+=== TEST 13: the batch handler without ims_member_database
+--- config
+    location = /v1/cloudimages/members {
+        ims_member_batch;
+    }
+--- must_die
+--- error_log
+"ims_member_batch" needs the database: set "ims_member_database" in the http block
+
+
+
+=== TEST 14: a batch limit out of bounds
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_batch_max 0;
+--- config
+--- must_die
+--- error_log
+"ims_member_batch_max" directive must be between 1 and 100000
+
+
+
+=== TEST 15: a zero job interval
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_job_interval 0s;
+--- config
+--- must_die
+--- error_log
+"ims_member_job_interval" must be more than 0
+
+
+
+=== TEST 16: a bad retention
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_job_retention forever;
+--- config
+--- must_die
+--- error_log
+"ims_member_job_retention" directive invalid value
