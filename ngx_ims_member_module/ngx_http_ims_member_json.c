@@ -12,8 +12,12 @@
 #include "ngx_http_ims_member_json.h"
 
 
-/* Python's json.dumps() layout, as Glance answers: ", " and ": " */
-#define NGX_HTTP_IMS_MEMBER_JSON_DUMP  (JSON_ENSURE_ASCII|JSON_PRESERVE_ORDER)
+/*
+ * The layout of Python's json.dumps(), as Glance answers: ", " and ": ",
+ * ASCII only; reals to 6 digits (a share of 1/10 is 0.1, not 0.1000...01)
+ */
+#define NGX_HTTP_IMS_MEMBER_JSON_DUMP                                        \
+    (JSON_ENSURE_ASCII|JSON_PRESERVE_ORDER|JSON_REAL_PRECISION(6))
 
 
 struct ngx_http_ims_member_json_s {

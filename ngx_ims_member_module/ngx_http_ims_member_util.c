@@ -53,15 +53,17 @@ ngx_http_ims_member_split_path(ngx_str_t *path, ngx_str_t *parts,
 
 
 /*
- * An id the database can hold: at most "max" bytes of valid UTF-8 without
- * control characters (a NUL would cut a libpq text parameter short).
+ * An id the database can hold: at most "max" bytes of well-formed UTF-8
+ * (RFC 3629: no overlong forms, no surrogates) without control characters
+ * (a NUL would cut a libpq text parameter short).  nginx's own decoder is
+ * more lenient than PostgreSQL, which would refuse such bytes with an error.
  */
 
 ngx_int_t
 ngx_http_ims_member_valid_id(ngx_str_t *id, size_t max)
 {
-    u_char    *p, *last;
-    uint32_t   cp;
+    u_char      c, lo, hi, *p, *last;
+    ngx_uint_t  n;
 
     if (id->len == 0 || id->len > max) {
         return NGX_DECLINED;
@@ -71,20 +73,60 @@ ngx_http_ims_member_valid_id(ngx_str_t *id, size_t max)
     last = p + id->len;
 
     while (p < last) {
+        c = *p++;
 
-        if (*p < 0x80) {
-            if (*p < 0x20 || *p == 0x7f) {
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f) {
                 return NGX_DECLINED;
             }
 
-            p++;
             continue;
         }
 
-        cp = ngx_utf8_decode(&p, last - p);
+        /* the number of continuation bytes, and the range of the first */
 
-        if (cp > 0x10ffff) {
+        lo = 0x80;
+        hi = 0xbf;
+
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+
+            if (c == 0xc2) {
+                lo = 0xa0;      /* U+0080 to U+009F are C1 controls */
+            }
+
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+
+            if (c == 0xe0) {
+                lo = 0xa0;
+
+            } else if (c == 0xed) {
+                hi = 0x9f;
+            }
+
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+
+            if (c == 0xf0) {
+                lo = 0x90;
+
+            } else if (c == 0xf4) {
+                hi = 0x8f;
+            }
+
+        } else {
             return NGX_DECLINED;
+        }
+
+        if ((size_t) (last - p) < n || *p < lo || *p > hi) {
+            return NGX_DECLINED;
+        }
+
+        for (p++, n--; n; n--, p++) {
+            if (*p < 0x80 || *p > 0xbf) {
+                return NGX_DECLINED;
+            }
         }
     }
 
@@ -109,7 +151,11 @@ ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word)
             p++;
         }
 
-        end = p++;
+        end = p;
+
+        if (p < last) {
+            p++;
+        }
 
         while (start < end && (*start == ' ' || *start == '\t')) {
             start++;

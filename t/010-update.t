@@ -512,3 +512,16 @@ X-Auth-Token: tok-member
 --- response_body_like: ^\{"status": "accepted",
 --- no_error_log
 [error]
+
+
+
+=== TEST 35: an id that is not UTF-8 names no image: 404, not a database error
+--- request
+PUT /v2/images/%ED%A0%80/members/p-member
+{"status": "accepted"}
+--- more_headers
+X-Auth-Token: tok-member
+--- error_code: 404
+--- response_body_like: "IMG.0005"
+--- no_error_log
+[error]
