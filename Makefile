@@ -20,7 +20,7 @@ SRCS        := $(wildcard ngx_ims_member_module/*.c ngx_ims_member_module/*.h)
 PROVE       ?= prove
 TESTS       ?= t/
 
-.PHONY: all clean test test-unit test-nginx
+.PHONY: all clean test test-unit test-nginx bench
 
 all: $(MODULE)
 
@@ -59,3 +59,7 @@ test-nginx: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE) \
 	$(PROVE) -I t/lib -r $(TESTS)
+
+# the benchmark: its own PostgreSQL and nginx, results in bench/results/
+bench: $(MODULE)
+	bash bench/run.sh

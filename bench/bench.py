@@ -1,0 +1,426 @@
+#!/usr/bin/env python3
+"""Benchmark of ngx_http_ims_member_module, side by side with its limits.
+
+One run, on one machine, one load at a time:
+
+  a. the single member update through the module (wrk), at 1, 8, 32, 64
+     connections;
+  b. the limit: pgbench -M prepared running the module's statement with the
+     same parameters' spread;
+  c. the HTTP ceiling: the same wrk load on a "return 200" location of the
+     same nginx;
+  d. batch jobs: submit-to-SUCCESS of a 1,000- and a 10,000-image job, and
+     submit-to-RUNNING of 1-image jobs;
+  e. memory: each worker's RSS before and after 1,000,000 updates.
+
+It starts its own PostgreSQL cluster (durable commits, as shipped) and nginx
+on 127.0.0.1, prints one table and writes it as JSON in bench/results/.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import pwd
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+MODULE = os.path.join(ROOT, "build", "ngx_http_ims_member_module.so")
+
+WORKERS = 2
+POOL = 16
+CONCURRENCY = [1, 8, 32, 64]
+
+
+def pg_bindir():
+    dirs = sorted(
+        (d for d in os.listdir("/usr/lib/postgresql") if d.isdigit()),
+        key=int)
+    return os.path.join("/usr/lib/postgresql", dirs[-1], "bin")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(cmd, **kw):
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%d):\n%s%s"
+                           % (cmd[0], p.returncode, p.stdout[-2000:],
+                              p.stderr[-2000:]))
+    return p
+
+
+def as_postgres(cmd):
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--"] + cmd
+    return cmd
+
+
+class Cluster:
+    """A PostgreSQL cluster of the benchmark's own, with durable commits."""
+
+    def __init__(self, base):
+        self.dir = os.path.join(base, "pg")
+        self.port = free_port()
+        self.bin = pg_bindir()
+        os.makedirs(self.dir)
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(base, pw.pw_uid, pw.pw_gid)
+            os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        run(as_postgres([self.bin + "/initdb", "-D", self.dir + "/data",
+                         "-A", "trust", "-U", "postgres", "-E", "UTF8",
+                         "--locale=C"]))
+        with open(self.dir + "/data/postgresql.conf", "a") as f:
+            f.write("listen_addresses = '127.0.0.1'\n"
+                    "port = %d\n"
+                    "unix_socket_directories = '%s'\n"
+                    "max_connections = 200\n"
+                    "shared_buffers = 512MB\n" % (self.port, self.dir))
+        run(as_postgres([self.bin + "/pg_ctl", "-D", self.dir + "/data",
+                         "-w", "-l", self.dir + "/log", "start"]))
+        self.psql("postgres", "-c", "CREATE DATABASE ims")
+
+    def psql(self, db, *args):
+        return run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1",
+                    "-h", "127.0.0.1", "-p", str(self.port), "-U",
+                    "postgres", "-d", db] + list(args)).stdout.strip()
+
+    def dsn(self):
+        return ("hostaddr=127.0.0.1 port=%d dbname=ims user=postgres "
+                "sslmode=disable" % self.port)
+
+    def stop(self):
+        subprocess.run(as_postgres([self.bin + "/pg_ctl", "-D",
+                                    self.dir + "/data", "-m", "fast",
+                                    "stop"]), capture_output=True)
+
+
+class Nginx:
+    """nginx with the module: the member endpoints, and a return 200."""
+
+    def __init__(self, base, dsn):
+        self.prefix = os.path.join(base, "nginx")
+        self.port = free_port()
+        self.ceiling_port = free_port()
+        os.makedirs(self.prefix + "/logs")
+        os.makedirs(self.prefix + "/conf")
+        with open(self.prefix + "/conf/nginx.conf", "w") as f:
+            f.write("""
+load_module %(module)s;
+worker_processes %(workers)d;
+worker_rlimit_nofile 8192;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path %(prefix)s/body;
+    ims_member_database "%(dsn)s";
+    ims_member_pool %(pool)d;
+    ims_member_batch_max 10000;
+    server {
+        listen 127.0.0.1:%(port)d backlog=4096;
+        location ~ ^/v2/images/[^/]+/members/[^/]+$ { ims_member_update; }
+        location = /v1/cloudimages/members { ims_member_batch; }
+        location ~ ^/v1/[^/]+/jobs/[^/]+$ { ims_member_jobs; }
+    }
+    server {
+        listen 127.0.0.1:%(ceiling)d backlog=4096;
+        location / {
+            default_type application/json;
+            return 200 '{"status": "accepted"}';
+        }
+    }
+}
+""" % {"module": MODULE, "workers": WORKERS, "prefix": self.prefix,
+       "dsn": dsn, "pool": POOL, "port": self.port,
+       "ceiling": self.ceiling_port})
+        run(["nginx", "-p", self.prefix + "/", "-c",
+             self.prefix + "/conf/nginx.conf"])
+        time.sleep(0.5)
+
+    def master(self):
+        with open(self.prefix + "/logs/nginx.pid") as f:
+            return int(f.read())
+
+    def workers(self):
+        master = self.master()
+        pids = []
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % d) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == master:
+                pids.append(int(d))
+        return sorted(pids)
+
+    def rss_kib(self):
+        out = {}
+        for pid in self.workers():
+            with open("/proc/%d/status" % pid) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        out[pid] = int(line.split()[1])
+        return out
+
+    def stop(self):
+        try:
+            os.kill(self.master(), 3)
+        except OSError:
+            pass
+
+
+def to_ms(value, unit):
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(port, conns, duration, env=None):
+    """wrk with the update script; req/s, p50 and p99 in ms, errors."""
+    threads = min(2, conns)
+    cmd = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration,
+           "--latency", "-s", os.path.join(BENCH, "update.lua"),
+           "http://127.0.0.1:%d" % port]
+    out = run(cmd, env=dict(os.environ, **(env or {}))).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.M))
+    p = {}
+    for k, v in lat.items():
+        m = re.match(r"([\d.]+)(\w+)", v)
+        p[k] = to_ms(m.group(1), m.group(2))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p50_ms": p.get("50"), "p99_ms": p.get("99"),
+            "requests": total, "errors": int(bad.group(1)) if bad else 0}
+
+
+def pgbench(cluster, clients, duration, base):
+    """pgbench -M prepared with the module's statement; req/s, p50, p99."""
+    logdir = os.path.join(base, "pgbench-%d" % clients)
+    os.makedirs(logdir)
+    os.chmod(logdir, 0o777)
+    cmd = [cluster.bin + "/pgbench", "-n", "-M", "prepared", "-c",
+           str(clients), "-j", str(min(2, clients)), "-T", str(duration),
+           "-f", os.path.join(BENCH, "pgbench.sql"), "-l",
+           "--log-prefix", logdir + "/tx", "-h", "127.0.0.1", "-p",
+           str(cluster.port), "-U", "postgres", "ims"]
+    out = run(cmd, cwd=logdir).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
+    lat = []
+    for name in os.listdir(logdir):
+        with open(os.path.join(logdir, name)) as f:
+            for line in f:
+                lat.append(int(line.split()[2]) / 1000.0)
+    lat.sort()
+    return {"rps": tps, "p50_ms": percentile(lat, 50),
+            "p99_ms": percentile(lat, 99), "requests": len(lat),
+            "errors": 0}
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    i = min(len(values) - 1, int(round(p / 100.0 * (len(values) - 1))))
+    return values[i]
+
+
+def http_json(port, method, path, body=None, token="tok-batch"):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request(method, path, body=body,
+              headers={"X-Auth-Token": token,
+                       "Content-Type": "application/json"})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, json.loads(data)
+
+
+def image_id(n):
+    return "%08x-0000-4000-8000-%012x" % (n, n)
+
+
+def batch(port, n, status, until):
+    """Seconds from submit until the job's status is in "until"."""
+    body = json.dumps({"images": [image_id(i) for i in range(1, n + 1)],
+                       "project_id": "m-batch", "status": status,
+                       "vault_id": "vault-bench"})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    start = time.monotonic()
+    conn.request("PUT", "/v1/cloudimages/members", body=body,
+                 headers={"X-Auth-Token": "tok-batch"})
+    r = conn.getresponse()
+    job = json.loads(r.read())["job_id"]
+    path = "/v1/m-batch/jobs/" + job
+    while True:
+        conn.request("GET", path, headers={"X-Auth-Token": "tok-batch"})
+        r = conn.getresponse()
+        state = json.loads(r.read())["status"]
+        if state in until:
+            elapsed = time.monotonic() - start
+            conn.close()
+            return elapsed, state
+        if time.monotonic() - start > 60:
+            raise RuntimeError("job %s still %s after 60 s" % (job, state))
+        time.sleep(0.001)
+
+
+def versions():
+    def first(cmd):
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        return (p.stdout + p.stderr).strip().splitlines()[0]
+    return {"nginx": first(["nginx", "-v"]),
+            "postgresql": first([pg_bindir() + "/postgres", "--version"]),
+            "wrk": first(["wrk", "-v"]),
+            "pgbench": first([pg_bindir() + "/pgbench", "--version"]),
+            "kernel": platform.release()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=10,
+                    help="seconds of each wrk and pgbench run")
+    ap.add_argument("--updates", type=int, default=1000000,
+                    help="updates of the memory run")
+    ap.add_argument("--quick", action="store_true",
+                    help="3-second runs and 100,000 updates: a smoke test")
+    args = ap.parse_args()
+    if args.quick:
+        args.duration, args.updates = 3, 100000
+
+    base = tempfile.mkdtemp(prefix="ims-bench-")
+    os.chmod(base, 0o755)
+    cluster = nginx = None
+    result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "cores": os.cpu_count(), "versions": versions(),
+              "workers": WORKERS, "pool": POOL,
+              "db_connections": WORKERS * POOL, "duration_s": args.duration}
+    try:
+        print("starting PostgreSQL and seeding 100,000 images ...",
+              flush=True)
+        cluster = Cluster(base)
+        for f in ("sql/glance.sql", "sql/ims.sql", "bench/seed.sql"):
+            cluster.psql("ims", "-f", os.path.join(ROOT, f))
+        nginx = Nginx(base, cluster.dsn())
+
+        # warm up: connections opened, statements prepared, caches filled
+        wrk(nginx.port, 32, 2)
+        cluster.psql("ims", "-c", "CHECKPOINT")
+
+        rows = []
+        for c in CONCURRENCY:
+            print("concurrency %d ..." % c, flush=True)
+            a = wrk(nginx.port, c, args.duration)
+            cluster.psql("ims", "-c", "CHECKPOINT")
+            b = pgbench(cluster, c, args.duration, base)
+            cluster.psql("ims", "-c", "CHECKPOINT")
+            h = wrk(nginx.ceiling_port, c, args.duration)
+            rows.append({"concurrency": c, "module": a, "pgbench": b,
+                         "return200": h,
+                         "module_over_pgbench": a["rps"] / b["rps"],
+                         "module_over_return200": a["rps"] / h["rps"]})
+        result["single_update"] = rows
+
+        print("batch jobs ...", flush=True)
+        t1000, s1000 = batch(nginx.port, 1000, "accepted",
+                             ("SUCCESS", "FAIL"))
+        t10000, s10000 = batch(nginx.port, 10000, "rejected",
+                               ("SUCCESS", "FAIL"))
+        running = []
+        for i in range(20):
+            t, _ = batch(nginx.port, 1, ("accepted", "rejected")[i % 2],
+                         ("RUNNING", "SUCCESS", "FAIL"))
+            running.append(t)
+        result["batch"] = {
+            "job_1000_ms": t1000 * 1000, "job_1000_status": s1000,
+            "job_10000_ms": t10000 * 1000, "job_10000_status": s10000,
+            "submit_to_running_p50_ms": statistics.median(running) * 1000,
+            "submit_to_running_max_ms": max(running) * 1000}
+
+        print("memory: %d updates ..." % args.updates, flush=True)
+        before = nginx.rss_kib()
+        done = errors = 0
+        while done < args.updates:
+            m = wrk(nginx.port, 32, 20)
+            done += m["requests"]
+            errors += m["errors"]
+        after = nginx.rss_kib()
+        result["memory"] = {
+            "updates": done, "errors": errors,
+            "rss_before_kib": before, "rss_after_kib": after,
+            "max_growth_kib": max(after.get(p, 0) - before.get(p, 0)
+                                  for p in before)}
+    finally:
+        if nginx:
+            nginx.stop()
+        if cluster:
+            cluster.stop()
+
+    report(result)
+
+    os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
+    name = os.path.join(BENCH, "results",
+                        result["date"].replace(":", "") + ".json")
+    with open(name, "w") as f:
+        json.dump(result, f, indent=2, sort_keys=True)
+        f.write("\n")
+    print("\nwritten to %s" % os.path.relpath(name, ROOT))
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def report(r):
+    print("\n%s, %d cores, %d workers x %d connections; %s; %s"
+          % (r["date"], r["cores"], r["workers"], r["pool"],
+             r["versions"]["nginx"], r["versions"]["postgresql"]))
+    print("\nsingle update (req/s, p50/p99 ms)")
+    print("%5s | %-24s | %-24s | %-24s | %5s | %5s"
+          % ("conns", "a. module", "b. pgbench (limit)", "c. return 200",
+             "a/b", "a/c"))
+    for row in r["single_update"]:
+        cells = []
+        for k in ("module", "pgbench", "return200"):
+            x = row[k]
+            cells.append("%8.0f %6.2f/%7.2f" % (x["rps"], x["p50_ms"],
+                                                x["p99_ms"]))
+        print("%5d | %-24s | %-24s | %-24s | %5.2f | %5.3f"
+              % (row["concurrency"], cells[0], cells[1], cells[2],
+                 row["module_over_pgbench"], row["module_over_return200"]))
+        if row["module"]["errors"]:
+            print("      (module: %d answers other than 200)"
+                  % row["module"]["errors"])
+    b = r["batch"]
+    print("\nbatch jobs: 1,000 images %.0f ms (%s), 10,000 images %.0f ms "
+          "(%s), submit to RUNNING p50 %.1f ms (max %.1f)"
+          % (b["job_1000_ms"], b["job_1000_status"], b["job_10000_ms"],
+             b["job_10000_status"], b["submit_to_running_p50_ms"],
+             b["submit_to_running_max_ms"]))
+    m = r["memory"]
+    print("memory: %d updates, worker RSS %s -> %s KiB, largest growth "
+          "%d KiB" % (m["updates"], sorted(m["rss_before_kib"].values()),
+                      sorted(m["rss_after_kib"].values()),
+                      m["max_growth_kib"]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
