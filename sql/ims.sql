@@ -213,7 +213,7 @@ CREATE TABLE IF NOT EXISTS ims_jobs (
     worker         text,
     lease_until    timestamptz,
     claims         integer      NOT NULL DEFAULT 0
-);
+) WITH (fillfactor = 50);
 
 CREATE INDEX IF NOT EXISTS ims_jobs_todo
     ON ims_jobs (created_at) WHERE status IN ('INIT', 'RUNNING');
@@ -228,7 +228,7 @@ CREATE TABLE IF NOT EXISTS ims_job_images (
     status      varchar(10)  CHECK (status IN ('SUCCESS', 'FAIL')),
     error_code  varchar(16),
     PRIMARY KEY (job_id, seq)
-);
+) WITH (fillfactor = 70);   -- each row is updated once, in place
 
 
 -- ims_job_submit: identity, the 403 rule, and the job with its images in
@@ -288,10 +288,11 @@ $$;
 -- With p_job NULL: removes a few jobs finished before the retention time,
 -- then claims the oldest job nobody holds (or whose lease ended) and runs
 -- its first slice.  With p_job: runs the next slice of a job the worker
--- holds.  A slice applies to up to p_slice images, set-based, exactly the
--- checks of the single update, and records each image's result in the same
--- transaction, so an image is never done twice and one failing image does
--- not undo the others.
+-- holds.  A slice applies to the next p_slice images, set-based, exactly
+-- the checks of the single update, and records each image's result and the
+-- job's count of images done in the same transaction, under the job's row
+-- lock, so an image is never done twice and one failing image does not
+-- undo the others.
 --
 -- result: idle (nothing to claim), more (p_job has images left, the lease
 -- is extended), finished (p_job is SUCCESS or FAIL), lost (the lease ended
@@ -304,8 +305,12 @@ AS $$
 DECLARE
     j          ims_jobs%ROWTYPE;
     v_now      timestamp without time zone;
+    v_lo       integer;
+    v_hi       integer;
     v_n        integer;
     v_failed   integer;
+    v_errors   text[];
+    v_rows     integer[];
 BEGIN
     v_now := now() AT TIME ZONE 'UTC';
 
@@ -347,64 +352,72 @@ BEGIN
         END IF;
     END IF;
 
-    WITH todo AS (
-        SELECT t.seq, t.image_id
-          FROM ims_job_images t
-         WHERE t.job_id = j.id AND t.status IS NULL
-         ORDER BY t.seq
-         LIMIT p_slice
-    ),
-    checked AS (
-        SELECT t.seq, t.image_id, m.id AS member_row,
-               CASE
-               WHEN i.id IS NULL
-                    OR NOT (j.is_admin
-                            OR i.owner IS NOT DISTINCT FROM j.project_id
-                            OR i.visibility::text IN ('public', 'community')
-                            OR (i.visibility::text = 'shared'
-                                AND m.id IS NOT NULL))
-                   THEN 'IMG.0005'
-               WHEN i.visibility::text <> 'shared'
-                   THEN 'IMG.0006'
-               WHEN i.owner IS NOT DISTINCT FROM j.project_id
-                    AND NOT j.is_admin
-                   THEN 'IMG.0007'
-               WHEN m.id IS NULL
-                   THEN 'IMG.0008'
-               WHEN j.member_status = 'accepted' AND j.vault_id IS NULL
-                    AND EXISTS (SELECT 1 FROM image_properties p
-                                 WHERE p.image_id = i.id AND NOT p.deleted
-                                   AND p.name = '__whole_image'
-                                   AND p.value = 'true')
-                    AND EXISTS (SELECT 1 FROM image_properties p
-                                 WHERE p.image_id = i.id AND NOT p.deleted
-                                   AND p.name = '__backup_id'
-                                   AND p.value <> '')
-                   THEN 'IMG.0009'
-               END AS error_code
-          FROM todo t
-          LEFT JOIN images i ON i.id = t.image_id AND NOT i.deleted
-          LEFT JOIN image_members m
-                 ON m.image_id = t.image_id AND m.member = j.project_id
-                AND NOT m.deleted
-    ),
-    -- rows are locked in one order, so concurrent jobs never deadlock
-    locked AS (
-        SELECT m.id
-          FROM image_members m
-         WHERE m.id IN (SELECT c.member_row FROM checked c
-                         WHERE c.error_code IS NULL)
-         ORDER BY m.id
-           FOR UPDATE
-    ),
-    updated AS (
-        UPDATE image_members m
-           SET status = j.member_status, updated_at = v_now
-          FROM locked l
-         WHERE m.id = l.id AND m.status IS DISTINCT FROM j.member_status
-        RETURNING m.image_id, m.member
-    ),
-    vaults AS (
+    /*
+     * The images left are the range of seq after "done": the checks go
+     * into arrays in one pass driven by the primary key, so no plan can
+     * join two sets row by row, whatever the statistics say of a new job.
+     */
+
+    v_lo := j.done + 1;
+    v_hi := least(j.done + p_slice, j.total);
+
+    SELECT array_agg(c.error_code ORDER BY c.seq),
+           array_agg(c.member_row ORDER BY c.member_row)
+               FILTER (WHERE c.error_code IS NULL)
+      INTO v_errors, v_rows
+      FROM (SELECT t.seq, m.id AS member_row,
+                   CASE
+                   WHEN i.id IS NULL
+                        OR NOT (j.is_admin
+                                OR i.owner IS NOT DISTINCT FROM j.project_id
+                                OR i.visibility::text IN ('public',
+                                                          'community')
+                                OR (i.visibility::text = 'shared'
+                                    AND m.id IS NOT NULL))
+                       THEN 'IMG.0005'
+                   WHEN i.visibility::text <> 'shared'
+                       THEN 'IMG.0006'
+                   WHEN i.owner IS NOT DISTINCT FROM j.project_id
+                        AND NOT j.is_admin
+                       THEN 'IMG.0007'
+                   WHEN m.id IS NULL
+                       THEN 'IMG.0008'
+                   WHEN j.member_status = 'accepted' AND j.vault_id IS NULL
+                        AND EXISTS (SELECT 1 FROM image_properties p
+                                     WHERE p.image_id = i.id
+                                       AND NOT p.deleted
+                                       AND p.name = '__whole_image'
+                                       AND p.value = 'true')
+                        AND EXISTS (SELECT 1 FROM image_properties p
+                                     WHERE p.image_id = i.id
+                                       AND NOT p.deleted
+                                       AND p.name = '__backup_id'
+                                       AND p.value <> '')
+                       THEN 'IMG.0009'
+                   END AS error_code
+              FROM ims_job_images t
+              LEFT JOIN images i ON i.id = t.image_id AND NOT i.deleted
+              LEFT JOIN image_members m
+                     ON m.image_id = t.image_id AND m.member = j.project_id
+                    AND NOT m.deleted
+             WHERE t.job_id = j.id AND t.seq BETWEEN v_lo AND v_hi) c;
+
+    IF v_rows IS NOT NULL THEN
+
+        -- rows are locked in one order, so concurrent jobs never deadlock
+        PERFORM 1 FROM image_members m
+          WHERE m.id = ANY (v_rows)
+          ORDER BY m.id
+            FOR UPDATE;
+
+        -- a repeat of a member's status changes nothing, as in an update
+        WITH updated AS (
+            UPDATE image_members m
+               SET status = j.member_status, updated_at = v_now
+             WHERE m.id = ANY (v_rows)
+               AND m.status IS DISTINCT FROM j.member_status
+            RETURNING m.image_id, m.member
+        )
         INSERT INTO ims_member_vaults AS v
                (image_id, member, vault_id, created_at, updated_at)
         SELECT DISTINCT u.image_id, u.member, j.vault_id, v_now, v_now
@@ -412,22 +425,19 @@ BEGIN
          WHERE j.member_status = 'accepted' AND j.vault_id IS NOT NULL
         ON CONFLICT (image_id, member)
         DO UPDATE SET vault_id = EXCLUDED.vault_id,
-                      updated_at = EXCLUDED.updated_at
-        RETURNING 1
-    ),
-    results AS (
-        UPDATE ims_job_images r
-           SET status = CASE WHEN c.error_code IS NULL THEN 'SUCCESS'
-                             ELSE 'FAIL' END,
-               error_code = c.error_code
-          FROM checked c
-         WHERE r.job_id = j.id AND r.seq = c.seq
-        RETURNING r.status
-    )
-    -- (data-modifying parts of a WITH always run to completion)
-    SELECT count(*), count(*) FILTER (WHERE r.status = 'FAIL')
-      INTO v_n, v_failed
-      FROM results r;
+                      updated_at = EXCLUDED.updated_at;
+    END IF;
+
+    UPDATE ims_job_images r
+       SET status = CASE WHEN v_errors[r.seq - v_lo + 1] IS NULL
+                         THEN 'SUCCESS' ELSE 'FAIL' END,
+           error_code = v_errors[r.seq - v_lo + 1]
+     WHERE r.job_id = j.id AND r.seq BETWEEN v_lo AND v_hi;
+
+    v_n := v_hi - v_lo + 1;
+
+    SELECT count(*) INTO v_failed FROM unnest(v_errors) AS e(code)
+     WHERE e.code IS NOT NULL;
 
     IF j.done + v_n >= j.total THEN
         UPDATE ims_jobs c
