@@ -210,52 +210,18 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
 static void
 ngx_http_ims_member_batch_done(ngx_http_ims_member_pg_op_t *op)
 {
-    ngx_str_t                   body, kv[2], *result;
-    ngx_uint_t                  err;
+    ngx_str_t                   body, kv[2], *row;
     ngx_http_request_t         *r;
     ngx_http_ims_member_ctx_t  *ctx;
 
+    if (ngx_http_ims_member_query_row(op, 1, &row) != NGX_OK) {
+        return;
+    }
+
     r = op->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
-    ctx->op = NULL;
 
-    err = ngx_http_ims_member_query_error(op);
-
-    if (err != NGX_HTTP_IMS_MEMBER_OK) {
-        ngx_http_ims_member_finalize_error(r, err);
-        return;
-    }
-
-    if (op->nrows != 1 || op->ncols != 1 || op->values[0].data == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ims_member: ims_job_submit() returned %ui rows of "
-                      "%ui columns; is sql/ims.sql loaded?",
-                      op->nrows, op->ncols);
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-        return;
-    }
-
-    result = &op->values[0];
-
-    if (result->len == sizeof("unauthorized") - 1
-        && ngx_strncmp(result->data, "unauthorized", result->len) == 0)
-    {
-        ngx_http_ims_member_finalize_error(r,
-                                       NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED);
-        return;
-    }
-
-    if (result->len == sizeof("identified") - 1
-        && ngx_strncmp(result->data, "identified", result->len) == 0)
-    {
-        ngx_http_ims_member_finalize_error(r, ctx->error);
-        return;
-    }
-
-    if (result->len == sizeof("forbidden") - 1
-        && ngx_strncmp(result->data, "forbidden", result->len) == 0)
-    {
+    if (ngx_http_ims_member_result_is(&row[0], "forbidden")) {
         ngx_http_ims_member_finalize_error(r,
                                            NGX_HTTP_IMS_MEMBER_ERR_FORBIDDEN);
         return;

@@ -354,6 +354,78 @@ ngx_http_ims_member_query(ngx_http_request_t *r,
 }
 
 
+/*
+ * The start of every query's handler.  It finalizes the request itself when
+ * the database failed, when the answer is not one row of "ncols" columns
+ * (sql/ims.sql not loaded, say), when the first column says the caller is
+ * unknown ("unauthorized"), or when the request was found wrong before the
+ * database was asked (which then only checked the identity).  NGX_OK: *row
+ * is the row; NGX_DONE: the request is finalized.
+ */
+
+ngx_int_t
+ngx_http_ims_member_query_row(ngx_http_ims_member_pg_op_t *op,
+    ngx_uint_t ncols, ngx_str_t **row)
+{
+    ngx_str_t                  *v;
+    ngx_uint_t                  err;
+    ngx_http_request_t         *r;
+    ngx_http_ims_member_ctx_t  *ctx;
+
+    r = op->data;
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
+    ctx->op = NULL;
+
+    err = ngx_http_ims_member_query_error(op);
+
+    if (err == NGX_HTTP_IMS_MEMBER_OK
+        && (op->nrows != 1 || op->ncols != ncols
+            || op->values[0].data == NULL))
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "ims_member: statement %ui returned %ui rows of %ui "
+                      "columns; is sql/ims.sql of this version loaded?",
+                      op->stmt, op->nrows, op->ncols);
+        err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+    }
+
+    if (err == NGX_HTTP_IMS_MEMBER_OK) {
+        v = op->values;
+
+        if (v[0].len == sizeof("unauthorized") - 1
+            && ngx_strncmp(v[0].data, "unauthorized", v[0].len) == 0)
+        {
+            err = NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED;
+
+        } else {
+            err = ctx->error;
+        }
+    }
+
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        ngx_http_ims_member_finalize_error(r, err);
+        return NGX_DONE;
+    }
+
+    *row = op->values;
+
+    return NGX_OK;
+}
+
+
+/* the result column says "word" */
+
+ngx_int_t
+ngx_http_ims_member_result_is(ngx_str_t *result, char *word)
+{
+    size_t  len;
+
+    len = ngx_strlen(word);
+
+    return result->len == len && ngx_strncmp(result->data, word, len) == 0;
+}
+
+
 ngx_uint_t
 ngx_http_ims_member_query_error(ngx_http_ims_member_pg_op_t *op)
 {

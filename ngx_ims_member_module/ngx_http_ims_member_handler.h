@@ -52,6 +52,9 @@ ngx_int_t ngx_http_ims_member_query(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_uint_t stmt, ngx_str_t *params,
     ngx_uint_t nparams, ngx_http_ims_member_pg_handler_pt handler);
 ngx_uint_t ngx_http_ims_member_query_error(ngx_http_ims_member_pg_op_t *op);
+ngx_int_t ngx_http_ims_member_query_row(ngx_http_ims_member_pg_op_t *op,
+    ngx_uint_t ncols, ngx_str_t **row);
+ngx_int_t ngx_http_ims_member_result_is(ngx_str_t *result, char *word);
 ngx_int_t ngx_http_ims_member_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
 void ngx_http_ims_member_finalize(ngx_http_request_t *r, ngx_uint_t status,

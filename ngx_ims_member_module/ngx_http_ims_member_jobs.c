@@ -160,49 +160,17 @@ static void
 ngx_http_ims_member_jobs_done(ngx_http_ims_member_pg_op_t *op)
 {
     ngx_str_t                  *row;
-    ngx_uint_t                  err;
     ngx_http_request_t         *r;
     ngx_http_ims_member_ctx_t  *ctx;
 
+    if (ngx_http_ims_member_query_row(op, 9, &row) != NGX_OK) {
+        return;
+    }
+
     r = op->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
-    ctx->op = NULL;
 
-    err = ngx_http_ims_member_query_error(op);
-
-    if (err != NGX_HTTP_IMS_MEMBER_OK) {
-        ngx_http_ims_member_finalize_error(r, err);
-        return;
-    }
-
-    if (op->nrows != 1 || op->ncols != 9 || op->values[0].data == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ims_member: ims_job_get() returned %ui rows of "
-                      "%ui columns; is sql/ims.sql loaded?",
-                      op->nrows, op->ncols);
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-        return;
-    }
-
-    row = op->values;
-
-    if (row[0].len == sizeof("unauthorized") - 1
-        && ngx_strncmp(row[0].data, "unauthorized", row[0].len) == 0)
-    {
-        ngx_http_ims_member_finalize_error(r,
-                                       NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED);
-        return;
-    }
-
-    if (ctx->error != NGX_HTTP_IMS_MEMBER_OK) {
-        ngx_http_ims_member_finalize_error(r, ctx->error);
-        return;
-    }
-
-    if (row[0].len != sizeof("ok") - 1
-        || ngx_strncmp(row[0].data, "ok", row[0].len) != 0)
-    {
+    if (!ngx_http_ims_member_result_is(&row[0], "ok")) {
         ngx_http_ims_member_finalize_error(r, NGX_HTTP_IMS_MEMBER_ERR_JOB);
         return;
     }

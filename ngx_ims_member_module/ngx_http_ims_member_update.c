@@ -50,7 +50,6 @@ static ngx_str_t  ngx_http_ims_member_statuses[] = {
 
 static ngx_http_ims_member_result_t  ngx_http_ims_member_results[] = {
     { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
-    { ngx_string("unauthorized"), NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED },
     { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
     { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED },
     { ngx_string("owner"), NGX_HTTP_IMS_MEMBER_ERR_OWNER },
@@ -236,40 +235,16 @@ static void
 ngx_http_ims_member_update_done(ngx_http_ims_member_pg_op_t *op)
 {
     ngx_str_t                     *row;
-    ngx_uint_t                     err;
     ngx_http_request_t            *r;
     ngx_http_ims_member_ctx_t     *ctx;
     ngx_http_ims_member_result_t  *res;
 
+    if (ngx_http_ims_member_query_row(op, 4, &row) != NGX_OK) {
+        return;
+    }
+
     r = op->data;
     ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
-    ctx->op = NULL;
-
-    err = ngx_http_ims_member_query_error(op);
-
-    if (err != NGX_HTTP_IMS_MEMBER_OK) {
-        ngx_http_ims_member_finalize_error(r, err);
-        return;
-    }
-
-    if (op->nrows != 1 || op->ncols != 4 || op->values[0].data == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ims_member: ims_member_update() returned %ui rows of "
-                      "%ui columns; is sql/ims.sql loaded?",
-                      op->nrows, op->ncols);
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-        return;
-    }
-
-    row = op->values;
-
-    if (row[0].len == sizeof("identified") - 1
-        && ngx_strncmp(row[0].data, "identified", row[0].len) == 0)
-    {
-        ngx_http_ims_member_finalize_error(r, ctx->error);
-        return;
-    }
 
     for (res = ngx_http_ims_member_results; res->name.len; res++) {
         if (res->name.len == row[0].len
