@@ -104,6 +104,10 @@ static void ngx_http_ims_member_pg_broken(ngx_http_ims_member_pg_conn_t *conn,
     const char *what);
 static void ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg);
+static void ngx_http_ims_member_pg_connect_failed(
+    ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_fail_waiting(
+    ngx_http_ims_member_pg_pool_t *pg);
 static void ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op);
 static void ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op,
     ngx_int_t rc);
@@ -674,8 +678,7 @@ ngx_http_ims_member_pg_connect_handler(ngx_event_t *ev)
         ngx_log_error(NGX_LOG_ERR, &conn->log, NGX_ETIMEDOUT,
                       "ims_member: PostgreSQL did not accept the connection "
                       "within %M ms", pg->timeout);
-        ngx_http_ims_member_pg_close(conn);
-        ngx_http_ims_member_pg_dispatch(pg);
+        ngx_http_ims_member_pg_connect_failed(conn);
         return;
     }
 
@@ -702,8 +705,7 @@ ngx_http_ims_member_pg_connect_handler(ngx_event_t *ev)
                                               msg, sizeof(msg));
         ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
                       "ims_member: could not connect to PostgreSQL: %s", msg);
-        ngx_http_ims_member_pg_close(conn);
-        ngx_http_ims_member_pg_dispatch(pg);
+        ngx_http_ims_member_pg_connect_failed(conn);
         return;
     }
 
@@ -717,8 +719,7 @@ ngx_http_ims_member_pg_connect_handler(ngx_event_t *ev)
         ngx_http_ims_member_pg_unwrap(conn);
 
         if (ngx_http_ims_member_pg_wrap(conn) != NGX_OK) {
-            ngx_http_ims_member_pg_close(conn);
-            ngx_http_ims_member_pg_dispatch(pg);
+            ngx_http_ims_member_pg_connect_failed(conn);
             return;
         }
 
@@ -732,8 +733,7 @@ ngx_http_ims_member_pg_connect_handler(ngx_event_t *ev)
             != NGX_OK
             || ngx_handle_read_event(c->read, 0) != NGX_OK)
         {
-            ngx_http_ims_member_pg_close(conn);
-            ngx_http_ims_member_pg_dispatch(pg);
+            ngx_http_ims_member_pg_connect_failed(conn);
         }
 
         return;
@@ -744,8 +744,7 @@ ngx_http_ims_member_pg_connect_handler(ngx_event_t *ev)
                                               msg, sizeof(msg));
         ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
                       "ims_member: PQsetnonblocking() failed: %s", msg);
-        ngx_http_ims_member_pg_close(conn);
-        ngx_http_ims_member_pg_dispatch(pg);
+        ngx_http_ims_member_pg_connect_failed(conn);
         return;
     }
 
@@ -1402,11 +1401,41 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
         }
     }
 
-    if (pg->n > 0) {
-        return;
-    }
-
     /* nothing is open or opening: the database cannot be reached now */
+
+    if (pg->n == 0) {
+        ngx_http_ims_member_pg_fail_waiting(pg);
+    }
+}
+
+
+/*
+ * A connection that could not be made: the statements waiting for one are
+ * answered now if no other connection is left, else they wait for those.
+ * No new attempt starts from here, or a database that refuses connections
+ * would be asked again in a tight loop; the next statement run tries again.
+ */
+
+static void
+ngx_http_ims_member_pg_connect_failed(ngx_http_ims_member_pg_conn_t *conn)
+{
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->pg;
+
+    ngx_http_ims_member_pg_close(conn);
+
+    if (pg->n == 0) {
+        ngx_http_ims_member_pg_fail_waiting(pg);
+    }
+}
+
+
+static void
+ngx_http_ims_member_pg_fail_waiting(ngx_http_ims_member_pg_pool_t *pg)
+{
+    ngx_queue_t                  *q;
+    ngx_http_ims_member_pg_op_t  *op;
 
     while (!ngx_queue_empty(&pg->ops)) {
         q = ngx_queue_head(&pg->ops);

@@ -212,7 +212,8 @@ CREATE TABLE IF NOT EXISTS ims_jobs (
     end_time       timestamp without time zone,
     worker         text,
     lease_until    timestamptz,
-    claims         integer      NOT NULL DEFAULT 0
+    claims         integer      NOT NULL DEFAULT 0,
+    images         text[]       NOT NULL
 ) WITH (fillfactor = 50);
 
 CREATE INDEX IF NOT EXISTS ims_jobs_todo
@@ -220,15 +221,17 @@ CREATE INDEX IF NOT EXISTS ims_jobs_todo
 CREATE INDEX IF NOT EXISTS ims_jobs_finished
     ON ims_jobs (end_time) WHERE status IN ('SUCCESS', 'FAIL');
 
+-- The result of each image of a job, written when its slice runs; the
+-- images themselves are the array ims_jobs.images, in the request's order.
 CREATE TABLE IF NOT EXISTS ims_job_images (
     job_id      char(32)     NOT NULL REFERENCES ims_jobs (id)
                              ON DELETE CASCADE,
     seq         integer      NOT NULL,
     image_id    text         NOT NULL,
-    status      varchar(10)  CHECK (status IN ('SUCCESS', 'FAIL')),
+    status      varchar(10)  NOT NULL CHECK (status IN ('SUCCESS', 'FAIL')),
     error_code  varchar(16),
     PRIMARY KEY (job_id, seq)
-) WITH (fillfactor = 70);   -- each row is updated once, in place
+);
 
 
 -- ims_job_submit: identity, the 403 rule, and the job with its images in
@@ -267,14 +270,10 @@ BEGIN
     v_now := now() AT TIME ZONE 'UTC';
 
     INSERT INTO ims_jobs (id, project_id, submitter, is_admin, member_status,
-                          vault_id, total, created_at)
+                          vault_id, total, created_at, images)
     VALUES (p_job, p_for_project, v_project, v_admin, p_status, p_vault,
-            json_array_length(p_images), v_now);
-
-    INSERT INTO ims_job_images (job_id, seq, image_id)
-    SELECT p_job, e.seq, e.image_id
-      FROM json_array_elements_text(p_images) WITH ORDINALITY
-           AS e(image_id, seq);
+            json_array_length(p_images), v_now,
+            ARRAY(SELECT json_array_elements_text(p_images)));
 
     PERFORM pg_notify('ims_member_jobs', p_job);
 
@@ -353,9 +352,9 @@ BEGIN
     END IF;
 
     /*
-     * The images left are the range of seq after "done": the checks go
-     * into arrays in one pass driven by the primary key, so no plan can
-     * join two sets row by row, whatever the statistics say of a new job.
+     * The images left are those after "done" in the job's array: their
+     * checks go into arrays in one pass, looked up by primary key, so no
+     * plan joins two sets row by row, whatever the statistics say.
      */
 
     v_lo := j.done + 1;
@@ -365,7 +364,7 @@ BEGIN
            array_agg(c.member_row ORDER BY c.member_row)
                FILTER (WHERE c.error_code IS NULL)
       INTO v_errors, v_rows
-      FROM (SELECT t.seq, m.id AS member_row,
+      FROM (SELECT t.n AS seq, m.id AS member_row,
                    CASE
                    WHEN i.id IS NULL
                         OR NOT (j.is_admin
@@ -395,12 +394,12 @@ BEGIN
                                        AND p.value <> '')
                        THEN 'IMG.0009'
                    END AS error_code
-              FROM ims_job_images t
+              FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY
+                   AS t(image_id, n)
               LEFT JOIN images i ON i.id = t.image_id AND NOT i.deleted
               LEFT JOIN image_members m
                      ON m.image_id = t.image_id AND m.member = j.project_id
-                    AND NOT m.deleted
-             WHERE t.job_id = j.id AND t.seq BETWEEN v_lo AND v_hi) c;
+                    AND NOT m.deleted) c;
 
     IF v_rows IS NOT NULL THEN
 
@@ -428,11 +427,13 @@ BEGIN
                       updated_at = EXCLUDED.updated_at;
     END IF;
 
-    UPDATE ims_job_images r
-       SET status = CASE WHEN v_errors[r.seq - v_lo + 1] IS NULL
-                         THEN 'SUCCESS' ELSE 'FAIL' END,
-           error_code = v_errors[r.seq - v_lo + 1]
-     WHERE r.job_id = j.id AND r.seq BETWEEN v_lo AND v_hi;
+    -- the results, under the job's primary key: a slice cannot be recorded
+    -- twice
+    INSERT INTO ims_job_images (job_id, seq, image_id, status, error_code)
+    SELECT j.id, v_lo + t.n - 1, t.image_id,
+           CASE WHEN v_errors[t.n] IS NULL THEN 'SUCCESS' ELSE 'FAIL' END,
+           v_errors[t.n]
+      FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY AS t(image_id, n);
 
     v_n := v_hi - v_lo + 1;
 
@@ -532,7 +533,7 @@ BEGIN
                                     'status', r.status)
                             END ORDER BY r.seq)
                            FROM ims_job_images r
-                          WHERE r.job_id = j.id AND r.status IS NOT NULL),
+                          WHERE r.job_id = j.id),
                         '[]'::json);
 END;
 $$;

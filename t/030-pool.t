@@ -11,7 +11,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 3 + 1) + 10;
+plan tests => repeat_each() * (blocks() * 3 + 1) + 11;
 
 no_shuffle();
 
@@ -125,6 +125,8 @@ Test::More::is($status, 503, "no database: 503");
 Test::More::is($body, '{"error": {"code": "IMG.0010", "message":'
                . ' "The image database is unavailable; retry later."}}',
                "a JSON error that leaks nothing");
+Test::More::is(ImsMember::Pg::error_log_count("could not connect to PostgreSQL"),
+               1, "one attempt to connect, no storm of them");
 
 ImsMember::Pg::start_server();
 --- request

@@ -42,8 +42,10 @@ sub run_quiet {
 }
 
 sub free_port {
+    # below the kernel's ephemeral ports (32768-60999): an outgoing
+    # connection to a stopped server could otherwise take the port
     for (1 .. 50) {
-        my $p = 20000 + int(rand(20000));
+        my $p = 12000 + int(rand(20000));
         my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
                                       LocalPort => $p, Proto => 'tcp',
                                       ReuseAddr => 1, Listen => 1);
@@ -204,17 +206,22 @@ sub wait_job {
     return $status;
 }
 
-# A pattern appears in the error log of the nginx under test.
-sub error_log_has {
+# How many lines of the error log of the nginx under test hold a pattern.
+sub error_log_count {
     my $pattern = shift;
     no warnings 'once';
     my $file = $Test::Nginx::Util::ErrLogFile
                || "$Test::Nginx::Util::ServRoot/logs/error.log";
+    my $n = 0;
     open my $fh, '<', $file or return 0;
     while (<$fh>) {
-        return 1 if index($_, $pattern) >= 0;
+        $n++ if index($_, $pattern) >= 0;
     }
-    return 0;
+    return $n;
+}
+
+sub error_log_has {
+    return error_log_count(shift) > 0;
 }
 
 # Another nginx on the same database, with a master and its workers, for
