@@ -296,10 +296,16 @@ $$;
 -- result: idle (nothing to claim), more (p_job has images left, the lease
 -- is extended), finished (p_job is SUCCESS or FAIL), lost (the lease ended
 -- and another worker holds p_job).
+--
+-- A slice looks its images and members up by primary key: the planner,
+-- costing for disk, would rather hash whole Glance tables (100,000 images
+-- scanned to check 10,000), so hash and merge joins are off in here only.
 CREATE OR REPLACE FUNCTION ims_job_step(p_worker text, p_job text,
     p_lease_ms integer, p_slice integer, p_retention_s integer)
 RETURNS TABLE (result text, job_id text)
 LANGUAGE plpgsql
+SET enable_hashjoin = off
+SET enable_mergejoin = off
 AS $$
 DECLARE
     j          ims_jobs%ROWTYPE;
