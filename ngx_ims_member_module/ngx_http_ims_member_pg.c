@@ -40,7 +40,7 @@ struct ngx_http_ims_member_pg_pool_s {
 
     /* one more connection, outside the pool, waits for notifications */
     ngx_http_ims_member_pg_conn_t      *listener;
-    char                               *channel;
+    char                               *listen_sql;
     ngx_http_ims_member_pg_notify_pt    notify;
     void                               *notify_data;
 };
@@ -377,7 +377,7 @@ ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
 
 ngx_int_t
 ngx_http_ims_member_pg_listen(ngx_http_ims_member_pg_pool_t *pg,
-    char *channel, ngx_http_ims_member_pg_notify_pt handler, void *data)
+    char *sql, ngx_http_ims_member_pg_notify_pt handler, void *data)
 {
     ngx_http_ims_member_pg_conn_t  *conn;
 
@@ -385,7 +385,7 @@ ngx_http_ims_member_pg_listen(ngx_http_ims_member_pg_pool_t *pg,
         return NGX_OK;
     }
 
-    pg->channel = channel;
+    pg->listen_sql = sql;
     pg->notify = handler;
     pg->notify_data = data;
 
@@ -766,11 +766,11 @@ ngx_http_ims_member_pg_connect_handler(ngx_event_t *ev)
 
     if (conn->listen) {
 
-        /* the channel is the module's own constant, never input */
+        /* a constant of the module (LISTEN channel), never input */
 
         conn->rc = NGX_OK;
 
-        if (PQsendQuery(conn->pgconn, pg->channel) == 0
+        if (PQsendQuery(conn->pgconn, pg->listen_sql) == 0
             || ngx_http_ims_member_pg_flush(conn) != NGX_OK)
         {
             ngx_http_ims_member_pg_broken(conn, "sending to");

@@ -71,7 +71,7 @@ ngx_int_t ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
     ngx_http_ims_member_pg_op_t *op);
 void ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op);
 ngx_int_t ngx_http_ims_member_pg_listen(ngx_http_ims_member_pg_pool_t *pg,
-    char *channel, ngx_http_ims_member_pg_notify_pt handler, void *data);
+    char *sql, ngx_http_ims_member_pg_notify_pt handler, void *data);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_PG_H_INCLUDED_ */
