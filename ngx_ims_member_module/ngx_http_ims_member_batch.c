@@ -10,6 +10,7 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_batch.h"
+#include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_sql.h"
@@ -19,119 +20,43 @@
 #define NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX  255
 
 
-static void ngx_http_ims_member_batch_body(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx);
+/* PUT /v1/cloudimages/members */
+
+typedef struct {
+    ngx_str_t                   job_id;
+    ngx_str_t                   project_id;
+    ngx_str_t                   status;
+    ngx_str_t                   vault_id;
+    ngx_str_t                   images;     /* a JSON array */
+} ngx_http_ims_member_batch_ctx_t;
+
+
 static ngx_uint_t ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
-static void ngx_http_ims_member_batch_done(ngx_http_ims_member_pg_op_t *op);
+static ngx_int_t ngx_http_ims_member_batch_params(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
+static void ngx_http_ims_member_batch_answer(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row);
 
 
-static ngx_str_t  ngx_http_ims_member_batch_put = ngx_string("PUT");
+static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_batch = {
+    NGX_HTTP_PUT,
+    ngx_string("PUT"),
+    1,
+    sizeof(ngx_http_ims_member_batch_ctx_t),
+    NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT,
+    NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS,
+    1,
+    ngx_http_ims_member_batch_parse,
+    ngx_http_ims_member_batch_params,
+    ngx_http_ims_member_batch_answer
+};
 
 
 ngx_int_t
 ngx_http_ims_member_batch_handler(ngx_http_request_t *r)
 {
-    ngx_http_ims_member_ctx_t  *ctx;
-
-    if (!(r->method & NGX_HTTP_PUT)) {
-        return ngx_http_ims_member_not_allowed(r,
-                                               &ngx_http_ims_member_batch_put);
-    }
-
-    ctx = ngx_http_ims_member_ctx_create(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_ims_member_read_body(r, ctx,
-                                         ngx_http_ims_member_batch_body);
-}
-
-
-static void
-ngx_http_ims_member_batch_body(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx)
-{
-    u_char      *p;
-    ngx_int_t    rc;
-    ngx_str_t   *params;
-    ngx_uint_t   err;
-
-    rc = ngx_http_ims_member_identify(r, ctx);
-
-    if (rc == NGX_ERROR) {
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-        return;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_ims_member_finalize_error(r,
-                                       NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED);
-        return;
-    }
-
-    err = ngx_http_ims_member_batch_parse(r, ctx);
-
-    /* a trusted project is known here: the 403 rule needs no database */
-
-    if (err == NGX_HTTP_IMS_MEMBER_OK
-        && ctx->identity.token_sha256.len == 0
-        && !ctx->identity.admin
-        && (ctx->project_id.len != ctx->identity.project.len
-            || ngx_strncmp(ctx->project_id.data, ctx->identity.project.data,
-                           ctx->project_id.len)
-               != 0))
-    {
-        err = NGX_HTTP_IMS_MEMBER_ERR_FORBIDDEN;
-    }
-
-    if (err != NGX_HTTP_IMS_MEMBER_OK
-        && ctx->identity.token_sha256.len == 0)
-    {
-        ngx_http_ims_member_finalize_error(r, err);
-        return;
-    }
-
-    ctx->error = err;
-
-    params = ngx_pcalloc(r->pool, NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS
-                                  * sizeof(ngx_str_t));
-    p = ngx_pnalloc(r->pool, NGX_HTTP_IMS_MEMBER_JOB_ID_LEN);
-
-    if (params == NULL || p == NULL
-        || ngx_http_ims_member_job_id(p, r->connection->log) != NGX_OK)
-    {
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-        return;
-    }
-
-    ctx->job_id.data = p;
-    ctx->job_id.len = NGX_HTTP_IMS_MEMBER_JOB_ID_LEN;
-
-    ngx_http_ims_member_identity_params(ctx, params);
-
-    /* with a bad body, the token is all the database is asked about */
-
-    if (err == NGX_HTTP_IMS_MEMBER_OK) {
-        params[3] = ctx->job_id;
-        params[4] = ctx->project_id;
-        params[5] = ctx->status;
-        params[6] = ctx->vault_id;
-        params[7] = ctx->images;
-    }
-
-    if (ngx_http_ims_member_query(r, ctx, NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT,
-                                  params,
-                                  NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS,
-                                  ngx_http_ims_member_batch_done)
-        != NGX_OK)
-    {
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-    }
+    return ngx_http_ims_member_handle(r, &ngx_http_ims_member_batch);
 }
 
 
@@ -142,9 +67,11 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
     ngx_int_t                         rc;
     ngx_uint_t                        n;
     ngx_http_ims_member_json_t       *doc;
+    ngx_http_ims_member_batch_ctx_t  *bc;
     ngx_http_ims_member_main_conf_t  *imcf;
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
+    bc = ctx->data;
 
     rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
                                         ctx->body.len, &doc);
@@ -158,7 +85,7 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
     }
 
     rc = ngx_http_ims_member_json_strings(doc, "images", imcf->batch_max,
-                                          r->pool, &ctx->images, &n);
+                                          r->pool, &bc->images, &n);
 
     if (rc == NGX_ERROR) {
         return NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
@@ -172,56 +99,95 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY;
     }
 
-    if (ngx_http_ims_member_json_string(doc, "project_id", &ctx->project_id)
+    if (ngx_http_ims_member_json_string(doc, "project_id", &bc->project_id)
         != NGX_OK
-        || ngx_http_ims_member_valid_id(&ctx->project_id,
+        || ngx_http_ims_member_valid_id(&bc->project_id,
                                         NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX)
            != NGX_OK)
     {
         return NGX_HTTP_IMS_MEMBER_ERR_PROJECT;
     }
 
-    if (ngx_http_ims_member_json_string(doc, "status", &ctx->status)
+    if (ngx_http_ims_member_json_string(doc, "status", &bc->status)
         != NGX_OK
-        || !((ctx->status.len == sizeof("accepted") - 1
-              && ngx_strncmp(ctx->status.data, "accepted",
-                             ctx->status.len) == 0)
-             || (ctx->status.len == sizeof("rejected") - 1
-                 && ngx_strncmp(ctx->status.data, "rejected",
-                                ctx->status.len) == 0)))
+        || !((bc->status.len == sizeof("accepted") - 1
+              && ngx_strncmp(bc->status.data, "accepted",
+                             bc->status.len) == 0)
+             || (bc->status.len == sizeof("rejected") - 1
+                 && ngx_strncmp(bc->status.data, "rejected",
+                                bc->status.len) == 0)))
     {
         return NGX_HTTP_IMS_MEMBER_ERR_BATCH_STATUS;
     }
 
-    rc = ngx_http_ims_member_json_string(doc, "vault_id", &ctx->vault_id);
+    rc = ngx_http_ims_member_json_string(doc, "vault_id", &bc->vault_id);
 
-    if (rc == NGX_ABORT || (rc == NGX_OK && ctx->vault_id.len == 0)) {
+    if (rc == NGX_ABORT || (rc == NGX_OK && bc->vault_id.len == 0)) {
         return NGX_HTTP_IMS_MEMBER_ERR_VAULT;
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_str_null(&ctx->vault_id);
+        ngx_str_null(&bc->vault_id);
+    }
+
+    /* a trusted project is known here: the 403 rule needs no database */
+
+    if (ctx->identity.token_sha256.len == 0
+        && !ctx->identity.admin
+        && (bc->project_id.len != ctx->identity.project.len
+            || ngx_strncmp(bc->project_id.data, ctx->identity.project.data,
+                           bc->project_id.len)
+               != 0))
+    {
+        return NGX_HTTP_IMS_MEMBER_ERR_FORBIDDEN;
     }
 
     return NGX_HTTP_IMS_MEMBER_OK;
 }
 
 
-static void
-ngx_http_ims_member_batch_done(ngx_http_ims_member_pg_op_t *op)
+static ngx_int_t
+ngx_http_ims_member_batch_params(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
 {
-    ngx_str_t                   body, kv[2], *row;
-    ngx_http_request_t         *r;
-    ngx_http_ims_member_ctx_t  *ctx;
+    u_char                           *p;
+    ngx_http_ims_member_batch_ctx_t  *bc;
 
-    if (ngx_http_ims_member_query_row(op, 1, &row) != NGX_OK) {
-        return;
+    bc = ctx->data;
+
+    p = ngx_pnalloc(r->pool, NGX_HTTP_IMS_MEMBER_JOB_ID_LEN);
+
+    if (p == NULL
+        || ngx_http_ims_member_job_id(p, r->connection->log) != NGX_OK)
+    {
+        return NGX_ERROR;
     }
 
-    r = op->data;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
+    bc->job_id.data = p;
+    bc->job_id.len = NGX_HTTP_IMS_MEMBER_JOB_ID_LEN;
 
-    if (ngx_http_ims_member_result_is(&row[0], "forbidden")) {
+    params[3] = bc->job_id;
+    params[4] = bc->project_id;
+    params[5] = bc->status;
+    params[6] = bc->vault_id;
+    params[7] = bc->images;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_ims_member_batch_answer(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row)
+{
+    ngx_str_t                         body, kv[2];
+    ngx_http_ims_member_batch_ctx_t  *bc;
+
+    bc = ctx->data;
+
+    if (row[0].len == sizeof("forbidden") - 1
+        && ngx_strncmp(row[0].data, "forbidden", row[0].len) == 0)
+    {
         ngx_http_ims_member_finalize_error(r,
                                            NGX_HTTP_IMS_MEMBER_ERR_FORBIDDEN);
         return;
@@ -230,10 +196,10 @@ ngx_http_ims_member_batch_done(ngx_http_ims_member_pg_op_t *op)
     /* "ok": the job is committed, the caller may rely on it */
 
     ngx_log_debug1(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "ims_member: job %V submitted", &ctx->job_id);
+                   "ims_member: job %V submitted", &bc->job_id);
 
     ngx_str_set(&kv[0], "job_id");
-    kv[1] = ctx->job_id;
+    kv[1] = bc->job_id;
 
     if (ngx_http_ims_member_json_object(r->pool, kv, 1, &body) != NGX_OK) {
         ngx_http_ims_member_finalize_error(r,

@@ -15,56 +15,8 @@
 #include "ngx_http_ims_member_module.h"
 
 
-/* the causes of error answers; each has one stable IMG code */
-
-#define NGX_HTTP_IMS_MEMBER_OK                  0
-#define NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED    1
-#define NGX_HTTP_IMS_MEMBER_ERR_BODY            2
-#define NGX_HTTP_IMS_MEMBER_ERR_STATUS          3
-#define NGX_HTTP_IMS_MEMBER_ERR_VAULT           4
-#define NGX_HTTP_IMS_MEMBER_ERR_IMAGE           5
-#define NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED      6
-#define NGX_HTTP_IMS_MEMBER_ERR_OWNER           7
-#define NGX_HTTP_IMS_MEMBER_ERR_MEMBER          8
-#define NGX_HTTP_IMS_MEMBER_ERR_VAULT_REQUIRED  9
-#define NGX_HTTP_IMS_MEMBER_ERR_UNAVAILABLE     10
-#define NGX_HTTP_IMS_MEMBER_ERR_INTERNAL        11
-#define NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND       12
-#define NGX_HTTP_IMS_MEMBER_ERR_IMAGES          13
-#define NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY        14
-#define NGX_HTTP_IMS_MEMBER_ERR_PROJECT         15
-#define NGX_HTTP_IMS_MEMBER_ERR_BATCH_STATUS    16
-#define NGX_HTTP_IMS_MEMBER_ERR_FORBIDDEN       17
-#define NGX_HTTP_IMS_MEMBER_ERR_JOB             18
-
-
-ngx_int_t ngx_http_ims_member_not_allowed(ngx_http_request_t *r,
-    ngx_str_t *allow);
-ngx_http_ims_member_ctx_t *ngx_http_ims_member_ctx_create(
-    ngx_http_request_t *r);
-ngx_int_t ngx_http_ims_member_read_body(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx, ngx_http_ims_member_body_pt handler);
-ngx_int_t ngx_http_ims_member_identify(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx);
-void ngx_http_ims_member_identity_params(ngx_http_ims_member_ctx_t *ctx,
-    ngx_str_t *params);
-ngx_int_t ngx_http_ims_member_query(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t stmt, ngx_str_t *params,
-    ngx_uint_t nparams, ngx_http_ims_member_pg_handler_pt handler);
-ngx_uint_t ngx_http_ims_member_query_error(ngx_http_ims_member_pg_op_t *op);
-ngx_int_t ngx_http_ims_member_query_row(ngx_http_ims_member_pg_op_t *op,
-    ngx_uint_t ncols, ngx_str_t **row);
-ngx_int_t ngx_http_ims_member_result_is(ngx_str_t *result, char *word);
-ngx_int_t ngx_http_ims_member_send(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *body);
-void ngx_http_ims_member_finalize(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *body);
-void ngx_http_ims_member_finalize_error(ngx_http_request_t *r,
-    ngx_uint_t err);
-ngx_int_t ngx_http_ims_member_send_error(ngx_http_request_t *r,
-    ngx_uint_t err);
-ngx_int_t ngx_http_ims_member_error_message(ngx_str_t *code,
-    ngx_str_t *message);
+ngx_int_t ngx_http_ims_member_handle(ngx_http_request_t *r,
+    ngx_http_ims_member_endpoint_t *endpoint);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_HANDLER_H_INCLUDED_ */

@@ -9,6 +9,7 @@
 #include <ngx_event.h>
 
 #include "ngx_http_ims_member_job.h"
+#include "ngx_http_ims_member_pg_listen.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_util.h"
 
@@ -28,7 +29,7 @@
  * left.  Nothing here waits: every step is an operation of the pool.
  */
 
-typedef struct {
+struct ngx_http_ims_member_job_s {
     /* what ngx_event_ident() reads of an event's data, as in a connection */
     void                               *data;
     ngx_event_t                        *read;
@@ -38,7 +39,9 @@ typedef struct {
     ngx_event_t                         timer;
     ngx_log_t                          *log;
     ngx_http_ims_member_pg_pool_t      *pg;
+    ngx_http_ims_member_pg_listen_t    *listen;
     ngx_pool_t                         *pool;
+    ngx_http_ims_member_pg_op_t        *op;
 
     ngx_msec_t                          interval;
     ngx_str_t                           lease;
@@ -51,7 +54,7 @@ typedef struct {
 
     unsigned                            running:1;
     unsigned                            again:1;
-} ngx_http_ims_member_job_t;
+};
 
 
 static void ngx_http_ims_member_job_tick(ngx_event_t *ev);
@@ -65,9 +68,10 @@ static ngx_int_t ngx_http_ims_member_job_number(ngx_pool_t *pool,
     ngx_str_t *s, ngx_uint_t n);
 
 
-ngx_int_t
+ngx_http_ims_member_job_t *
 ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
-    ngx_http_ims_member_pg_pool_t *pg, ngx_msec_t interval, ngx_msec_t lease,
+    ngx_http_ims_member_pg_pool_t *pg, ngx_str_t *conninfo,
+    ngx_msec_t timeout, ngx_msec_t interval, ngx_msec_t lease,
     time_t retention)
 {
     u_char                     *p, id[NGX_HTTP_IMS_MEMBER_JOB_ID_LEN];
@@ -75,7 +79,7 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
 
     job = ngx_pcalloc(cycle->pool, sizeof(ngx_http_ims_member_job_t));
     if (job == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     /*
@@ -100,7 +104,7 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
                                           (ngx_uint_t) retention)
            != NGX_OK)
     {
-        return NGX_ERROR;
+        return NULL;
     }
 
     /*
@@ -110,11 +114,11 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
 
     p = ngx_pnalloc(cycle->pool, cycle->hostname.len + NGX_INT64_LEN + 18);
     if (p == NULL) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     if (ngx_http_ims_member_job_id(id, cycle->log) != NGX_OK) {
-        return NGX_ERROR;
+        return NULL;
     }
 
     job->worker.data = p;
@@ -131,7 +135,18 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
 
     ngx_add_timer(&job->timer, 1);
 
-    return NGX_OK;
+    /* the timer stays the guarantee; a notification only brings it nearer */
+
+    job->listen = ngx_http_ims_member_pg_listen_create(cycle, conninfo,
+                                                 timeout,
+                                                 NGX_HTTP_IMS_MEMBER_SQL_LISTEN,
+                                                 ngx_http_ims_member_job_notify,
+                                                 job);
+    if (job->listen == NULL) {
+        return NULL;
+    }
+
+    return job;
 }
 
 
@@ -147,13 +162,6 @@ ngx_http_ims_member_job_tick(ngx_event_t *ev)
     }
 
     ngx_add_timer(&job->timer, job->interval);
-
-    /* the timer stays the guarantee; a notification only brings it nearer */
-
-    (void) ngx_http_ims_member_pg_listen(job->pg,
-                                         NGX_HTTP_IMS_MEMBER_SQL_LISTEN,
-                                         ngx_http_ims_member_job_notify,
-                                         job);
 
     if (job->running) {
         job->again = 1;
@@ -244,7 +252,10 @@ ngx_http_ims_member_job_step(ngx_http_ims_member_job_t *job, ngx_uint_t stmt)
 
     if (ngx_http_ims_member_pg_run(job->pg, op) != NGX_OK) {
         ngx_http_ims_member_job_end(job);
+        return;
     }
+
+    job->op = op;
 }
 
 
@@ -255,8 +266,11 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
     ngx_http_ims_member_job_t  *job;
 
     job = op->data;
+    job->op = NULL;
 
-    if (op->rc != NGX_OK || op->nrows == 0 || op->values[0].data == NULL) {
+    if (op->rc != NGX_OK || op->rows.nrows == 0 || op->rows.ncols < 2
+        || op->rows.values[0].data == NULL)
+    {
 
         /* the database said why; the next tick tries again */
 
@@ -264,7 +278,7 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
         return;
     }
 
-    row = op->values;
+    row = op->rows.values;
 
     if (op->stmt == NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE) {
         ngx_log_error(NGX_LOG_INFO, job->log, 0,
@@ -342,6 +356,33 @@ ngx_http_ims_member_job_end(ngx_http_ims_member_job_t *job)
         job->running = 1;
         ngx_str_null(&job->job);
         ngx_http_ims_member_job_step(job, NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP);
+    }
+}
+
+
+/* a step in flight when the process exits: its pool goes with it */
+
+void
+ngx_http_ims_member_job_exit(ngx_http_ims_member_job_t *job)
+{
+    if (job->timer.timer_set) {
+        ngx_del_timer(&job->timer);
+    }
+
+    if (job->timer.posted) {
+        ngx_delete_posted_event(&job->timer);
+    }
+
+    ngx_http_ims_member_pg_listen_close(job->listen);
+
+    if (job->op) {
+        ngx_http_ims_member_pg_cancel(job->op);
+        job->op = NULL;
+    }
+
+    if (job->pool) {
+        ngx_destroy_pool(job->pool);
+        job->pool = NULL;
     }
 }
 

@@ -11,12 +11,17 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_ims_member_pg.h"
+#include "ngx_http_ims_member_pg_pool.h"
 
 
-ngx_int_t ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
-    ngx_http_ims_member_pg_pool_t *pg, ngx_msec_t interval, ngx_msec_t lease,
+typedef struct ngx_http_ims_member_job_s  ngx_http_ims_member_job_t;
+
+
+ngx_http_ims_member_job_t *ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
+    ngx_http_ims_member_pg_pool_t *pg, ngx_str_t *conninfo,
+    ngx_msec_t timeout, ngx_msec_t interval, ngx_msec_t lease,
     time_t retention);
+void ngx_http_ims_member_job_exit(ngx_http_ims_member_job_t *job);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_JOB_H_INCLUDED_ */

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_jobs.h"
 #include "ngx_http_ims_member_json.h"
@@ -16,93 +17,41 @@
 #include "ngx_http_ims_member_util.h"
 
 
+/* GET /v1/{project_id}/jobs/{job_id}, GET /v1/cloudimages/job/{job_id} */
+
+typedef struct {
+    ngx_str_t                   job_id;
+    ngx_str_t                   project_id;
+    ngx_uint_t                  progress;   /* unsigned  progress:1 */
+} ngx_http_ims_member_jobs_ctx_t;
+
+
 static ngx_uint_t ngx_http_ims_member_jobs_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
-static void ngx_http_ims_member_jobs_done(ngx_http_ims_member_pg_op_t *op);
+static ngx_int_t ngx_http_ims_member_jobs_params(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
 static void ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row);
 
 
-static ngx_str_t  ngx_http_ims_member_jobs_get = ngx_string("GET, HEAD");
+static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_jobs = {
+    NGX_HTTP_GET|NGX_HTTP_HEAD,
+    ngx_string("GET, HEAD"),
+    0,
+    sizeof(ngx_http_ims_member_jobs_ctx_t),
+    NGX_HTTP_IMS_MEMBER_SQL_JOB_GET,
+    NGX_HTTP_IMS_MEMBER_SQL_JOB_GET_NPARAMS,
+    9,
+    ngx_http_ims_member_jobs_parse,
+    ngx_http_ims_member_jobs_params,
+    ngx_http_ims_member_jobs_answer
+};
 
 
 ngx_int_t
 ngx_http_ims_member_jobs_handler(ngx_http_request_t *r)
 {
-    ngx_int_t                   rc;
-    ngx_str_t                  *params;
-    ngx_uint_t                  err;
-    ngx_http_ims_member_ctx_t  *ctx;
-
-    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
-        return ngx_http_ims_member_not_allowed(r,
-                                               &ngx_http_ims_member_jobs_get);
-    }
-
-    rc = ngx_http_discard_request_body(r);
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    ctx = ngx_http_ims_member_ctx_create(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_ims_member_identify(r, ctx);
-
-    if (rc == NGX_ERROR) {
-        return ngx_http_ims_member_send_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-    }
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_ims_member_send_error(r,
-                                       NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED);
-    }
-
-    err = ngx_http_ims_member_jobs_parse(r, ctx);
-
-    if (err != NGX_HTTP_IMS_MEMBER_OK
-        && ctx->identity.token_sha256.len == 0)
-    {
-        return ngx_http_ims_member_send_error(r, err);
-    }
-
-    ctx->error = err;
-
-    params = ngx_pcalloc(r->pool, NGX_HTTP_IMS_MEMBER_SQL_JOB_GET_NPARAMS
-                                  * sizeof(ngx_str_t));
-    if (params == NULL) {
-        return ngx_http_ims_member_send_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-    }
-
-    /* with a bad URL, no job is asked for: the token is checked alone */
-
-    ngx_http_ims_member_identity_params(ctx, params);
-
-    if (err == NGX_HTTP_IMS_MEMBER_OK) {
-        params[3] = ctx->job_id;
-        params[4] = ctx->project_id;
-    }
-
-    if (ngx_http_ims_member_query(r, ctx, NGX_HTTP_IMS_MEMBER_SQL_JOB_GET,
-                                  params,
-                                  NGX_HTTP_IMS_MEMBER_SQL_JOB_GET_NPARAMS,
-                                  ngx_http_ims_member_jobs_done)
-        != NGX_OK)
-    {
-        return ngx_http_ims_member_send_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-    }
-
-    /* the database answers later; the query's handler finalizes */
-
-    r->main->count++;
-
-    return NGX_DONE;
+    return ngx_http_ims_member_handle(r, &ngx_http_ims_member_jobs);
 }
 
 
@@ -115,7 +64,10 @@ static ngx_uint_t
 ngx_http_ims_member_jobs_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx)
 {
-    ngx_str_t  parts[4];
+    ngx_str_t                        parts[4];
+    ngx_http_ims_member_jobs_ctx_t  *jc;
+
+    jc = ctx->data;
 
     if (ngx_http_ims_member_split_path(&r->uri, parts, 4) != NGX_OK
         || parts[0].len != 2 || ngx_strncmp(parts[0].data, "v1", 2) != 0)
@@ -128,15 +80,15 @@ ngx_http_ims_member_jobs_parse(ngx_http_request_t *r,
         && parts[2].len == sizeof("job") - 1
         && ngx_strncmp(parts[2].data, "job", parts[2].len) == 0)
     {
-        ctx->progress = 1;
-        ngx_str_null(&ctx->project_id);
+        jc->progress = 1;
+        ngx_str_null(&jc->project_id);
 
     } else if (parts[2].len == sizeof("jobs") - 1
                && ngx_strncmp(parts[2].data, "jobs", parts[2].len) == 0)
     {
-        ctx->project_id = parts[1];
+        jc->project_id = parts[1];
 
-        if (ngx_http_ims_member_valid_id(&ctx->project_id, 255) != NGX_OK) {
+        if (ngx_http_ims_member_valid_id(&jc->project_id, 255) != NGX_OK) {
             return NGX_HTTP_IMS_MEMBER_ERR_JOB;
         }
 
@@ -144,11 +96,11 @@ ngx_http_ims_member_jobs_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND;
     }
 
-    ctx->job_id = parts[3];
+    jc->job_id = parts[3];
 
     /* an id the module cannot have made names no job */
 
-    if (ngx_http_ims_member_valid_job_id(&ctx->job_id) != NGX_OK) {
+    if (ngx_http_ims_member_valid_job_id(&jc->job_id) != NGX_OK) {
         return NGX_HTTP_IMS_MEMBER_ERR_JOB;
     }
 
@@ -156,26 +108,18 @@ ngx_http_ims_member_jobs_parse(ngx_http_request_t *r,
 }
 
 
-static void
-ngx_http_ims_member_jobs_done(ngx_http_ims_member_pg_op_t *op)
+static ngx_int_t
+ngx_http_ims_member_jobs_params(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
 {
-    ngx_str_t                  *row;
-    ngx_http_request_t         *r;
-    ngx_http_ims_member_ctx_t  *ctx;
+    ngx_http_ims_member_jobs_ctx_t  *jc;
 
-    if (ngx_http_ims_member_query_row(op, 9, &row) != NGX_OK) {
-        return;
-    }
+    jc = ctx->data;
 
-    r = op->data;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
+    params[3] = jc->job_id;
+    params[4] = jc->project_id;
 
-    if (!ngx_http_ims_member_result_is(&row[0], "ok")) {
-        ngx_http_ims_member_finalize_error(r, NGX_HTTP_IMS_MEMBER_ERR_JOB);
-        return;
-    }
-
-    ngx_http_ims_member_jobs_answer(r, ctx, row);
+    return NGX_OK;
 }
 
 
@@ -183,9 +127,19 @@ static void
 ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row)
 {
-    ngx_int_t                       total, done;
-    ngx_str_t                       body;
-    ngx_http_ims_member_json_job_t  job;
+    ngx_int_t                        total, done;
+    ngx_str_t                        body;
+    ngx_http_ims_member_json_job_t   job;
+    ngx_http_ims_member_jobs_ctx_t  *jc;
+
+    jc = ctx->data;
+
+    if (row[0].len != sizeof("ok") - 1
+        || ngx_strncmp(row[0].data, "ok", row[0].len) != 0)
+    {
+        ngx_http_ims_member_finalize_error(r, NGX_HTTP_IMS_MEMBER_ERR_JOB);
+        return;
+    }
 
     /* status, job_id, begin_time, end_time, error_code, total, done, results */
 
@@ -207,7 +161,7 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
         job.fail_reason = job.error_code;
     }
 
-    if (ctx->progress) {
+    if (jc->progress) {
         total = ngx_atoi(row[6].data, row[6].len);
         done = ngx_atoi(row[7].data, row[7].len);
 

@@ -12,10 +12,14 @@
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_job.h"
 #include "ngx_http_ims_member_jobs.h"
-#include "ngx_http_ims_member_pg.h"
+#include "ngx_http_ims_member_pg_conn.h"
+#include "ngx_http_ims_member_pg_pool.h"
 #include "ngx_http_ims_member_schemas.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_update.h"
+
+
+#define NGX_HTTP_IMS_MEMBER_INT32_MAX  2147483647
 
 
 static void *ngx_http_ims_member_create_main_conf(ngx_conf_t *cf);
@@ -29,8 +33,20 @@ static char *ngx_http_ims_member_pool_size(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_ims_member_batch_max(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_ims_member_queue(ngx_conf_t *cf, void *post,
+    void *data);
+static char *ngx_http_ims_member_update(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ims_member_batch(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ims_member_jobs(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ims_member_schemas(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_ims_member_set_handler(ngx_conf_t *cf,
-    ngx_command_t *cmd, void *conf);
+    ngx_http_handler_pt handler);
+static void ngx_http_ims_member_needs_database(ngx_conf_t *cf,
+    ngx_command_t *cmd);
 static ngx_int_t ngx_http_ims_member_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_ims_member_init_process(ngx_cycle_t *cycle);
 static void ngx_http_ims_member_exit_process(ngx_cycle_t *cycle);
@@ -44,6 +60,9 @@ static ngx_conf_post_t  ngx_http_ims_member_pool_size_post =
 
 static ngx_conf_post_t  ngx_http_ims_member_batch_max_post =
     { ngx_http_ims_member_batch_max };
+
+static ngx_conf_post_t  ngx_http_ims_member_queue_post =
+    { ngx_http_ims_member_queue };
 
 
 static ngx_command_t  ngx_http_ims_member_commands[] = {
@@ -68,6 +87,20 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ims_member_main_conf_t, timeout),
       NULL },
+
+    { ngx_string("ims_member_idle_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, idle_timeout),
+      NULL },
+
+    { ngx_string("ims_member_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, queue),
+      &ngx_http_ims_member_queue_post },
 
     { ngx_string("ims_member_job_interval"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -106,31 +139,31 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
 
     { ngx_string("ims_member_update"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_ims_member_set_handler,
+      ngx_http_ims_member_update,
       NGX_HTTP_LOC_CONF_OFFSET,
-      1,
-      (void *) ngx_http_ims_member_update_handler },
+      0,
+      NULL },
 
     { ngx_string("ims_member_batch"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_ims_member_set_handler,
+      ngx_http_ims_member_batch,
       NGX_HTTP_LOC_CONF_OFFSET,
-      2,
-      (void *) ngx_http_ims_member_batch_handler },
+      0,
+      NULL },
 
     { ngx_string("ims_member_jobs"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_ims_member_set_handler,
+      ngx_http_ims_member_jobs,
       NGX_HTTP_LOC_CONF_OFFSET,
-      2,
-      (void *) ngx_http_ims_member_jobs_handler },
+      0,
+      NULL },
 
     { ngx_string("ims_member_schemas"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_http_ims_member_set_handler,
+      ngx_http_ims_member_schemas,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
-      (void *) ngx_http_ims_member_schemas_handler },
+      NULL },
 
       ngx_null_command
 };
@@ -187,7 +220,9 @@ ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
      */
 
     imcf->pool_size = NGX_CONF_UNSET_UINT;
+    imcf->queue = NGX_CONF_UNSET_UINT;
     imcf->timeout = NGX_CONF_UNSET_MSEC;
+    imcf->idle_timeout = NGX_CONF_UNSET_MSEC;
     imcf->job_interval = NGX_CONF_UNSET_MSEC;
     imcf->batch_max = NGX_CONF_UNSET_UINT;
     imcf->job_retention = NGX_CONF_UNSET;
@@ -202,7 +237,9 @@ ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_ims_member_main_conf_t  *imcf = conf;
 
     ngx_conf_init_uint_value(imcf->pool_size, 8);
+    ngx_conf_init_uint_value(imcf->queue, 1024);
     ngx_conf_init_msec_value(imcf->timeout, 10000);
+    ngx_conf_init_msec_value(imcf->idle_timeout, 5 * 60 * 1000);
     ngx_conf_init_msec_value(imcf->job_interval, 1000);
     ngx_conf_init_uint_value(imcf->batch_max, 1000);
     ngx_conf_init_value(imcf->job_retention, 7 * 24 * 60 * 60);
@@ -216,6 +253,37 @@ ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf)
     if (imcf->job_interval == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"ims_member_job_interval\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (imcf->idle_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ims_member_idle_timeout\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    /*
+     * The database takes these as 32-bit integers: the statement and lock
+     * timeouts and a job's lease (ims_member_timeout plus
+     * ims_member_job_interval) in milliseconds, the retention in seconds.
+     */
+
+    if (imcf->timeout > NGX_HTTP_IMS_MEMBER_INT32_MAX
+        || imcf->job_interval > NGX_HTTP_IMS_MEMBER_INT32_MAX
+        || imcf->timeout + imcf->job_interval > NGX_HTTP_IMS_MEMBER_INT32_MAX)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ims_member_timeout\" and "
+                           "\"ims_member_job_interval\" together must be "
+                           "less than 24 days: a job's lease is their sum "
+                           "in milliseconds");
+        return NGX_CONF_ERROR;
+    }
+
+    if (imcf->job_retention > NGX_HTTP_IMS_MEMBER_INT32_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ims_member_job_retention\" must be less than "
+                           "68 years (2147483647 seconds)");
         return NGX_CONF_ERROR;
     }
 
@@ -270,7 +338,7 @@ ngx_http_ims_member_database(ngx_conf_t *cf, void *post, void *data)
         return "is empty";
     }
 
-    return ngx_http_ims_member_pg_check_conninfo(cf, conninfo);
+    return ngx_http_ims_member_pg_conn_check(cf, conninfo);
 }
 
 
@@ -303,11 +371,74 @@ ngx_http_ims_member_batch_max(ngx_conf_t *cf, void *post, void *data)
 
 
 static char *
-ngx_http_ims_member_set_handler(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
+ngx_http_ims_member_queue(ngx_conf_t *cf, void *post, void *data)
 {
-    ngx_http_core_loc_conf_t         *clcf;
+    ngx_uint_t  *np = data;
+
+    /* 0: never wait, answer 503 when every connection is busy */
+
+    if (*np > 1048576) {
+        return "must be between 0 and 1048576";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_ims_member_update(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ims_member_needs_database(cf, cmd);
+
+    return ngx_http_ims_member_set_handler(cf,
+                                          ngx_http_ims_member_update_handler);
+}
+
+
+static char *
+ngx_http_ims_member_batch(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
     ngx_http_ims_member_main_conf_t  *imcf;
+
+    ngx_http_ims_member_needs_database(cf, cmd);
+
+    /* the workers then run the job timer */
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ims_member_module);
+    imcf->jobs = 1;
+
+    return ngx_http_ims_member_set_handler(cf,
+                                           ngx_http_ims_member_batch_handler);
+}
+
+
+static char *
+ngx_http_ims_member_jobs(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    ngx_http_ims_member_needs_database(cf, cmd);
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ims_member_module);
+    imcf->jobs = 1;
+
+    return ngx_http_ims_member_set_handler(cf,
+                                           ngx_http_ims_member_jobs_handler);
+}
+
+
+static char *
+ngx_http_ims_member_schemas(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_http_ims_member_set_handler(cf,
+                                         ngx_http_ims_member_schemas_handler);
+}
+
+
+static char *
+ngx_http_ims_member_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
+{
+    ngx_http_core_loc_conf_t  *clcf;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 
@@ -315,27 +446,24 @@ ngx_http_ims_member_set_handler(ngx_conf_t *cf, ngx_command_t *cmd,
         return "is duplicate: the location already has a content handler";
     }
 
-    clcf->handler = (ngx_http_handler_pt) cmd->post;
-
-    /*
-     * cmd->offset tells a handler that works on the database (1), and one
-     * of batch jobs (2), whose workers then run the job timer
-     */
-
-    if (cmd->offset) {
-        imcf = ngx_http_conf_get_module_main_conf(cf,
-                                                  ngx_http_ims_member_module);
-
-        if (imcf->needs_database.len == 0) {
-            imcf->needs_database = cmd->name;
-        }
-
-        if (cmd->offset == 2) {
-            imcf->jobs = 1;
-        }
-    }
+    clcf->handler = handler;
 
     return NGX_CONF_OK;
+}
+
+
+/* the first directive that needs the database names it in nginx -t */
+
+static void
+ngx_http_ims_member_needs_database(ngx_conf_t *cf, ngx_command_t *cmd)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ims_member_module);
+
+    if (imcf->needs_database.len == 0) {
+        imcf->needs_database = cmd->name;
+    }
 }
 
 
@@ -361,6 +489,7 @@ ngx_http_ims_member_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_ims_member_pg_conf_t     conf;
     ngx_http_ims_member_main_conf_t  *imcf;
 
     /* cache manager and loader processes serve no requests */
@@ -380,11 +509,16 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
 
     /* connections are opened on demand, never before the fork */
 
-    imcf->pool = ngx_http_ims_member_pg_pool_create(cycle, &imcf->database,
-                                                    imcf->pool_size,
-                                                    imcf->timeout,
-                                                    ngx_http_ims_member_sql,
-                                                    NGX_HTTP_IMS_MEMBER_SQL_N);
+    conf.conninfo = imcf->database;
+    conf.max = imcf->pool_size;
+    conf.queue = imcf->queue;
+    conf.timeout = imcf->timeout;
+    conf.idle_timeout = imcf->idle_timeout;
+    conf.stmts = ngx_http_ims_member_sql;
+    conf.nstmts = NGX_HTTP_IMS_MEMBER_SQL_N;
+    conf.idempotent = NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT;
+
+    imcf->pool = ngx_http_ims_member_pg_pool_create(cycle, &conf);
     if (imcf->pool == NULL) {
         return NGX_ERROR;
     }
@@ -395,10 +529,17 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
 
     /* a lease outlives a step: each step is bounded by ims_member_timeout */
 
-    return ngx_http_ims_member_job_init(cycle, imcf->pool,
-                                        imcf->job_interval,
-                                        imcf->timeout + imcf->job_interval,
-                                        imcf->job_retention);
+    imcf->job = ngx_http_ims_member_job_init(cycle, imcf->pool,
+                                             &imcf->database, imcf->timeout,
+                                             imcf->job_interval,
+                                             imcf->timeout
+                                             + imcf->job_interval,
+                                             imcf->job_retention);
+    if (imcf->job == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -410,7 +551,16 @@ ngx_http_ims_member_exit_process(ngx_cycle_t *cycle)
     imcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_ims_member_module);
 
-    if (imcf && imcf->pool) {
+    if (imcf == NULL) {
+        return;
+    }
+
+    if (imcf->job) {
+        ngx_http_ims_member_job_exit(imcf->job);
+        imcf->job = NULL;
+    }
+
+    if (imcf->pool) {
         ngx_http_ims_member_pg_pool_close(imcf->pool);
         imcf->pool = NULL;
     }

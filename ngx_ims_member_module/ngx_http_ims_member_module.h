@@ -12,19 +12,23 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include "ngx_http_ims_member_pg.h"
+#include "ngx_http_ims_member_job.h"
+#include "ngx_http_ims_member_pg_pool.h"
 
 
 typedef struct {
     ngx_str_t                          database;
     ngx_uint_t                         pool_size;
+    ngx_uint_t                         queue;
     ngx_msec_t                         timeout;
+    ngx_msec_t                         idle_timeout;
     ngx_msec_t                         job_interval;
     ngx_uint_t                         batch_max;
     time_t                             job_retention;
 
     /* per worker, built in init_process */
     ngx_http_ims_member_pg_pool_t     *pool;
+    ngx_http_ims_member_job_t         *job;
 
     /* the core's error log handler, wrapped to add the request id */
     ngx_http_log_handler_pt            log_handler;
@@ -53,35 +57,51 @@ typedef struct {
 
 typedef struct ngx_http_ims_member_ctx_s  ngx_http_ims_member_ctx_t;
 
-typedef void (*ngx_http_ims_member_body_pt)(ngx_http_request_t *r,
+/* what nginx can tell without the database: an answer cause, or 0 */
+typedef ngx_uint_t (*ngx_http_ims_member_parse_pt)(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
+/* the statement's parameters after the identity's three */
+typedef ngx_int_t (*ngx_http_ims_member_params_pt)(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
+/* the statement's one row, the caller known: finalize the request */
+typedef void (*ngx_http_ims_member_answer_pt)(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row);
+
+
+/*
+ * An endpoint, as the common request prologue runs it: method, body,
+ * identity, the endpoint's checks, one statement, the endpoint's answer.
+ */
+
+typedef struct {
+    ngx_uint_t                         methods;
+    ngx_str_t                          allow;
+    ngx_uint_t                         body;       /* unsigned  body:1 */
+    size_t                             ctx_size;
+    ngx_uint_t                         stmt;
+    ngx_uint_t                         nparams;
+    ngx_uint_t                         ncols;
+    ngx_http_ims_member_parse_pt       parse;
+    ngx_http_ims_member_params_pt      params;
+    ngx_http_ims_member_answer_pt      answer;
+} ngx_http_ims_member_endpoint_t;
 
 
 struct ngx_http_ims_member_ctx_s {
-    ngx_http_request_t                *request;
-    ngx_http_ims_member_pg_op_t       *op;
+    /* first: the error log wrapper reads it */
     ngx_str_t                          request_id;
+
+    ngx_http_request_t                *request;
+    ngx_http_ims_member_endpoint_t    *endpoint;
+    ngx_http_ims_member_pg_op_t       *op;
     ngx_http_ims_member_identity_t     identity;
     ngx_str_t                          body;
 
     /* the answer nginx found without asking for the entities, if any */
     ngx_uint_t                         error;
 
-    /* PUT /v2/images/{image_id}/members/{member_id} */
-    ngx_str_t                          image_id;
-    ngx_str_t                          member_id;
-    ngx_str_t                          status;
-    ngx_str_t                          vault_id;
-
-    /* PUT /v1/cloudimages/members */
-    ngx_str_t                          job_id;
-    ngx_str_t                          project_id;
-    ngx_str_t                          images;
-
-    /* GET /v1/{project_id}/jobs/{job_id}, /v1/cloudimages/job/{job_id} */
-    ngx_uint_t                         progress;  /* unsigned  progress:1 */
-
-    ngx_http_ims_member_body_pt        body_handler;
+    /* the endpoint's own context, of endpoint->ctx_size */
+    void                              *data;
 };
 
 

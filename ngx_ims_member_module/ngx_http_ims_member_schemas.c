@@ -9,7 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_module.h"
-#include "ngx_http_ims_member_handler.h"
+#include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_schemas.h"
 
 
@@ -72,8 +72,16 @@ ngx_http_ims_member_schemas_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    ctx = ngx_http_ims_member_ctx_create(r);
+    /* no statement: the context only carries the request id */
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ims_member_ctx_t));
     if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_ims_member_module);
+
+    if (ngx_http_ims_member_answer_init(r, &ctx->request_id) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -31,6 +31,16 @@
 
 #define NGX_HTTP_IMS_MEMBER_SQL_N                   5
 
+/*
+ * The statements that may run twice when a connection broke under them:
+ * an update repeats as a no-op, a read or a release changes nothing more.
+ * A job submit never goes twice; a job step is tried again by the timer.
+ */
+#define NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT                                    \
+    ((1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE)                                    \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE)                             \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_GET))
+
 
 /* the channel new jobs are announced on (ims_job_submit() in sql/ims.sql) */
 #define NGX_HTTP_IMS_MEMBER_SQL_LISTEN  "LISTEN ims_member_jobs"

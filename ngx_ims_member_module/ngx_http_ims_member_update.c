@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_sql.h"
@@ -27,16 +28,36 @@ typedef struct {
 } ngx_http_ims_member_result_t;
 
 
-static void ngx_http_ims_member_update_body(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx);
+/* PUT /v2/images/{image_id}/members/{member_id} */
+
+typedef struct {
+    ngx_str_t                   image_id;
+    ngx_str_t                   member_id;
+    ngx_str_t                   status;
+    ngx_str_t                   vault_id;
+} ngx_http_ims_member_update_ctx_t;
+
+
 static ngx_uint_t ngx_http_ims_member_update_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
-static void ngx_http_ims_member_update_done(ngx_http_ims_member_pg_op_t *op);
+static ngx_int_t ngx_http_ims_member_update_params(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
 static void ngx_http_ims_member_update_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row);
 
 
-static ngx_str_t  ngx_http_ims_member_put = ngx_string("PUT");
+static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_update = {
+    NGX_HTTP_PUT,
+    ngx_string("PUT"),
+    1,
+    sizeof(ngx_http_ims_member_update_ctx_t),
+    NGX_HTTP_IMS_MEMBER_SQL_UPDATE,
+    NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS,
+    4,
+    ngx_http_ims_member_update_parse,
+    ngx_http_ims_member_update_params,
+    ngx_http_ims_member_update_answer
+};
 
 static ngx_str_t  ngx_http_ims_member_statuses[] = {
     ngx_string("accepted"),
@@ -63,86 +84,7 @@ static ngx_http_ims_member_result_t  ngx_http_ims_member_results[] = {
 ngx_int_t
 ngx_http_ims_member_update_handler(ngx_http_request_t *r)
 {
-    ngx_http_ims_member_ctx_t  *ctx;
-
-    if (!(r->method & NGX_HTTP_PUT)) {
-        return ngx_http_ims_member_not_allowed(r, &ngx_http_ims_member_put);
-    }
-
-    ctx = ngx_http_ims_member_ctx_create(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_http_ims_member_read_body(r, ctx,
-                                         ngx_http_ims_member_update_body);
-}
-
-
-static void
-ngx_http_ims_member_update_body(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx)
-{
-    ngx_int_t   rc;
-    ngx_str_t  *params;
-    ngx_uint_t  err;
-
-    rc = ngx_http_ims_member_identify(r, ctx);
-
-    if (rc == NGX_ERROR) {
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-        return;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_ims_member_finalize_error(r,
-                                       NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED);
-        return;
-    }
-
-    err = ngx_http_ims_member_update_parse(r, ctx);
-
-    if (err != NGX_HTTP_IMS_MEMBER_OK
-        && ctx->identity.token_sha256.len == 0)
-    {
-        ngx_http_ims_member_finalize_error(r, err);
-        return;
-    }
-
-    /*
-     * One round trip: ims_member_update() checks the token and, unless
-     * the request was already found wrong here, does the whole update.
-     */
-
-    ctx->error = err;
-
-    params = ngx_pcalloc(r->pool, NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS
-                                  * sizeof(ngx_str_t));
-    if (params == NULL) {
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-        return;
-    }
-
-    ngx_http_ims_member_identity_params(ctx, params);
-
-    if (err == NGX_HTTP_IMS_MEMBER_OK) {
-        params[3] = ctx->image_id;
-        params[4] = ctx->member_id;
-        params[5] = ctx->status;
-        params[6] = ctx->vault_id;
-    }
-
-    if (ngx_http_ims_member_query(r, ctx, NGX_HTTP_IMS_MEMBER_SQL_UPDATE,
-                                  params,
-                                  NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS,
-                                  ngx_http_ims_member_update_done)
-        != NGX_OK)
-    {
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-    }
+    return ngx_http_ims_member_handle(r, &ngx_http_ims_member_update);
 }
 
 
@@ -155,9 +97,12 @@ static ngx_uint_t
 ngx_http_ims_member_update_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx)
 {
-    ngx_int_t                    rc;
-    ngx_str_t                    parts[5], *s;
-    ngx_http_ims_member_json_t  *doc;
+    ngx_int_t                          rc;
+    ngx_str_t                          parts[5], *s;
+    ngx_http_ims_member_json_t        *doc;
+    ngx_http_ims_member_update_ctx_t  *uc;
+
+    uc = ctx->data;
 
     /* /v2/images/{image_id}/members/{member_id} */
 
@@ -169,8 +114,8 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND;
     }
 
-    ctx->image_id = parts[2];
-    ctx->member_id = parts[4];
+    uc->image_id = parts[2];
+    uc->member_id = parts[4];
 
     rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
                                         ctx->body.len, &doc);
@@ -183,15 +128,15 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_BODY;
     }
 
-    if (ngx_http_ims_member_json_string(doc, "status", &ctx->status)
+    if (ngx_http_ims_member_json_string(doc, "status", &uc->status)
         != NGX_OK)
     {
         return NGX_HTTP_IMS_MEMBER_ERR_STATUS;
     }
 
     for (s = ngx_http_ims_member_statuses; s->len; s++) {
-        if (s->len == ctx->status.len
-            && ngx_strncmp(s->data, ctx->status.data, s->len) == 0)
+        if (s->len == uc->status.len
+            && ngx_strncmp(s->data, uc->status.data, s->len) == 0)
         {
             break;
         }
@@ -201,26 +146,26 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_STATUS;
     }
 
-    rc = ngx_http_ims_member_json_string(doc, "vault_id", &ctx->vault_id);
+    rc = ngx_http_ims_member_json_string(doc, "vault_id", &uc->vault_id);
 
-    if (rc == NGX_ABORT || (rc == NGX_OK && ctx->vault_id.len == 0)) {
+    if (rc == NGX_ABORT || (rc == NGX_OK && uc->vault_id.len == 0)) {
         return NGX_HTTP_IMS_MEMBER_ERR_VAULT;
     }
 
     if (rc == NGX_DECLINED) {
-        ngx_str_null(&ctx->vault_id);
+        ngx_str_null(&uc->vault_id);
     }
 
     /* such ids name no row: the same answer the database would give */
 
-    if (ngx_http_ims_member_valid_id(&ctx->image_id,
+    if (ngx_http_ims_member_valid_id(&uc->image_id,
                                      NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
         != NGX_OK)
     {
         return NGX_HTTP_IMS_MEMBER_ERR_IMAGE;
     }
 
-    if (ngx_http_ims_member_valid_id(&ctx->member_id,
+    if (ngx_http_ims_member_valid_id(&uc->member_id,
                                      NGX_HTTP_IMS_MEMBER_MEMBER_ID_MAX)
         != NGX_OK)
     {
@@ -231,20 +176,32 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
 }
 
 
-static void
-ngx_http_ims_member_update_done(ngx_http_ims_member_pg_op_t *op)
+static ngx_int_t
+ngx_http_ims_member_update_params(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
 {
-    ngx_str_t                     *row;
-    ngx_http_request_t            *r;
-    ngx_http_ims_member_ctx_t     *ctx;
-    ngx_http_ims_member_result_t  *res;
+    ngx_http_ims_member_update_ctx_t  *uc;
 
-    if (ngx_http_ims_member_query_row(op, 4, &row) != NGX_OK) {
-        return;
-    }
+    uc = ctx->data;
 
-    r = op->data;
-    ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
+    params[3] = uc->image_id;
+    params[4] = uc->member_id;
+    params[5] = uc->status;
+    params[6] = uc->vault_id;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_ims_member_update_answer(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row)
+{
+    ngx_str_t                          body, kv[12];
+    ngx_http_ims_member_result_t      *res;
+    ngx_http_ims_member_update_ctx_t  *uc;
+
+    uc = ctx->data;
 
     for (res = ngx_http_ims_member_results; res->name.len; res++) {
         if (res->name.len == row[0].len
@@ -268,16 +225,6 @@ ngx_http_ims_member_update_done(ngx_http_ims_member_pg_op_t *op)
         return;
     }
 
-    ngx_http_ims_member_update_answer(r, ctx, row);
-}
-
-
-static void
-ngx_http_ims_member_update_answer(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row)
-{
-    ngx_str_t  body, kv[12];
-
     /* the member as Glance shows it */
 
     ngx_str_set(&kv[0], "status");
@@ -287,9 +234,9 @@ ngx_http_ims_member_update_answer(ngx_http_request_t *r,
     ngx_str_set(&kv[4], "updated_at");
     kv[5] = row[3];
     ngx_str_set(&kv[6], "image_id");
-    kv[7] = ctx->image_id;
+    kv[7] = uc->image_id;
     ngx_str_set(&kv[8], "member_id");
-    kv[9] = ctx->member_id;
+    kv[9] = uc->member_id;
     ngx_str_set(&kv[10], "schema");
     ngx_str_set(&kv[11], "/v2/schemas/member");
 

@@ -45,7 +45,6 @@ main(void)
     json_set_alloc_funcs(unit_json_malloc, unit_json_free);
 
     test_util();
-    test_sha256();
     test_json();
 
     printf("1..%lu\n", (unsigned long) unit_n);

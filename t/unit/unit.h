@@ -65,7 +65,6 @@ extern ngx_int_t   unit_json_blocks;
 
 
 void test_util(void);
-void test_sha256(void);
 void test_json(void);
 
 

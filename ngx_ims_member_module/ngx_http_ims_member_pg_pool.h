@@ -4,21 +4,36 @@
  */
 
 
-#ifndef _NGX_HTTP_IMS_MEMBER_PG_H_INCLUDED_
-#define _NGX_HTTP_IMS_MEMBER_PG_H_INCLUDED_
+#ifndef _NGX_HTTP_IMS_MEMBER_PG_POOL_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_PG_POOL_H_INCLUDED_
 
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_ims_member_pg_conn.h"
 
 
 typedef struct ngx_http_ims_member_pg_pool_s  ngx_http_ims_member_pg_pool_t;
-typedef struct ngx_http_ims_member_pg_conn_s  ngx_http_ims_member_pg_conn_t;
 typedef struct ngx_http_ims_member_pg_op_s    ngx_http_ims_member_pg_op_t;
 
 typedef void (*ngx_http_ims_member_pg_handler_pt)(
     ngx_http_ims_member_pg_op_t *op);
-typedef void (*ngx_http_ims_member_pg_notify_pt)(void *data);
+
+
+typedef struct {
+    ngx_str_t                           conninfo;
+    ngx_uint_t                          max;
+    ngx_uint_t                          queue;
+    ngx_msec_t                          timeout;
+    ngx_msec_t                          idle_timeout;
+
+    /* the statement catalogue; a set bit: safe to run twice */
+    ngx_str_t                          *stmts;
+    ngx_uint_t                          nstmts;
+    uint64_t                            idempotent;
+} ngx_http_ims_member_pg_conf_t;
 
 
 /*
@@ -26,9 +41,9 @@ typedef void (*ngx_http_ims_member_pg_notify_pt)(void *data);
  * group, ngx_http_ims_member_pg_run() the rest; the handler is called from
  * a posted event, never from inside the call that started the operation.
  *
- * rc: NGX_OK (rows are in "values", row after row; a NULL field has
- * data == NULL), NGX_DECLINED (the database is unreachable or did not answer
- * in time), NGX_ERROR (the statement failed).
+ * rc: NGX_OK (rows are in "rows"), NGX_DECLINED (the database is
+ * unreachable, busy, or did not answer in time), NGX_ERROR (the statement
+ * failed).
  */
 
 struct ngx_http_ims_member_pg_op_s {
@@ -44,9 +59,7 @@ struct ngx_http_ims_member_pg_op_s {
     void                               *ident;
 
     ngx_int_t                           rc;
-    ngx_uint_t                          nrows;
-    ngx_uint_t                          ncols;
-    ngx_str_t                          *values;
+    ngx_http_ims_member_pg_rows_t       rows;
 
     /* private */
     ngx_queue_t                         queue;
@@ -57,21 +70,16 @@ struct ngx_http_ims_member_pg_op_s {
     ngx_http_ims_member_pg_conn_t      *conn;
 
     unsigned                            queued:1;
-    unsigned                            sent:1;
+    unsigned                            retried:1;
 };
 
 
-char *ngx_http_ims_member_pg_check_conninfo(ngx_conf_t *cf,
-    ngx_str_t *conninfo);
 ngx_http_ims_member_pg_pool_t *ngx_http_ims_member_pg_pool_create(
-    ngx_cycle_t *cycle, ngx_str_t *conninfo, ngx_uint_t max,
-    ngx_msec_t timeout, ngx_str_t *stmts, ngx_uint_t nstmts);
+    ngx_cycle_t *cycle, ngx_http_ims_member_pg_conf_t *conf);
 void ngx_http_ims_member_pg_pool_close(ngx_http_ims_member_pg_pool_t *pg);
 ngx_int_t ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
     ngx_http_ims_member_pg_op_t *op);
 void ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op);
-ngx_int_t ngx_http_ims_member_pg_listen(ngx_http_ims_member_pg_pool_t *pg,
-    char *sql, ngx_http_ims_member_pg_notify_pt handler, void *data);
 
 
-#endif /* _NGX_HTTP_IMS_MEMBER_PG_H_INCLUDED_ */
+#endif /* _NGX_HTTP_IMS_MEMBER_PG_POOL_H_INCLUDED_ */

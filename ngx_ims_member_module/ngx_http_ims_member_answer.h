@@ -1,0 +1,57 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_ANSWER_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_ANSWER_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+/* the causes of error answers; each has one stable IMG code */
+
+#define NGX_HTTP_IMS_MEMBER_OK                  0
+#define NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED    1
+#define NGX_HTTP_IMS_MEMBER_ERR_BODY            2
+#define NGX_HTTP_IMS_MEMBER_ERR_STATUS          3
+#define NGX_HTTP_IMS_MEMBER_ERR_VAULT           4
+#define NGX_HTTP_IMS_MEMBER_ERR_IMAGE           5
+#define NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED      6
+#define NGX_HTTP_IMS_MEMBER_ERR_OWNER           7
+#define NGX_HTTP_IMS_MEMBER_ERR_MEMBER          8
+#define NGX_HTTP_IMS_MEMBER_ERR_VAULT_REQUIRED  9
+#define NGX_HTTP_IMS_MEMBER_ERR_UNAVAILABLE     10
+#define NGX_HTTP_IMS_MEMBER_ERR_INTERNAL        11
+#define NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND       12
+#define NGX_HTTP_IMS_MEMBER_ERR_IMAGES          13
+#define NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY        14
+#define NGX_HTTP_IMS_MEMBER_ERR_PROJECT         15
+#define NGX_HTTP_IMS_MEMBER_ERR_BATCH_STATUS    16
+#define NGX_HTTP_IMS_MEMBER_ERR_FORBIDDEN       17
+#define NGX_HTTP_IMS_MEMBER_ERR_JOB             18
+
+
+ngx_int_t ngx_http_ims_member_answer_init(ngx_http_request_t *r,
+    ngx_str_t *request_id);
+ngx_table_elt_t *ngx_http_ims_member_header_in(ngx_http_request_t *r,
+    ngx_str_t *name);
+ngx_int_t ngx_http_ims_member_not_allowed(ngx_http_request_t *r,
+    ngx_str_t *allow);
+ngx_int_t ngx_http_ims_member_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body);
+void ngx_http_ims_member_finalize(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *body);
+ngx_int_t ngx_http_ims_member_send_error(ngx_http_request_t *r,
+    ngx_uint_t err);
+void ngx_http_ims_member_finalize_error(ngx_http_request_t *r,
+    ngx_uint_t err);
+ngx_int_t ngx_http_ims_member_error_message(ngx_str_t *code,
+    ngx_str_t *message);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_ANSWER_H_INCLUDED_ */

@@ -1,0 +1,148 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include <openssl/evp.h>
+
+#include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_auth.h"
+#include "ngx_http_ims_member_util.h"
+
+
+/* Glance's column size for project ids (image_members.member) */
+#define NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX  255
+
+
+static ngx_str_t  ngx_http_ims_member_token_header =
+    ngx_string("X-Auth-Token");
+static ngx_str_t  ngx_http_ims_member_admin_role = ngx_string("admin");
+
+
+/*
+ * Who calls: a project a trusted layer in front vouches for
+ * (ims_member_project, ims_member_roles), or the SHA-256 of the caller's
+ * X-Auth-Token, which the database's ims_tokens knows.  NGX_DECLINED: no
+ * identity, 401.
+ */
+
+ngx_int_t
+ngx_http_ims_member_identify(ngx_http_request_t *r,
+    ngx_http_ims_member_identity_t *identity)
+{
+    u_char                          *p;
+    ngx_str_t                        roles;
+    ngx_table_elt_t                 *h;
+    ngx_http_ims_member_loc_conf_t  *imlcf;
+
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    if (imlcf->project) {
+
+        if (ngx_http_complex_value(r, imlcf->project, &identity->project)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (identity->project.len == 0) {
+            return NGX_DECLINED;
+        }
+
+        if (ngx_http_ims_member_valid_id(&identity->project,
+                                         NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "ims_member: the project given by "
+                          "\"ims_member_project\" is not a valid project id");
+            return NGX_DECLINED;
+        }
+
+        if (imlcf->roles) {
+            if (ngx_http_complex_value(r, imlcf->roles, &roles) != NGX_OK) {
+                return NGX_ERROR;
+            }
+
+            identity->admin =
+                ngx_http_ims_member_has_word(&roles,
+                                             &ngx_http_ims_member_admin_role);
+        }
+
+        return NGX_OK;
+    }
+
+    h = ngx_http_ims_member_header_in(r, &ngx_http_ims_member_token_header);
+
+    if (h == NULL || h->value.len == 0) {
+        return NGX_DECLINED;
+    }
+
+    /* only the hash of a token leaves nginx */
+
+    p = ngx_pnalloc(r->pool, NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_ims_member_sha256_hex(p, h->value.data, h->value.len)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "ims_member: EVP_Digest(SHA-256) failed");
+        return NGX_ERROR;
+    }
+
+    identity->token_sha256.data = p;
+    identity->token_sha256.len = NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN;
+
+    return NGX_OK;
+}
+
+
+/* the first three parameters of every statement: token hash, project, admin */
+
+void
+ngx_http_ims_member_identity_params(ngx_http_ims_member_identity_t *identity,
+    ngx_str_t *params)
+{
+    if (identity->token_sha256.len) {
+        params[0] = identity->token_sha256;
+        return;
+    }
+
+    params[1] = identity->project;
+
+    if (identity->admin) {
+        ngx_str_set(&params[2], "t");
+
+    } else {
+        ngx_str_set(&params[2], "f");
+    }
+}
+
+
+/* dst: NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN bytes */
+
+ngx_int_t
+ngx_http_ims_member_sha256_hex(u_char *dst, u_char *data, size_t len)
+{
+    u_char        md[EVP_MAX_MD_SIZE];
+    unsigned int  n;
+
+    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1
+        || n * 2 != NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN)
+    {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_hex_dump(dst, md, n);
+
+    return NGX_OK;
+}

@@ -1,0 +1,30 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_AUTH_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_AUTH_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ims_member_module.h"
+
+
+/* lower-case hex of a SHA-256 digest */
+#define NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN  64
+
+
+ngx_int_t ngx_http_ims_member_identify(ngx_http_request_t *r,
+    ngx_http_ims_member_identity_t *identity);
+void ngx_http_ims_member_identity_params(
+    ngx_http_ims_member_identity_t *identity, ngx_str_t *params);
+ngx_int_t ngx_http_ims_member_sha256_hex(u_char *dst, u_char *data,
+    size_t len);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_AUTH_H_INCLUDED_ */

@@ -1,0 +1,825 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_ims_member_pg_conn.h"
+#include "ngx_http_ims_member_pg_exec.h"
+#include "ngx_http_ims_member_pg_pool.h"
+
+
+/* where a pooled connection is (conn->state) */
+#define NGX_HTTP_IMS_MEMBER_PG_CONNECTING  0
+#define NGX_HTTP_IMS_MEMBER_PG_SETUP       1
+#define NGX_HTTP_IMS_MEMBER_PG_IDLE        2
+#define NGX_HTTP_IMS_MEMBER_PG_BUSY        3
+#define NGX_HTTP_IMS_MEMBER_PG_DRAINING    4
+
+/* after failed connects: one attempt at a time, 100 ms doubling to 3.2 s */
+#define NGX_HTTP_IMS_MEMBER_PG_BACKOFF      100
+#define NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX  6
+
+
+/*
+ * The per-worker pool of database connections: a FIFO of operations
+ * waiting for a connection, the connections parked idle and those busy.
+ * It speaks no libpq: connections come from the connection room and
+ * statements go through the exec room, which report back through the
+ * handlers set here.
+ */
+
+struct ngx_http_ims_member_pg_pool_s {
+    ngx_http_ims_member_pg_conf_t       conf;
+    char                               *conninfo;
+    char                              **names;
+    char                               *setup;
+    ngx_log_t                          *log;
+
+    ngx_uint_t                          n;
+    ngx_uint_t                          connecting;
+    ngx_uint_t                          waiting;
+
+    ngx_uint_t                          failures;
+    ngx_msec_t                          retry;
+    ngx_event_t                         backoff;
+
+    ngx_queue_t                         busy;
+    ngx_queue_t                         idle;
+    ngx_queue_t                         ops;
+};
+
+
+static ngx_int_t ngx_http_ims_member_pg_open(
+    ngx_http_ims_member_pg_pool_t *pg, ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_connected(
+    ngx_http_ims_member_pg_conn_t *conn, ngx_int_t rc);
+static void ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_int_t rc);
+static void ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_int_t rc);
+static void ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_release(
+    ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_park(ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_connect_error(
+    ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_connect_failed(
+    ngx_http_ims_member_pg_pool_t *pg);
+static void ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg);
+static void ngx_http_ims_member_pg_backoff_handler(ngx_event_t *ev);
+static void ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op,
+    ngx_int_t rc);
+static void ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev);
+static void ngx_http_ims_member_pg_done_handler(ngx_event_t *ev);
+
+
+ngx_http_ims_member_pg_pool_t *
+ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
+    ngx_http_ims_member_pg_conf_t *conf)
+{
+    u_char                         *p;
+    ngx_uint_t                      i;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    if (conf->nstmts > NGX_HTTP_IMS_MEMBER_PG_MAX_STMTS) {
+        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
+                      "ims_member: too many statements: %ui", conf->nstmts);
+        return NULL;
+    }
+
+    pg = ngx_pcalloc(cycle->pool, sizeof(ngx_http_ims_member_pg_pool_t));
+    if (pg == NULL) {
+        return NULL;
+    }
+
+    pg->conf = *conf;
+    pg->log = cycle->log;
+
+    pg->conninfo = ngx_pnalloc(cycle->pool, conf->conninfo.len + 1);
+    if (pg->conninfo == NULL) {
+        return NULL;
+    }
+
+    (void) ngx_cpystrn((u_char *) pg->conninfo, conf->conninfo.data,
+                       conf->conninfo.len + 1);
+
+    pg->names = ngx_palloc(cycle->pool, conf->nstmts * sizeof(char *));
+    if (pg->names == NULL) {
+        return NULL;
+    }
+
+    for (i = 0; i < conf->nstmts; i++) {
+        p = ngx_pnalloc(cycle->pool, sizeof("ims_member_") + NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NULL;
+        }
+
+        *ngx_sprintf(p, "ims_member_%ui", i) = '\0';
+        pg->names[i] = (char *) p;
+    }
+
+    /*
+     * The server ends what a request gave up on: a statement abandoned at
+     * ims_member_timeout stops there, with its locks, instead of running on.
+     */
+
+    p = ngx_pnalloc(cycle->pool, sizeof("SET statement_timeout = ; "
+                                        "SET lock_timeout = ") - 1
+                                 + 2 * NGX_INT_T_LEN + 1);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    *ngx_sprintf(p, "SET statement_timeout = %M; SET lock_timeout = %M",
+                 conf->timeout, conf->timeout)
+        = '\0';
+    pg->setup = (char *) p;
+
+    pg->backoff.handler = ngx_http_ims_member_pg_backoff_handler;
+    pg->backoff.data = pg;
+    pg->backoff.log = cycle->log;
+    pg->backoff.cancelable = 1;
+
+    ngx_queue_init(&pg->busy);
+    ngx_queue_init(&pg->idle);
+    ngx_queue_init(&pg->ops);
+
+    return pg;
+}
+
+
+void
+ngx_http_ims_member_pg_pool_close(ngx_http_ims_member_pg_pool_t *pg)
+{
+    ngx_queue_t                    *q;
+    ngx_http_ims_member_pg_op_t    *op;
+    ngx_http_ims_member_pg_conn_t  *conn;
+
+    if (pg->backoff.timer_set) {
+        ngx_del_timer(&pg->backoff);
+    }
+
+    while (!ngx_queue_empty(&pg->idle) || !ngx_queue_empty(&pg->busy)) {
+        q = ngx_queue_empty(&pg->idle) ? ngx_queue_head(&pg->busy)
+                                       : ngx_queue_head(&pg->idle);
+        conn = ngx_queue_data(q, ngx_http_ims_member_pg_conn_t, queue);
+
+        op = conn->data;
+
+        if (op) {
+            op->conn = NULL;
+            conn->data = NULL;
+        }
+
+        ngx_http_ims_member_pg_close(conn);
+    }
+}
+
+
+ngx_int_t
+ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_op_t *op)
+{
+    u_char                         *p;
+    ngx_uint_t                      i;
+    ngx_queue_t                    *q;
+    ngx_http_ims_member_pg_conn_t  *conn;
+
+    if (op->stmt >= pg->conf.nstmts) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, 0,
+                      "ims_member: unknown statement %ui", op->stmt);
+        return NGX_ERROR;
+    }
+
+    /* libpq takes text parameters as NUL-terminated strings */
+
+    op->args = ngx_palloc(op->pool, (op->nparams + 1) * sizeof(char *));
+    if (op->args == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < op->nparams; i++) {
+        if (op->params[i].data == NULL) {
+            op->args[i] = NULL;
+            continue;
+        }
+
+        p = ngx_pnalloc(op->pool, op->params[i].len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        *ngx_cpymem(p, op->params[i].data, op->params[i].len) = '\0';
+        op->args[i] = (char *) p;
+    }
+
+    op->pg = pg;
+    op->conn = NULL;
+    op->rc = NGX_OK;
+    op->rows.pool = op->pool;
+    op->rows.nrows = 0;
+    op->rows.ncols = 0;
+    op->rows.values = NULL;
+    op->queued = 0;
+    op->retried = 0;
+
+    op->timer.handler = ngx_http_ims_member_pg_timeout_handler;
+    op->timer.data = op->ident;
+    op->timer.log = op->log;
+
+    op->done.handler = ngx_http_ims_member_pg_done_handler;
+    op->done.data = op->ident;
+    op->done.log = op->log;
+
+    ngx_add_timer(&op->timer, pg->conf.timeout);
+
+    if (!ngx_queue_empty(&pg->idle)) {
+        q = ngx_queue_head(&pg->idle);
+        conn = ngx_queue_data(q, ngx_http_ims_member_pg_conn_t, queue);
+
+        ngx_http_ims_member_pg_start(conn, op);
+        return NGX_OK;
+    }
+
+    /* a bounded queue: a slow database must not become memory and late 503s */
+
+    if (pg->waiting >= pg->conf.queue) {
+        ngx_log_error(NGX_LOG_WARN, op->log, 0,
+                      "ims_member: %ui statements already wait for a "
+                      "database connection (ims_member_queue)", pg->waiting);
+        ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+        return NGX_OK;
+    }
+
+    ngx_queue_insert_tail(&pg->ops, &op->queue);
+    op->queued = 1;
+    pg->waiting++;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
+                   "ims_member: statement waits for a connection, "
+                   "%ui waiting, %ui open", pg->waiting, pg->n);
+
+    ngx_http_ims_member_pg_dispatch(pg);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
+{
+    if (op->pg == NULL) {
+        return;
+    }
+
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
+
+    if (op->done.posted) {
+        ngx_delete_posted_event(&op->done);
+    }
+
+    if (op->queued) {
+        ngx_queue_remove(&op->queue);
+        op->queued = 0;
+        op->pg->waiting--;
+    }
+
+    if (op->conn) {
+        ngx_http_ims_member_pg_detach(op);
+    }
+}
+
+
+/* a new connection; "op", if any, is the one it is opened for */
+
+static ngx_int_t
+ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_http_ims_member_pg_conn_t  *conn;
+
+    conn = ngx_http_ims_member_pg_conn_open(pg->conninfo, pg->conf.timeout,
+                                            pg->log);
+    if (conn == NULL) {
+        return NGX_ERROR;
+    }
+
+    conn->connected = ngx_http_ims_member_pg_connected;
+    conn->done = ngx_http_ims_member_pg_done;
+    conn->idle = ngx_http_ims_member_pg_idle;
+    conn->owner = pg;
+    conn->data = op;
+    conn->state = NGX_HTTP_IMS_MEMBER_PG_CONNECTING;
+
+    if (op) {
+        op->conn = conn;
+    }
+
+    ngx_queue_insert_tail(&pg->busy, &conn->queue);
+    pg->n++;
+    pg->connecting++;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_ims_member_pg_connected(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_int_t rc)
+{
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+
+    if (rc == NGX_OK) {
+        conn->state = NGX_HTTP_IMS_MEMBER_PG_SETUP;
+
+        if (ngx_http_ims_member_pg_exec_query(conn, pg->setup) == NGX_OK) {
+            return;
+        }
+    }
+
+    ngx_http_ims_member_pg_connect_error(conn);
+}
+
+
+/* the exec room reports the end of a statement */
+
+static void
+ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_int_t rc)
+{
+    ngx_http_ims_member_pg_op_t    *op;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+    op = conn->data;
+
+    if (conn->state == NGX_HTTP_IMS_MEMBER_PG_SETUP) {
+
+        if (rc != NGX_OK) {
+            ngx_http_ims_member_pg_connect_error(conn);
+            return;
+        }
+
+        pg->connecting--;
+        pg->failures = 0;
+
+        conn->state = NGX_HTTP_IMS_MEMBER_PG_BUSY;
+
+        if (op) {
+
+            /* opened for a statement that lost its first connection */
+
+            conn->data = NULL;
+            op->conn = NULL;
+            ngx_http_ims_member_pg_start(conn, op);
+            return;
+        }
+
+        ngx_http_ims_member_pg_release(conn);
+        return;
+    }
+
+    if (rc == NGX_AGAIN) {
+
+        /* the timer of a draining connection */
+
+        ngx_log_error(NGX_LOG_WARN, &conn->log, 0,
+                      "ims_member: closing a PostgreSQL connection that did "
+                      "not finish an abandoned statement within %M ms",
+                      pg->conf.timeout);
+        ngx_http_ims_member_pg_close(conn);
+        ngx_http_ims_member_pg_dispatch(pg);
+        return;
+    }
+
+    if (rc == NGX_ABORT) {
+        ngx_http_ims_member_pg_lost(conn);
+        return;
+    }
+
+    if (op) {
+        conn->data = NULL;
+        op->conn = NULL;
+        ngx_http_ims_member_pg_finish(op, rc);
+    }
+
+    conn->reused = 1;
+
+    ngx_http_ims_member_pg_release(conn);
+}
+
+
+static void
+ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_int_t rc)
+{
+    /* a pooled connection listens to nothing: whatever came ends it */
+
+    ngx_http_ims_member_pg_close(conn);
+}
+
+
+static void
+ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+
+    if (conn->state == NGX_HTTP_IMS_MEMBER_PG_IDLE) {
+        ngx_http_ims_member_pg_conn_unpark(conn);
+
+        ngx_queue_remove(&conn->queue);
+        ngx_queue_insert_tail(&pg->busy, &conn->queue);
+
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, op->log, 0,
+                       "ims_member: reusing PostgreSQL connection %p", conn);
+    }
+
+    /* a draining connection's timer, if it drained in time */
+
+    if (conn->connection->read->timer_set) {
+        ngx_del_timer(conn->connection->read);
+    }
+
+    conn->state = NGX_HTTP_IMS_MEMBER_PG_BUSY;
+    conn->data = op;
+    conn->rows = &op->rows;
+    conn->caller_log = op->log;
+    op->conn = conn;
+
+    if (ngx_http_ims_member_pg_exec_prepared(conn, op->stmt,
+                                             pg->names[op->stmt],
+                                             &pg->conf.stmts[op->stmt],
+                                             op->nparams, op->args)
+        != NGX_OK)
+    {
+        ngx_http_ims_member_pg_lost(conn);
+    }
+}
+
+
+/*
+ * The link broke under a statement.  It goes again, once, on a fresh
+ * connection if running it twice is harmless and either it never left or
+ * the connection was a reused one that answered nothing (the server had
+ * gone while it was parked); otherwise the caller gets 503.
+ */
+
+static void
+ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn)
+{
+    u_char                          msg[NGX_MAX_ERROR_STR];
+    ngx_uint_t                      retry, level;
+    ngx_http_ims_member_pg_op_t    *op;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+    op = conn->data;
+
+    (void) ngx_http_ims_member_pg_conn_error(conn, msg, sizeof(msg));
+
+    retry = op && !op->retried
+            && (pg->conf.idempotent & ((uint64_t) 1 << op->stmt))
+            && (!conn->sent || (conn->reused && !conn->answered));
+
+    level = retry ? NGX_LOG_WARN : NGX_LOG_ERR;
+
+    ngx_log_error(level, op ? op->log : &conn->log, 0,
+                  "ims_member: lost the connection to PostgreSQL%s: %s",
+                  retry ? ", trying a new one" : "", msg);
+
+    if (op) {
+        conn->data = NULL;
+        op->conn = NULL;
+    }
+
+    ngx_http_ims_member_pg_close(conn);
+
+    if (op) {
+        if (retry) {
+            op->retried = 1;
+
+            if (ngx_http_ims_member_pg_open(pg, op) == NGX_OK) {
+                return;
+            }
+
+            ngx_http_ims_member_pg_connect_failed(pg);
+        }
+
+        if (op->conn == NULL) {
+            ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+        }
+    }
+
+    ngx_http_ims_member_pg_dispatch(pg);
+}
+
+
+static void
+ngx_http_ims_member_pg_release(ngx_http_ims_member_pg_conn_t *conn)
+{
+    ngx_queue_t                    *q;
+    ngx_http_ims_member_pg_op_t    *op;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+
+    /* cache only a connection whose exchange is complete and clean */
+
+    if (!ngx_http_ims_member_pg_conn_clean(conn)) {
+        ngx_log_error(NGX_LOG_WARN, &conn->log, 0,
+                      "ims_member: closing a PostgreSQL connection left "
+                      "in a transaction or broken");
+        ngx_http_ims_member_pg_close(conn);
+        ngx_http_ims_member_pg_dispatch(pg);
+        return;
+    }
+
+    if (!ngx_queue_empty(&pg->ops)) {
+        q = ngx_queue_head(&pg->ops);
+        op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
+
+        ngx_queue_remove(q);
+        op->queued = 0;
+        pg->waiting--;
+
+        ngx_http_ims_member_pg_start(conn, op);
+        return;
+    }
+
+    ngx_http_ims_member_pg_park(conn);
+}
+
+
+static void
+ngx_http_ims_member_pg_park(ngx_http_ims_member_pg_conn_t *conn)
+{
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+
+    if (ngx_terminate || ngx_exiting) {
+        ngx_http_ims_member_pg_close(conn);
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
+                   "ims_member: parking PostgreSQL connection %p", conn);
+
+    conn->state = NGX_HTTP_IMS_MEMBER_PG_IDLE;
+    conn->rows = NULL;
+    conn->caller_log = NULL;
+
+    ngx_queue_remove(&conn->queue);
+    ngx_queue_insert_head(&pg->idle, &conn->queue);
+
+    if (ngx_http_ims_member_pg_conn_park(conn, pg->conf.idle_timeout)
+        != NGX_OK)
+    {
+        ngx_http_ims_member_pg_close(conn);
+    }
+}
+
+
+static void
+ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn)
+{
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+
+    ngx_queue_remove(&conn->queue);
+
+    if (conn->state == NGX_HTTP_IMS_MEMBER_PG_CONNECTING
+        || conn->state == NGX_HTTP_IMS_MEMBER_PG_SETUP)
+    {
+        pg->connecting--;
+    }
+
+    pg->n--;
+
+    ngx_http_ims_member_pg_conn_close(conn);
+}
+
+
+static void
+ngx_http_ims_member_pg_connect_error(ngx_http_ims_member_pg_conn_t *conn)
+{
+    ngx_http_ims_member_pg_op_t    *op;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+    op = conn->data;
+
+    if (op) {
+        conn->data = NULL;
+        op->conn = NULL;
+        ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+    }
+
+    ngx_http_ims_member_pg_close(conn);
+    ngx_http_ims_member_pg_connect_failed(pg);
+}
+
+
+/*
+ * A connection could not be made.  The next attempt waits, longer after
+ * each failure, and only one is made at a time: a database that refuses
+ * connections (down, or at max_connections) is not asked again in a loop.
+ * Statements wait for the connections left; if none is left, they are
+ * answered now.
+ */
+
+static void
+ngx_http_ims_member_pg_connect_failed(ngx_http_ims_member_pg_pool_t *pg)
+{
+    ngx_msec_t  delay;
+
+    if (pg->failures < NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX) {
+        pg->failures++;
+    }
+
+    delay = NGX_HTTP_IMS_MEMBER_PG_BACKOFF << (pg->failures - 1);
+    pg->retry = ngx_current_msec + delay;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, pg->log, 0,
+                   "ims_member: next connection attempt in %M ms", delay);
+
+    ngx_http_ims_member_pg_dispatch(pg);
+}
+
+
+static void
+ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
+{
+    ngx_queue_t                    *q;
+    ngx_msec_int_t                  wait;
+    ngx_http_ims_member_pg_op_t    *op;
+    ngx_http_ims_member_pg_conn_t  *conn;
+
+    while (!ngx_queue_empty(&pg->ops) && !ngx_queue_empty(&pg->idle)) {
+        q = ngx_queue_head(&pg->ops);
+        op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
+
+        ngx_queue_remove(q);
+        op->queued = 0;
+        pg->waiting--;
+
+        q = ngx_queue_head(&pg->idle);
+        conn = ngx_queue_data(q, ngx_http_ims_member_pg_conn_t, queue);
+
+        ngx_http_ims_member_pg_start(conn, op);
+    }
+
+    while (pg->waiting > pg->connecting && pg->n < pg->conf.max) {
+
+        if (pg->failures) {
+            if (pg->connecting) {
+                break;
+            }
+
+            wait = (ngx_msec_int_t) (pg->retry - ngx_current_msec);
+
+            if (wait > 0) {
+                if (!pg->backoff.timer_set) {
+                    ngx_add_timer(&pg->backoff, (ngx_msec_t) wait);
+                }
+
+                break;
+            }
+        }
+
+        if (ngx_http_ims_member_pg_open(pg, NULL) != NGX_OK) {
+            ngx_http_ims_member_pg_connect_failed(pg);
+            return;
+        }
+    }
+
+    /* nothing is open or opening: the database cannot be reached now */
+
+    if (pg->n == 0) {
+        while (!ngx_queue_empty(&pg->ops)) {
+            q = ngx_queue_head(&pg->ops);
+            op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
+
+            ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+        }
+    }
+}
+
+
+static void
+ngx_http_ims_member_pg_backoff_handler(ngx_event_t *ev)
+{
+    ngx_http_ims_member_pg_pool_t  *pg = ev->data;
+
+    if (ngx_terminate || ngx_exiting) {
+        return;
+    }
+
+    ngx_http_ims_member_pg_dispatch(pg);
+}
+
+
+static void
+ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_http_ims_member_pg_conn_t  *conn;
+
+    conn = op->conn;
+
+    op->conn = NULL;
+    conn->data = NULL;
+
+    /* a connection being opened for it serves the pool instead */
+
+    if (conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY) {
+        return;
+    }
+
+    /*
+     * the statement runs on, until the server's statement_timeout at the
+     * latest: discard its results, then park the connection, unless it
+     * lingers
+     */
+
+    ngx_http_ims_member_pg_exec_detach(conn);
+
+    conn->state = NGX_HTTP_IMS_MEMBER_PG_DRAINING;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
+                   "ims_member: draining PostgreSQL connection %p", conn);
+
+    if (!conn->connection->read->timer_set) {
+        ngx_add_timer(conn->connection->read,
+                      ((ngx_http_ims_member_pg_pool_t *) conn->owner)
+                      ->conf.timeout);
+    }
+}
+
+
+static void
+ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op, ngx_int_t rc)
+{
+    op->rc = rc;
+
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
+
+    if (op->queued) {
+        ngx_queue_remove(&op->queue);
+        op->queued = 0;
+        op->pg->waiting--;
+    }
+
+    ngx_post_event(&op->done, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev)
+{
+    ngx_http_ims_member_pg_op_t  *op;
+
+    op = (ngx_http_ims_member_pg_op_t *)
+             ((u_char *) ev - offsetof(ngx_http_ims_member_pg_op_t, timer));
+
+    ngx_log_error(NGX_LOG_ERR, op->log, NGX_ETIMEDOUT,
+                  "ims_member: PostgreSQL did not answer within %M ms%s",
+                  op->pg->conf.timeout,
+                  op->queued ? " (all connections busy)" : "");
+
+    if (op->conn) {
+        ngx_http_ims_member_pg_detach(op);
+    }
+
+    ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+}
+
+
+static void
+ngx_http_ims_member_pg_done_handler(ngx_event_t *ev)
+{
+    ngx_http_ims_member_pg_op_t  *op;
+
+    op = (ngx_http_ims_member_pg_op_t *)
+             ((u_char *) ev - offsetof(ngx_http_ims_member_pg_op_t, done));
+
+    op->handler(op);
+}
