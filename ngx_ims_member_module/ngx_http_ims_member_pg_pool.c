@@ -650,15 +650,21 @@ ngx_http_ims_member_pg_connect_failed(ngx_http_ims_member_pg_pool_t *pg)
 {
     ngx_msec_t  delay;
 
-    if (pg->failures < NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX) {
-        pg->failures++;
+    /* attempts that were already under way do not lengthen the wait */
+
+    if (pg->failures == 0
+        || (ngx_msec_int_t) (ngx_current_msec - pg->retry) >= 0)
+    {
+        if (pg->failures < NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX) {
+            pg->failures++;
+        }
+
+        delay = NGX_HTTP_IMS_MEMBER_PG_BACKOFF << (pg->failures - 1);
+        pg->retry = ngx_current_msec + delay;
+
+        ngx_log_error(NGX_LOG_WARN, pg->log, 0,
+                      "ims_member: next connection attempt in %M ms", delay);
     }
-
-    delay = NGX_HTTP_IMS_MEMBER_PG_BACKOFF << (pg->failures - 1);
-    pg->retry = ngx_current_msec + delay;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, pg->log, 0,
-                   "ims_member: next connection attempt in %M ms", delay);
 
     ngx_http_ims_member_pg_dispatch(pg);
 }

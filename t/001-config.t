@@ -199,3 +199,70 @@ host "localhost" is a name: libpq resolves it with a blocking call in the worker
 --- must_die
 --- error_log
 "ims_member_job_retention" directive invalid value
+
+
+
+=== TEST 17: a retention past what the database's integer takes
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_job_retention 69y;
+--- config
+--- must_die
+--- error_log
+"ims_member_job_retention" must be less than 68 years
+
+
+
+=== TEST 18: a lease past what the database's integer takes
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_timeout 20d;
+    ims_member_job_interval 5d;
+--- config
+--- must_die
+--- error_log
+"ims_member_timeout" and "ims_member_job_interval" together must be less than 24 days
+
+
+
+=== TEST 19: a zero idle timeout
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_idle_timeout 0;
+--- config
+--- must_die
+--- error_log
+"ims_member_idle_timeout" must be more than 0
+
+
+
+=== TEST 20: a bad idle timeout
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_idle_timeout soon;
+--- config
+--- must_die
+--- error_log
+"ims_member_idle_timeout" directive invalid value
+
+
+
+=== TEST 21: a queue out of bounds
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_queue 2000000;
+--- config
+--- must_die
+--- error_log
+"ims_member_queue" directive must be between 0 and 1048576
+
+
+
+=== TEST 22: a queue that is not a number
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_queue many;
+--- config
+--- must_die
+--- error_log
+"ims_member_queue" directive invalid number

@@ -11,7 +11,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 3 + 1) + 11;
+plan tests => repeat_each() * (blocks() * 3) + 24;
 
 no_shuffle();
 
@@ -175,3 +175,189 @@ PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
 --- response_body_like: ^\{"status": "accepted",
 --- no_error_log
 [alert]
+
+
+
+=== TEST 6: a pooled connection whose backend was ended is never used: no 503 on a healthy database
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_pool 1;
+--- init
+my (@codes, $ended);
+for my $i (1 .. 20) {
+    my ($status) = ImsMember::Pg::put_member(
+        '11111111-1111-1111-1111-111111111111', 'p-member',
+        '{"status": "' . ($i % 2 ? 'accepted' : 'rejected') . '"}');
+    push @codes, $status;
+    # FATAL and the end of the stream reach the parked connection at once
+    $ended += ImsMember::Pg::terminate_backends() ? 1 : 0;
+}
+ImsMember::Pg::restart_server();
+my ($status) = ImsMember::Pg::put_member(
+    '11111111-1111-1111-1111-111111111111', 'p-member',
+    '{"status": "pending"}');
+push @codes, $status;
+Test::More::is("@codes . $ended", join(' ', (200) x 21) . " . 20",
+               "every update after a terminated backend or a restart: 200");
+Test::More::is(ImsMember::Pg::sql("SELECT bool_and(s.ssl) FROM pg_stat_ssl s"
+                                  . " JOIN pg_stat_activity a USING (pid)"
+                                  . " WHERE a.application_name <> 'ims-test'"
+                                  . " AND a.datname = 'ims'"),
+               $ENV{IMS_MEMBER_PG_SSL} ? 't' : 'f',
+               "the module's connection is SSL exactly when the DSN asks");
+--- request
+PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
+{"status": "accepted"}
+--- error_code: 200
+--- response_body_like: ^\{"status": "accepted",
+--- error_log
+ims_member: PostgreSQL closed an idle connection
+
+
+
+=== TEST 7: PostgreSQL refusing connections (role at its limit): few attempts, with back-off, and 503 at once; then it comes back
+--- http_config eval
+qq{
+    ims_member_database "@{[ ImsMember::Pg::dsn('ims_limited') ]}";
+    ims_member_pool 16;
+}
+--- init
+ImsMember::Pg::sql("DROP ROLE IF EXISTS ims_limited");
+ImsMember::Pg::sql("CREATE ROLE ims_limited LOGIN CONNECTION LIMIT 2");
+ImsMember::Pg::sql("GRANT ALL ON ALL TABLES IN SCHEMA public TO ims_limited");
+ImsMember::Pg::sql("GRANT ALL ON ALL SEQUENCES IN SCHEMA public"
+                   . " TO ims_limited");
+
+# two sessions of the role take all it may have
+my @full = map { ImsMember::Pg::session('ims_limited') } 1 .. 2;
+$_->query("SELECT 1") for @full;
+
+# a steady stream of requests, each of which would want a connection
+my @codes;
+for (1 .. 30) {
+    push @codes, (ImsMember::Pg::put_member(
+        '77777777-7777-7777-7777-777777777777', 'p-member',
+        '{"status": "accepted"}'))[0];
+    select(undef, undef, undef, 0.05);
+}
+Test::More::is("@codes", join(' ', (503) x 30),
+               "no connection can be made: 503 at once");
+my $tries = ImsMember::Pg::error_log_count("too many connections for role");
+Test::More::cmp_ok($tries, '<=', 10,
+                   "a few connection attempts, not one per request"
+                   . " ($tries)");
+
+$_->close for @full;
+Test::More::ok(ImsMember::Pg::wait_until(sub {
+    (ImsMember::Pg::put_member('77777777-7777-7777-7777-777777777777',
+                               'p-member', '{"status": "pending"}'))[0]
+    == 200
+}, 8), "served again once connections can be made");
+--- request
+PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
+{"status": "rejected"}
+--- error_code: 200
+--- response_body_like: ^\{"status": "rejected",
+--- error_log
+ims_member: next connection attempt in
+--- timeout: 10
+
+
+
+=== TEST 8: a statement abandoned at ims_member_timeout ends in PostgreSQL too, with its locks
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_timeout 500ms;
+--- init
+ImsMember::Pg::reset_fixtures();
+my $lock = ImsMember::Pg::session();
+$lock->query("BEGIN");
+$lock->query("SELECT 1 FROM image_members WHERE image_id ="
+             . " '66666666-6666-6666-6666-666666666666' FOR UPDATE");
+
+my ($status) = ImsMember::Pg::put_member(
+    '66666666-6666-6666-6666-666666666666', 'p-member',
+    '{"status": "accepted"}');
+Test::More::is($status, 503, "the request gave up");
+Test::More::ok(ImsMember::Pg::wait_until(sub {
+    ImsMember::Pg::sql("SELECT count(*) FROM pg_stat_activity"
+                       . " WHERE wait_event_type = 'Lock'") == 0
+}, 5), "its statement stopped waiting while the lock is still held");
+Test::More::is(ImsMember::Pg::sql("SELECT status FROM image_members"
+                                  . " WHERE image_id ="
+                                  . " '66666666-6666-6666-6666-666666666666'"
+                                  . " AND member = 'p-member'"),
+               'pending', "and changed nothing");
+$lock->query("COMMIT");
+$lock->close;
+--- request
+PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
+{"status": "accepted"}
+--- error_code: 200
+--- response_body_like: ^\{"status": "accepted",
+--- no_error_log
+[alert]
+
+
+
+=== TEST 9: an unused connection is closed after ims_member_idle_timeout
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_idle_timeout 300ms;
+--- init
+my ($status) = ImsMember::Pg::put_member(
+    '77777777-7777-7777-7777-777777777777', 'p-member',
+    '{"status": "pending"}');
+Test::More::is($status, 200, "a connection was used and parked");
+Test::More::ok(ImsMember::Pg::wait_until(
+                   sub { !ImsMember::Pg::module_backends() }, 10),
+               "and closed once idle for 300 ms");
+--- request
+PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
+{"status": "accepted"}
+--- error_code: 200
+--- response_body_like: ^\{"status": "accepted",
+--- error_log
+unused for ims_member_idle_timeout
+
+
+
+=== TEST 10: past ims_member_queue waiting requests, 503 at once
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_pool 1;
+    ims_member_queue 1;
+--- init
+my $lock = ImsMember::Pg::session();
+$lock->query("BEGIN");
+$lock->query("SELECT 1 FROM image_members WHERE image_id ="
+             . " '66666666-6666-6666-6666-666666666666' FOR UPDATE");
+
+my $a = ImsMember::Pg::http_send('PUT',
+    '/v2/images/66666666-6666-6666-6666-666666666666/members/p-member',
+    '{"status": "accepted"}', 'X-Auth-Token' => 'tok-member');
+ImsMember::Pg::wait_for_lock_waiter();
+my $b = ImsMember::Pg::http_send('PUT',
+    '/v2/images/77777777-7777-7777-7777-777777777777/members/p-member',
+    '{"status": "accepted"}', 'X-Auth-Token' => 'tok-member');
+ImsMember::Pg::wait_until(sub {
+    ImsMember::Pg::error_log_has("statement waits for a connection")
+}) or die "the second update should wait in the queue\n";
+
+my ($status, $body) = ImsMember::Pg::put_member(
+    '77777777-7777-7777-7777-777777777777', 'p-member',
+    '{"status": "rejected"}');
+Test::More::is($status, 503, "a third, past the queue: 503 while the lock"
+                             . " is still held");
+Test::More::like($body, qr/"IMG\.0010"/, "the unavailable error");
+
+$lock->query("COMMIT");
+$lock->close;
+my @codes = map { (ImsMember::Pg::http_read($_))[0] } $a, $b;
+Test::More::is("@codes", "200 200", "the waiting ones answer");
+--- request
+PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
+{"status": "pending"}
+--- error_code: 200
+--- error_log
+already wait for a database connection

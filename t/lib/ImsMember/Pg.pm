@@ -6,6 +6,9 @@ package ImsMember::Pg;
 # from t/lib/fixtures.sql.  Importing this module starts it and exports
 # TEST_NGINX_PG_HOST, TEST_NGINX_PG_PORT and TEST_NGINX_PG_DSN for the
 # nginx configurations of the tests; it is removed when the file ends.
+#
+# IMS_MEMBER_PG_SSL=1: the cluster takes SSL (Debian's snakeoil
+# certificate) and the DSN says sslmode=require.
 
 use strict;
 use warnings;
@@ -59,7 +62,8 @@ sub free_port {
 
 sub psql_cmd {
     return ('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-            '-h', '127.0.0.1', '-p', $port, '-U', 'postgres', '-d', 'ims');
+            '-h', '127.0.0.1', '-p', $port, '-U', 'postgres',
+            '-d', 'dbname=ims application_name=ims-test');
 }
 
 sub setup {
@@ -78,6 +82,12 @@ sub setup {
                           '-E', 'UTF8', '--locale=C'));
 
     open my $fh, '>>', "$dir/data/postgresql.conf" or die "$!";
+    if ($ENV{IMS_MEMBER_PG_SSL}) {
+        ssl_files();
+        print $fh "ssl = on\n",
+                  "ssl_cert_file = '$dir/server.crt'\n",
+                  "ssl_key_file = '$dir/server.key'\n";
+    }
     print $fh "listen_addresses = '127.0.0.1'\n",
               "port = $port\n",
               "unix_socket_directories = '$dir'\n",
@@ -97,8 +107,28 @@ sub setup {
 
     $ENV{TEST_NGINX_PG_HOST} = '127.0.0.1';
     $ENV{TEST_NGINX_PG_PORT} = $port;
-    $ENV{TEST_NGINX_PG_DSN} = "hostaddr=127.0.0.1 port=$port dbname=ims"
-                              . " user=postgres sslmode=disable";
+    $ENV{TEST_NGINX_PG_DSN} = dsn('postgres');
+}
+
+# The module's connection string for a role of the test cluster.
+sub dsn {
+    my $user = shift;
+    return "hostaddr=127.0.0.1 port=$port dbname=ims user=$user sslmode="
+           . ($ENV{IMS_MEMBER_PG_SSL} ? 'require' : 'disable');
+}
+
+# The server's certificate and key, readable by the postgres user only.
+sub ssl_files {
+    my ($crt, $key) = ('/etc/ssl/certs/ssl-cert-snakeoil.pem',
+                       '/etc/ssl/private/ssl-cert-snakeoil.key');
+    die "no $key: is the ssl-cert package installed?\n" unless -r $key;
+    run_quiet('cp', $crt, "$dir/server.crt");
+    run_quiet('cp', $key, "$dir/server.key");
+    chmod 0600, "$dir/server.key";
+    if ($> == 0) {
+        my (undef, undef, $uid, $gid) = getpwnam('postgres');
+        chown $uid, $gid, "$dir/server.crt", "$dir/server.key";
+    }
 }
 
 sub psql_cmd_db {
@@ -131,15 +161,60 @@ sub sql {
     return $out;
 }
 
+# Restarts the server, as an operator's "pg_ctl restart -m fast" would.
+sub restart_server {
+    run_quiet(as_postgres(bindir() . '/pg_ctl', '-D', "$dir/data", '-w',
+                          '-m', 'fast', '-l', "$dir/server.log", 'restart'));
+}
+
+# The backends of other clients (nginx's), not this psql's: the pooled
+# ones, or with $listen the ones that LISTEN.
+sub module_backends {
+    my $listen = shift;
+    my $cond = $listen ? "query LIKE 'LISTEN%'" : "query NOT LIKE 'LISTEN%'";
+    my $out = sql("SELECT string_agg(pid::text, ' ' ORDER BY pid)"
+                  . " FROM pg_stat_activity WHERE datname = 'ims'"
+                  . " AND backend_type = 'client backend'"
+                  . " AND pid <> pg_backend_pid()"
+                  . " AND application_name <> 'ims-test' AND $cond");
+    return split ' ', $out;
+}
+
+# Ends those backends as pg_terminate_backend() does (an administrator, a
+# failover tool); returns how many.
+sub terminate_backends {
+    my $listen = shift;
+    my @pids = module_backends($listen);
+    sql("SELECT pg_terminate_backend($_)") for @pids;
+    return scalar @pids;
+}
+
+# Polls $cond (bounded) until it is true; returns its last value.
+sub wait_until {
+    my ($cond, $limit) = @_;
+    my $deadline = time + ($limit || 20);
+    my $v;
+    until (($v = $cond->()) || time > $deadline) {
+        select(undef, undef, undef, 0.02);
+    }
+    return $v;
+}
+
 # Puts the fixtures back as they were.
 sub reset_fixtures {
     load("$root/t/lib/fixtures.sql");
 }
 
-# A psql session that stays open, to hold locks while nginx works.
+# A psql session that stays open, to hold locks while nginx works; as
+# another role if one is named.
 sub session {
+    my $role = shift;
     my ($in, $out) = ('', '');
-    my $h = start([psql_cmd()], \$in, '>&', \$out, timeout(30));
+    my @cmd = psql_cmd();
+    if ($role) {
+        $_ = $role for grep { $_ eq 'postgres' } @cmd;
+    }
+    my $h = start(\@cmd, \$in, '>&', \$out, timeout(30));
     return bless { h => $h, in => \$in, out => \$out, n => 0 },
                  'ImsMember::Pg::Session';
 }
