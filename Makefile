@@ -5,14 +5,20 @@ SHELL       := /bin/bash
 
 NGINX_SRC   ?= /usr/share/nginx/src
 NGINX_BIN   ?= /usr/sbin/nginx
-BUILD       := $(CURDIR)/build
+
+# SANITIZE=undefined or SANITIZE=address: a build of its own, in build/SAN
+SANITIZE    ?=
+BUILD       := $(CURDIR)/build$(if $(SANITIZE),/$(SANITIZE))
 MODULE      := $(BUILD)/ngx_http_ims_member_module.so
+SAN_OPT     := $(if $(SANITIZE),-fsanitize=$(SANITIZE) \
+               -fno-sanitize-recover=all -fno-omit-frame-pointer)
 
 # Debian's own compiler flags, so that the module matches its nginx; every
 # warning is an error in our sources
 CC_OPT      := -g -O2 -fstack-protector-strong -Wformat \
-               -Werror=format-security -fPIC -Wdate-time -D_FORTIFY_SOURCE=2
-LD_OPT      := -Wl,-z,relro -Wl,-z,now -fPIC
+               -Werror=format-security -fPIC -Wdate-time -D_FORTIFY_SOURCE=2 \
+               $(SAN_OPT)
+LD_OPT      := -Wl,-z,relro -Wl,-z,now -fPIC $(SAN_OPT)
 WARN        := -Wall -Wextra -Werror
 
 SRCS        := $(wildcard ngx_ims_member_module/*.c ngx_ims_member_module/*.h)
@@ -20,7 +26,8 @@ SRCS        := $(wildcard ngx_ims_member_module/*.c ngx_ims_member_module/*.h)
 PROVE       ?= prove
 TESTS       ?= t/
 
-.PHONY: all clean test test-unit test-nginx bench
+.PHONY: all clean check test test-unit test-nginx test-ssl test-ubsan \
+        test-asan test-valgrind bench
 
 all: $(MODULE)
 
@@ -44,9 +51,13 @@ $(MODULE): $(BUILD)/nginx/objs/Makefile $(SRCS)
 	mv -f $(MODULE).tmp $(MODULE)
 
 clean:
-	rm -rf $(BUILD) t/servroot* t/unit/*.bin
+	rm -rf $(CURDIR)/build t/servroot* t/unit/*.bin
 
 test: test-unit test-nginx
+
+# what CI runs: the suite, then its database files over SSL, then the
+# whole suite again under each sanitizer
+check: test test-ssl test-ubsan test-asan
 
 test-unit:
 	$(MAKE) -C t/unit
@@ -59,6 +70,29 @@ test-nginx: $(MODULE)
 	TEST_NGINX_BINARY=$(NGINX_BIN) \
 	TEST_NGINX_LOAD_MODULES=$(MODULE) \
 	$(PROVE) -I t/lib -r $(TESTS)
+
+# the files that talk to PostgreSQL most, on a cluster that takes SSL and a
+# module that requires it (sslmode=require)
+SSL_TESTS   := t/010-update.t t/030-pool.t t/050-batch.t t/060-jobs.t \
+               t/061-jobs-listen.t
+
+test-ssl:
+	IMS_MEMBER_PG_SSL=1 $(MAKE) test-nginx TESTS="$(SSL_TESTS)"
+
+# the suite with the module built under UndefinedBehaviorSanitizer: any
+# undefined behaviour aborts the worker, and the test that caused it fails
+test-ubsan:
+	$(MAKE) SANITIZE=undefined test-nginx
+
+# under AddressSanitizer, preloaded into Debian's nginx (t/lib/asan-nginx);
+# leaks are valgrind's to find: nginx frees its pools only in part at exit
+test-asan:
+	$(MAKE) SANITIZE=address NGINX_BIN=$(CURDIR)/t/lib/asan-nginx test-nginx
+
+# under valgrind (memcheck, with valgrind.suppress): the reports are
+# printed as warnings, and t/080-valgrind.t fails on a leak of the module
+test-valgrind: $(MODULE)
+	TEST_NGINX_USE_VALGRIND=1 $(MAKE) test-nginx
 
 # the benchmark: its own PostgreSQL and nginx, results in bench/results/
 bench: $(MODULE)

@@ -253,6 +253,7 @@ ngx_http_ims_member_pg_exec_result(ngx_http_ims_member_pg_conn_t *conn,
     char            *state;
     u_char           msg[NGX_MAX_ERROR_STR];
     ngx_log_t       *log;
+    ngx_uint_t       level;
     ExecStatusType   status;
 
     status = PQresultStatus(res);
@@ -284,9 +285,16 @@ ngx_http_ims_member_pg_exec_result(ngx_http_ims_member_pg_conn_t *conn,
         break;
     }
 
-    conn->answered = 1;
+    /*
+     * an error is not an answer: a session that ends (FATAL) under a
+     * statement rolls it back, so it may run again elsewhere
+     */
 
     state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+    /* the caller's answer (503, or a retry) says the rest */
+
+    level = NGX_LOG_WARN;
 
     if (ngx_http_ims_member_pg_exec_unavailable(state)) {
         if (conn->rc == NGX_OK) {
@@ -295,6 +303,7 @@ ngx_http_ims_member_pg_exec_result(ngx_http_ims_member_pg_conn_t *conn,
 
     } else {
         conn->rc = NGX_ERROR;
+        level = NGX_LOG_ERR;
     }
 
     log = conn->caller_log ? conn->caller_log : &conn->log;
@@ -302,7 +311,7 @@ ngx_http_ims_member_pg_exec_result(ngx_http_ims_member_pg_conn_t *conn,
     (void) ngx_http_ims_member_pg_message(PQresultErrorMessage(res), msg,
                                           sizeof(msg));
 
-    ngx_log_error(NGX_LOG_ERR, log, 0,
+    ngx_log_error(level, log, 0,
                   "ims_member: PostgreSQL %s %s failed: %s",
                   conn->preparing ? "preparing" : "running",
                   conn->name ? conn->name : "a statement", msg);

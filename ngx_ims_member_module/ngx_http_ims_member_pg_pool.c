@@ -476,8 +476,9 @@ ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
 /*
  * The link broke under a statement.  It goes again, once, on a fresh
  * connection if running it twice is harmless and either it never left or
- * the connection was a reused one that answered nothing (the server had
- * gone while it was parked); otherwise the caller gets 503.
+ * the connection was a reused one that gave no result for it (the server
+ * had ended the session while it was parked); otherwise the caller gets
+ * 503.
  */
 
 static void

@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
     build-essential nginx nginx-dev libpq-dev libjansson-dev
-    postgresql postgresql-client
+    postgresql postgresql-client ssl-cert valgrind
     libtest-base-perl libtext-diff-perl libtest-longstring-perl
     liblist-moreutils-perl libwww-perl libipc-run-perl liburi-perl
     curl procps
@@ -31,4 +31,10 @@ if [ ${#missing[@]} -gt 0 ]; then
         trap 'rm -f "$policy"' EXIT
     fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# the SSL test cluster uses Debian's snakeoil certificate, which the
+# package makes only where it can at install time
+if [ ! -e /etc/ssl/private/ssl-cert-snakeoil.key ]; then
+    make-ssl-cert generate-default-snakeoil --force-overwrite
 fi

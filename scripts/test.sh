@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the module and runs the whole test
 # suite: the C unit tests and the Test::Nginx suites in t/, each against a
-# PostgreSQL cluster of its own.
+# PostgreSQL cluster of its own; then the database files again over SSL,
+# and the suite under UBSan and ASan ("make check").
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/deps.sh
 make
-make test
+make check

@@ -153,6 +153,11 @@ sub start_server {
                           '-l', "$dir/server.log", 'start'));
 }
 
+# The cluster's temporary directory, for a test's own files.
+sub dir {
+    return $dir;
+}
+
 # Runs SQL and returns its rows as text, fields joined by "|".
 sub sql {
     my $query = shift;
@@ -331,7 +336,28 @@ $extra
 _EOC_
     close $fh;
     my $bin = $ENV{TEST_NGINX_BINARY} || 'nginx';
-    run_quiet($bin, '-p', "$prefix/", '-c', "$prefix/conf/nginx.conf");
+    my @cmd = ($bin, '-p', "$prefix/", '-c', "$prefix/conf/nginx.conf");
+    if ($o{valgrind}) {
+        # in the foreground, one process, as our child under valgrind
+        my $h = start(['valgrind', '-q', '--leak-check=full',
+                       '--show-leak-kinds=definite,possible',
+                       '--errors-for-leak-kinds=definite',
+                       '--keep-debuginfo=yes', '--num-callers=30',
+                       "--suppressions=$root/valgrind.suppress",
+                       "--log-file=$o{valgrind}", @cmd,
+                       '-g', 'daemon off; master_process off;'],
+                      '<', \undef, '>', "$prefix/logs/stdout",
+                      '2>', "$prefix/logs/stderr");
+        my $deadline = time + 60;
+        until (IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                     PeerPort => $o{port}, Proto => 'tcp'))
+        {
+            die "nginx under valgrind did not start\n" if time > $deadline;
+            select(undef, undef, undef, 0.1);
+        }
+        return { prefix => $prefix, port => $o{port}, run => $h };
+    }
+    run_quiet(@cmd);
     return { prefix => $prefix, port => $o{port} };
 }
 
