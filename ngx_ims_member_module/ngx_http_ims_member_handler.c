@@ -406,7 +406,16 @@ ngx_http_ims_member_check_broken(ngx_http_request_t *r)
 
 #if (NGX_HTTP_V2)
     if (r->stream) {
-        /* the HTTP/2 layer terminates the request when its stream goes */
+
+        /* a reset stream is marked so; there is no socket to look at */
+
+        if (c->error) {
+            ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                          "ims_member: client reset the stream while the "
+                          "database was working on its request");
+            ngx_http_finalize_request(r, NGX_HTTP_CLIENT_CLOSED_REQUEST);
+        }
+
         return;
     }
 #endif

@@ -372,6 +372,11 @@ ngx_http_ims_member_pg_conn_connect_handler(ngx_event_t *ev)
     c = ev->data;
     conn = c->data;
 
+    if (c->close) {
+        conn->connected(conn, NGX_ERROR);
+        return;
+    }
+
     if (ev->timedout) {
         ngx_log_error(NGX_LOG_ERR, &conn->log, NGX_ETIMEDOUT,
                       "ims_member: PostgreSQL did not accept the connection "
@@ -655,6 +660,12 @@ ngx_http_ims_member_pg_conn_watch(ngx_http_ims_member_pg_conn_t *conn)
         }
     }
 
+    /* more than a few reads' worth: the rest on the next turn of the loop */
+
+    if (i == NGX_HTTP_IMS_MEMBER_PG_WATCH_READS) {
+        ngx_post_event(c->read, &ngx_posted_events);
+    }
+
     return conn->notified ? NGX_AGAIN : NGX_OK;
 
 gone:
@@ -692,9 +703,10 @@ ngx_http_ims_member_pg_conn_error(ngx_http_ims_member_pg_conn_t *conn,
 
 
 /*
- * Messages the server sends outside a statement's results.  A FATAL one
- * (terminated by an administrator, a shutdown, an idle timeout of the
- * server) means the session ends: the connection must not be reused.
+ * Messages the server sends outside a statement's results.  An error
+ * there (a FATAL one: terminated by an administrator, a shutdown, an idle
+ * timeout of the server) means the session ends: the connection must not
+ * be reused.
  */
 
 static void

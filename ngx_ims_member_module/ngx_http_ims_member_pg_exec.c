@@ -32,7 +32,8 @@ static ngx_int_t ngx_http_ims_member_pg_exec_rows(
 /*
  * Runs a statement of the catalogue: prepared once per connection, then
  * executed with text parameters.  NGX_OK: conn->done() reports the end;
- * NGX_ERROR: nothing could be sent, the connection is unusable.
+ * NGX_ERROR: the connection is unusable ("sent" says if the statement
+ * left).
  */
 
 ngx_int_t
@@ -153,19 +154,24 @@ ngx_http_ims_member_pg_exec_handler(ngx_event_t *ev)
     c = ev->data;
     conn = c->data;
 
+    /* worker_shutdown_timeout: the worker stops waiting for the server */
+
+    if (c->close) {
+        conn->done(conn, NGX_ABORT);
+        return;
+    }
+
     if (ev->timedout) {
         ev->timedout = 0;
         conn->done(conn, NGX_AGAIN);
         return;
     }
 
-    if (ev->write) {
-        if (ngx_http_ims_member_pg_exec_flush(conn) != NGX_OK) {
-            conn->done(conn, NGX_ABORT);
-        }
-
-        return;
-    }
+    /*
+     * A write event flushes, then reads too: when libpq cannot send all,
+     * it reads what came meanwhile itself, and that read may have taken
+     * the edge an edge-triggered method would report.
+     */
 
     ngx_http_ims_member_pg_exec_receive(conn);
 }

@@ -26,12 +26,18 @@
  */
 
 struct ngx_http_ims_member_pg_listen_s {
+    /* what ngx_event_ident() reads of an event's data, as in a connection */
+    void                               *data;
+    ngx_event_t                        *read;
+    ngx_event_t                        *write;
+    ngx_socket_t                        fd;
+
     char                               *conninfo;
     char                               *sql;
     ngx_msec_t                          timeout;
     ngx_log_t                          *log;
     ngx_http_ims_member_pg_notify_pt    notify;
-    void                               *data;
+    void                               *notify_data;
 
     ngx_http_ims_member_pg_conn_t      *conn;
     ngx_event_t                         reopen;
@@ -73,8 +79,9 @@ ngx_http_ims_member_pg_listen_create(ngx_cycle_t *cycle, ngx_str_t *conninfo,
     ls->sql = sql;
     ls->timeout = timeout;
     ls->log = cycle->log;
+    ls->fd = (ngx_socket_t) -1;
     ls->notify = handler;
-    ls->data = data;
+    ls->notify_data = data;
 
     ls->reopen.handler = ngx_http_ims_member_pg_listen_open;
     ls->reopen.data = ls;
@@ -140,9 +147,14 @@ ngx_http_ims_member_pg_listen_connected(ngx_http_ims_member_pg_conn_t *conn,
 
     ls = conn->owner;
 
-    if (rc != NGX_OK
-        || ngx_http_ims_member_pg_exec_query(conn, ls->sql) != NGX_OK)
-    {
+    if (rc != NGX_OK) {
+        ngx_http_ims_member_pg_listen_lost(ls);
+        return;
+    }
+
+    ngx_add_timer(conn->connection->read, ls->timeout);
+
+    if (ngx_http_ims_member_pg_exec_query(conn, ls->sql) != NGX_OK) {
         ngx_http_ims_member_pg_listen_lost(ls);
     }
 }
@@ -156,7 +168,9 @@ ngx_http_ims_member_pg_listen_done(ngx_http_ims_member_pg_conn_t *conn,
 
     ls = conn->owner;
 
-    if (rc != NGX_OK || !ngx_http_ims_member_pg_conn_clean(conn)) {
+    if (rc != NGX_OK || !ngx_http_ims_member_pg_conn_clean(conn)
+        || ngx_terminate || ngx_exiting)
+    {
         ngx_http_ims_member_pg_listen_lost(ls);
         return;
     }
@@ -193,7 +207,7 @@ ngx_http_ims_member_pg_listen_idle(ngx_http_ims_member_pg_conn_t *conn,
     /* many notifications, one wake-up */
 
     conn->notified = 0;
-    ls->notify(ls->data);
+    ls->notify(ls->notify_data);
 }
 
 

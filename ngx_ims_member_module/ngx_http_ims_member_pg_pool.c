@@ -34,6 +34,12 @@
  */
 
 struct ngx_http_ims_member_pg_pool_s {
+    /* what ngx_event_ident() reads of an event's data, as in a connection */
+    void                               *data;
+    ngx_event_t                        *read;
+    ngx_event_t                        *write;
+    ngx_socket_t                        fd;
+
     ngx_http_ims_member_pg_conf_t       conf;
     char                               *conninfo;
     char                              **names;
@@ -43,6 +49,9 @@ struct ngx_http_ims_member_pg_pool_s {
     ngx_uint_t                          n;
     ngx_uint_t                          connecting;
     ngx_uint_t                          waiting;
+
+    /* connections being opened for one statement each (retries) */
+    ngx_uint_t                          reserved;
 
     ngx_uint_t                          failures;
     ngx_msec_t                          retry;
@@ -101,6 +110,7 @@ ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
         return NULL;
     }
 
+    pg->fd = (ngx_socket_t) -1;
     pg->conf = *conf;
     pg->log = cycle->log;
 
@@ -250,9 +260,16 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
         return NGX_OK;
     }
 
-    /* a bounded queue: a slow database must not become memory and late 503s */
+    /*
+     * A bounded queue: a slow database must not become memory and late
+     * 503s.  What connections being opened, or still to open, will take
+     * does not count.
+     */
 
-    if (pg->waiting >= pg->conf.queue) {
+    if (pg->waiting
+        >= pg->conf.queue + (pg->conf.max - pg->n)
+           + (pg->connecting - pg->reserved))
+    {
         ngx_log_error(NGX_LOG_WARN, op->log, 0,
                       "ims_member: %ui statements already wait for a "
                       "database connection (ims_member_queue)", pg->waiting);
@@ -324,6 +341,7 @@ ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg,
 
     if (op) {
         op->conn = conn;
+        pg->reserved++;
     }
 
     ngx_queue_insert_tail(&pg->busy, &conn->queue);
@@ -344,6 +362,10 @@ ngx_http_ims_member_pg_connected(ngx_http_ims_member_pg_conn_t *conn,
 
     if (rc == NGX_OK) {
         conn->state = NGX_HTTP_IMS_MEMBER_PG_SETUP;
+
+        /* the session settings are under a timer of their own */
+
+        ngx_add_timer(conn->connection->read, pg->conf.timeout);
 
         if (ngx_http_ims_member_pg_exec_query(conn, pg->setup) == NGX_OK) {
             return;
@@ -369,6 +391,14 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
     if (conn->state == NGX_HTTP_IMS_MEMBER_PG_SETUP) {
 
         if (rc != NGX_OK) {
+            if (rc == NGX_AGAIN || rc == NGX_ABORT) {
+                ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
+                              "ims_member: could not connect to PostgreSQL: "
+                              "the session settings %s",
+                              rc == NGX_AGAIN ? "took too long"
+                                              : "lost the connection");
+            }
+
             ngx_http_ims_member_pg_connect_error(conn);
             return;
         }
@@ -378,12 +408,17 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
 
         conn->state = NGX_HTTP_IMS_MEMBER_PG_BUSY;
 
+        if (conn->connection->read->timer_set) {
+            ngx_del_timer(conn->connection->read);
+        }
+
         if (op) {
 
             /* opened for a statement that lost its first connection */
 
             conn->data = NULL;
             op->conn = NULL;
+            pg->reserved--;
             ngx_http_ims_member_pg_start(conn, op);
             return;
         }
@@ -494,7 +529,7 @@ ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn)
 
     (void) ngx_http_ims_member_pg_conn_error(conn, msg, sizeof(msg));
 
-    retry = op && !op->retried
+    retry = op && !op->retried && !ngx_terminate && !ngx_exiting
             && (pg->conf.idempotent & ((uint64_t) 1 << op->stmt))
             && (!conn->sent || (conn->reused && !conn->answered));
 
@@ -630,6 +665,7 @@ ngx_http_ims_member_pg_connect_error(ngx_http_ims_member_pg_conn_t *conn)
     if (op) {
         conn->data = NULL;
         op->conn = NULL;
+        pg->reserved--;
         ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
     }
 
@@ -693,7 +729,9 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
         ngx_http_ims_member_pg_start(conn, op);
     }
 
-    while (pg->waiting > pg->connecting && pg->n < pg->conf.max) {
+    while (pg->waiting > pg->connecting - pg->reserved
+           && pg->n < pg->conf.max)
+    {
 
         if (pg->failures) {
             if (pg->connecting) {
@@ -747,8 +785,10 @@ static void
 ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op)
 {
     ngx_http_ims_member_pg_conn_t  *conn;
+    ngx_http_ims_member_pg_pool_t  *pg;
 
     conn = op->conn;
+    pg = conn->owner;
 
     op->conn = NULL;
     conn->data = NULL;
@@ -756,6 +796,14 @@ ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op)
     /* a connection being opened for it serves the pool instead */
 
     if (conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY) {
+        pg->reserved--;
+        return;
+    }
+
+    /* a worker that stops does not wait for it */
+
+    if (ngx_terminate || ngx_exiting) {
+        ngx_http_ims_member_pg_close(conn);
         return;
     }
 
@@ -773,9 +821,7 @@ ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op)
                    "ims_member: draining PostgreSQL connection %p", conn);
 
     if (!conn->connection->read->timer_set) {
-        ngx_add_timer(conn->connection->read,
-                      ((ngx_http_ims_member_pg_pool_t *) conn->owner)
-                      ->conf.timeout);
+        ngx_add_timer(conn->connection->read, pg->conf.timeout);
     }
 }
 

@@ -11,7 +11,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 3) + 24;
+plan tests => repeat_each() * (blocks() * 3) + 26;
 
 no_shuffle();
 
@@ -355,6 +355,51 @@ $lock->query("COMMIT");
 $lock->close;
 my @codes = map { (ImsMember::Pg::http_read($_))[0] } $a, $b;
 Test::More::is("@codes", "200 200", "the waiting ones answer");
+--- request
+PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
+{"status": "pending"}
+--- error_code: 200
+--- error_log
+already wait for a database connection
+
+
+
+=== TEST 11: ims_member_queue 0: a request waits for a connection being opened, never for a busy one
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_pool 2;
+    ims_member_queue 0;
+--- init
+# a fresh worker: both wait for connections being opened
+my @s = map {
+    ImsMember::Pg::http_send('PUT',
+        '/v2/images/77777777-7777-7777-7777-777777777777/members/p-member',
+        '{"status": "accepted"}', 'X-Auth-Token' => 'tok-member')
+} 1 .. 2;
+my @codes = map { (ImsMember::Pg::http_read($_))[0] } @s;
+Test::More::is("@codes", "200 200", "no 503 while connections are opened");
+
+my $lock = ImsMember::Pg::session();
+$lock->query("BEGIN");
+$lock->query("SELECT 1 FROM image_members WHERE image_id ="
+             . " '66666666-6666-6666-6666-666666666666' FOR UPDATE");
+@s = map {
+    ImsMember::Pg::http_send('PUT',
+        '/v2/images/66666666-6666-6666-6666-666666666666/members/p-member',
+        '{"status": "accepted"}', 'X-Auth-Token' => 'tok-member')
+} 1 .. 2;
+ImsMember::Pg::wait_until(sub {
+    ImsMember::Pg::sql("SELECT count(*) FROM pg_stat_activity"
+                       . " WHERE wait_event_type = 'Lock'") == 2
+}) or die "both connections should wait for the lock\n";
+my ($status) = ImsMember::Pg::put_member(
+    '77777777-7777-7777-7777-777777777777', 'p-member',
+    '{"status": "rejected"}');
+Test::More::is($status, 503, "both busy: 503 at once");
+$lock->query("COMMIT");
+$lock->close;
+@codes = map { (ImsMember::Pg::http_read($_))[0] } @s;
+Test::More::is("@codes", "200 200", "the busy ones answer");
 --- request
 PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
 {"status": "pending"}
