@@ -305,13 +305,19 @@ PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
     ims_member_database "$TEST_NGINX_PG_DSN";
     ims_member_idle_timeout 300ms;
 --- init
-my ($status) = ImsMember::Pg::put_member(
-    '77777777-7777-7777-7777-777777777777', 'p-member',
-    '{"status": "pending"}');
+# (with TEST_NGINX_USE_HUP, a worker of the last configuration may still
+# take the first request, and close its connection as it exits)
+my ($status, $closed);
+for (1 .. 3) {
+    ($status) = ImsMember::Pg::put_member(
+        '77777777-7777-7777-7777-777777777777', 'p-member',
+        '{"status": "pending"}');
+    ImsMember::Pg::wait_until(sub { !ImsMember::Pg::module_backends() }, 10);
+    last if $closed = ImsMember::Pg::error_log_has(
+                          "unused for ims_member_idle_timeout");
+}
 Test::More::is($status, 200, "a connection was used and parked");
-Test::More::ok(ImsMember::Pg::wait_until(
-                   sub { !ImsMember::Pg::module_backends() }, 10),
-               "and closed once idle for 300 ms");
+Test::More::ok($closed, "and closed once idle for 300 ms");
 --- request
 PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
 {"status": "accepted"}

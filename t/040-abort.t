@@ -43,6 +43,11 @@ __DATA__
 --- init
 ImsMember::Pg::reset_fixtures();
 
+# a connection open and parked, so that the statement below is sent at once
+# (under valgrind, connecting may take longer than the client waits)
+ImsMember::Pg::put_member('77777777-7777-7777-7777-777777777777', 'p-member',
+                          '{"status": "pending"}');
+
 # the lock goes once the request below waits on it and its client has gone
 ImsMember::Pg::hold_lock_until(
     "SELECT 1 FROM image_members WHERE image_id ="
