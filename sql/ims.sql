@@ -164,15 +164,23 @@ BEGIN
 
         v_status := p_status;
         v_updated := v_now;
+    END IF;
 
-        IF p_status = 'accepted' AND p_vault IS NOT NULL THEN
-            INSERT INTO ims_member_vaults AS v
-                   (image_id, member, vault_id, created_at, updated_at)
-            VALUES (p_image, p_member, p_vault, v_now, v_now)
-            ON CONFLICT (image_id, member)
-            DO UPDATE SET vault_id = EXCLUDED.vault_id,
-                          updated_at = EXCLUDED.updated_at;
-        END IF;
+    -- The vault an acceptance names is kept, on a repeat too (the member
+    -- row then stays as it is); the same vault again writes nothing.
+    IF p_status = 'accepted' AND p_vault IS NOT NULL
+       AND NOT EXISTS (SELECT 1 FROM ims_member_vaults v
+                        WHERE v.image_id = p_image AND v.member = p_member
+                          AND v.vault_id = p_vault)
+    THEN
+        v_now := coalesce(v_now, now() AT TIME ZONE 'UTC');
+
+        INSERT INTO ims_member_vaults AS v
+               (image_id, member, vault_id, created_at, updated_at)
+        VALUES (p_image, p_member, p_vault, v_now, v_now)
+        ON CONFLICT (image_id, member)
+        DO UPDATE SET vault_id = EXCLUDED.vault_id,
+                      updated_at = EXCLUDED.updated_at;
     END IF;
 
     RETURN QUERY
@@ -416,21 +424,23 @@ BEGIN
             FOR UPDATE;
 
         -- a repeat of a member's status changes nothing, as in an update
-        WITH updated AS (
-            UPDATE image_members m
-               SET status = j.member_status, updated_at = v_now
+        UPDATE image_members m
+           SET status = j.member_status, updated_at = v_now
+         WHERE m.id = ANY (v_rows)
+           AND m.status IS DISTINCT FROM j.member_status;
+
+        -- the vault of an acceptance is kept, on a repeat too
+        IF j.member_status = 'accepted' AND j.vault_id IS NOT NULL THEN
+            INSERT INTO ims_member_vaults AS v
+                   (image_id, member, vault_id, created_at, updated_at)
+            SELECT DISTINCT m.image_id, m.member, j.vault_id, v_now, v_now
+              FROM image_members m
              WHERE m.id = ANY (v_rows)
-               AND m.status IS DISTINCT FROM j.member_status
-            RETURNING m.image_id, m.member
-        )
-        INSERT INTO ims_member_vaults AS v
-               (image_id, member, vault_id, created_at, updated_at)
-        SELECT DISTINCT u.image_id, u.member, j.vault_id, v_now, v_now
-          FROM updated u
-         WHERE j.member_status = 'accepted' AND j.vault_id IS NOT NULL
-        ON CONFLICT (image_id, member)
-        DO UPDATE SET vault_id = EXCLUDED.vault_id,
-                      updated_at = EXCLUDED.updated_at;
+            ON CONFLICT (image_id, member)
+            DO UPDATE SET vault_id = EXCLUDED.vault_id,
+                          updated_at = EXCLUDED.updated_at
+             WHERE v.vault_id IS DISTINCT FROM EXCLUDED.vault_id;
+        END IF;
     END IF;
 
     -- the results, under the job's primary key: a slice cannot be recorded

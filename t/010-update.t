@@ -7,7 +7,7 @@ use Test::Nginx::Socket;
 
 repeat_each(2);
 
-plan tests => repeat_each() * (blocks() * 3 + 1) + 4;
+plan tests => repeat_each() * (blocks() * 3 + 1) + 7;
 
 no_shuffle();
 
@@ -71,12 +71,12 @@ X-Auth-Token: tok-member
 
 
 
-=== TEST 3: reject: the repeat changed nothing, not even the vault
+=== TEST 3: reject: the repeat left the row alone, and kept the vault it named
 --- init
 Test::More::is(ImsMember::Pg::sql(
-    "SELECT updated_at, (SELECT count(*) FROM ims_member_vaults)"
+    "SELECT updated_at, (SELECT string_agg(vault_id, ',') FROM ims_member_vaults)"
     . " FROM image_members WHERE image_id = 'bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb'"),
-    "2021-02-03 04:05:06.789|0", "repeat left the row and the vaults alone");
+    "2021-02-03 04:05:06.789|vault-x", "repeat left the row alone, vault kept");
 --- request
 PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
 {"status": "rejected", "ignored": [1, 2]}
@@ -523,5 +523,32 @@ PUT /v2/images/%ED%A0%80/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 404
 --- response_body_like: "IMG.0005"
+--- no_error_log
+[error]
+
+
+
+=== TEST 36: accepted again with another vault: the new vault is kept, the member row is not touched
+--- init
+my $row = "FROM image_members WHERE image_id ="
+          . " '55555555-5555-5555-5555-555555555555' AND member = 'p-member'";
+my $before = ImsMember::Pg::sql("SELECT status, updated_at $row");
+my ($status) = ImsMember::Pg::put_member(
+    '55555555-5555-5555-5555-555555555555', 'p-member',
+    '{"status": "accepted", "vault_id": "vault-2"}');
+Test::More::is($status, 200, "a repeat answers 200");
+Test::More::is(ImsMember::Pg::sql("SELECT status, updated_at $row"), $before,
+               "the member's status and updated_at are unchanged");
+Test::More::is(ImsMember::Pg::sql(
+    "SELECT vault_id FROM ims_member_vaults WHERE image_id ="
+    . " '55555555-5555-5555-5555-555555555555' AND member = 'p-member'"),
+    "vault-2", "the new vault is stored");
+--- request
+PUT /v2/images/55555555-5555-5555-5555-555555555555/members/p-member
+{"status": "accepted", "vault_id": "vault-2"}
+--- more_headers
+X-Auth-Token: tok-member
+--- error_code: 200
+--- response_body_like: ^\{"status": "accepted",
 --- no_error_log
 [error]
