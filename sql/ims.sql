@@ -374,6 +374,20 @@ BEGIN
     v_lo := j.done + 1;
     v_hi := least(j.done + p_slice, j.total);
 
+    /*
+     * The memberships the slice may change are locked first, in one order
+     * (concurrent jobs never deadlock), and only while live: the checks
+     * below then read, in a snapshot taken under the locks, the
+     * memberships and images as they are now.  A membership deleted or an
+     * image made non-shared while this waited for a lock fails its check.
+     */
+
+    PERFORM 1 FROM image_members m
+      WHERE m.image_id = ANY (j.images[v_lo:v_hi])
+        AND m.member = j.project_id AND NOT m.deleted
+      ORDER BY m.id
+        FOR UPDATE;
+
     SELECT array_agg(c.error_code ORDER BY c.seq),
            array_agg(c.member_row ORDER BY c.member_row)
                FILTER (WHERE c.error_code IS NULL)
@@ -416,12 +430,6 @@ BEGIN
                     AND NOT m.deleted) c;
 
     IF v_rows IS NOT NULL THEN
-
-        -- rows are locked in one order, so concurrent jobs never deadlock
-        PERFORM 1 FROM image_members m
-          WHERE m.id = ANY (v_rows)
-          ORDER BY m.id
-            FOR UPDATE;
 
         -- a repeat of a member's status changes nothing, as in an update
         UPDATE image_members m

@@ -7,7 +7,7 @@ use Test::Nginx::Socket;
 
 repeat_each(2);
 
-plan tests => repeat_each() * (blocks() * 3) + 8;
+plan tests => repeat_each() * (blocks() * 3) + 14;
 
 no_shuffle();
 
@@ -258,5 +258,85 @@ Test::More::is(ImsMember::Pg::sql("SELECT count(*) FROM ims_jobs WHERE status = 
 GET /v1/p-member/jobs/0123456789abcdef0123456789abcdef
 --- error_code: 404
 --- response_body_like: "IMG.0018"
+--- no_error_log
+[error]
+
+
+
+=== TEST 14: an image made non-shared while a slice waits for its membership's lock: the slice sees it
+--- init
+ImsMember::Pg::reset_fixtures();
+ImsMember::Pg::sql("TRUNCATE ims_jobs CASCADE");
+
+my $lock = ImsMember::Pg::session();
+$lock->query("BEGIN");
+$lock->query("UPDATE images SET visibility = 'public'"
+             . " WHERE id = '77777777-7777-7777-7777-777777777777'");
+$lock->query("SELECT 1 FROM image_members WHERE image_id ="
+             . " '77777777-7777-7777-7777-777777777777'"
+             . " AND member = 'p-member' FOR UPDATE");
+
+ImsMember::Pg::submit_job('14141414141414141414141414141414', 'p-member',
+                          'accepted', undef,
+                          '77777777-7777-7777-7777-777777777777');
+ImsMember::Pg::wait_for_lock_waiter();
+$lock->query("COMMIT");
+$lock->close;
+
+Test::More::is(ImsMember::Pg::wait_job('14141414141414141414141414141414'),
+               'FAIL', "the job fails");
+Test::More::is(ImsMember::Pg::sql("SELECT error_code FROM ims_job_images"
+                                  . " WHERE job_id ="
+                                  . " '14141414141414141414141414141414'"),
+               'IMG.0006', "its image is no longer shared");
+Test::More::is(ImsMember::Pg::sql("SELECT status FROM image_members"
+                                  . " WHERE image_id ="
+                                  . " '77777777-7777-7777-7777-777777777777'"
+                                  . " AND member = 'p-member'"),
+               'pending', "and the membership was not changed");
+--- request
+GET /v1/p-member/jobs/14141414141414141414141414141414
+--- error_code: 200
+--- response_body_like: ^\{"status": "FAIL"
+--- no_error_log
+[error]
+
+
+
+=== TEST 15: a membership deleted while a slice waits for its lock: the slice sees it
+--- init
+ImsMember::Pg::reset_fixtures();
+ImsMember::Pg::sql("TRUNCATE ims_jobs CASCADE");
+
+my $lock = ImsMember::Pg::session();
+$lock->query("BEGIN");
+$lock->query("UPDATE image_members SET deleted = true,"
+             . " deleted_at = now() AT TIME ZONE 'UTC'"
+             . " WHERE image_id = '11111111-1111-1111-1111-111111111111'"
+             . " AND member = 'p-member'");
+
+ImsMember::Pg::submit_job('15151515151515151515151515151515', 'p-member',
+                          'accepted', undef,
+                          '11111111-1111-1111-1111-111111111111');
+ImsMember::Pg::wait_for_lock_waiter();
+$lock->query("COMMIT");
+$lock->close;
+
+Test::More::is(ImsMember::Pg::wait_job('15151515151515151515151515151515'),
+               'FAIL', "the job fails");
+Test::More::is(ImsMember::Pg::sql("SELECT error_code FROM ims_job_images"
+                                  . " WHERE job_id ="
+                                  . " '15151515151515151515151515151515'"),
+               'IMG.0005', "the image is not visible to a project that is"
+                           . " no longer its member");
+Test::More::is(ImsMember::Pg::sql("SELECT status FROM image_members"
+                                  . " WHERE image_id ="
+                                  . " '11111111-1111-1111-1111-111111111111'"
+                                  . " AND member = 'p-member'"),
+               'pending', "and the deleted membership was not changed");
+--- request
+GET /v1/p-member/jobs/15151515151515151515151515151515
+--- error_code: 200
+--- response_body_like: ^\{"status": "FAIL"
 --- no_error_log
 [error]
