@@ -21,6 +21,18 @@
  */
 #define NGX_HTTP_IMS_MEMBER_JOB_SLICE  10000
 
+/* per-image results retention removes in one statement, at most */
+#define NGX_HTTP_IMS_MEMBER_JOB_PURGE_ROWS  10000
+
+/*
+ * A job whose slice fails as a whole waits 500 ms, doubling after each
+ * failure, and ends FAIL (IMG.0011) at the fifth.
+ */
+#define NGX_HTTP_IMS_MEMBER_JOB_FAILURES    5
+#define NGX_HTTP_IMS_MEMBER_JOB_BACKOFF     500
+
+#define NGX_HTTP_IMS_MEMBER_JOB_MAX_PARAMS  4
+
 
 /*
  * Each worker runs the batch jobs kept in the database: a cancelable timer
@@ -47,6 +59,9 @@ struct ngx_http_ims_member_job_s {
     ngx_str_t                           lease;
     ngx_str_t                           slice;
     ngx_str_t                           retention;
+    ngx_str_t                           purge_rows;
+    ngx_str_t                           failures;
+    ngx_str_t                           backoff;
 
     ngx_str_t                           worker;
     ngx_str_t                           job;
@@ -59,10 +74,12 @@ struct ngx_http_ims_member_job_s {
 
 static void ngx_http_ims_member_job_tick(ngx_event_t *ev);
 static void ngx_http_ims_member_job_notify(void *data);
+static void ngx_http_ims_member_job_run(ngx_http_ims_member_job_t *job);
 static void ngx_http_ims_member_job_step(ngx_http_ims_member_job_t *job,
     ngx_uint_t stmt);
 static void ngx_http_ims_member_job_step_done(
     ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_job_next(ngx_http_ims_member_job_t *job);
 static void ngx_http_ims_member_job_end(ngx_http_ims_member_job_t *job);
 static ngx_int_t ngx_http_ims_member_job_number(ngx_pool_t *pool,
     ngx_str_t *s, ngx_uint_t n);
@@ -102,6 +119,15 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
            != NGX_OK
         || ngx_http_ims_member_job_number(cycle->pool, &job->retention,
                                           (ngx_uint_t) retention)
+           != NGX_OK
+        || ngx_http_ims_member_job_number(cycle->pool, &job->purge_rows,
+                                          NGX_HTTP_IMS_MEMBER_JOB_PURGE_ROWS)
+           != NGX_OK
+        || ngx_http_ims_member_job_number(cycle->pool, &job->failures,
+                                          NGX_HTTP_IMS_MEMBER_JOB_FAILURES)
+           != NGX_OK
+        || ngx_http_ims_member_job_number(cycle->pool, &job->backoff,
+                                          NGX_HTTP_IMS_MEMBER_JOB_BACKOFF)
            != NGX_OK)
     {
         return NULL;
@@ -168,10 +194,19 @@ ngx_http_ims_member_job_tick(ngx_event_t *ev)
         return;
     }
 
+    ngx_http_ims_member_job_run(job);
+}
+
+
+/* a run: retention first, on its own, then claims until none is left */
+
+static void
+ngx_http_ims_member_job_run(ngx_http_ims_member_job_t *job)
+{
     job->running = 1;
     ngx_str_null(&job->job);
 
-    ngx_http_ims_member_job_step(job, NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP);
+    ngx_http_ims_member_job_step(job, NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE);
 }
 
 
@@ -215,9 +250,8 @@ ngx_http_ims_member_job_step(ngx_http_ims_member_job_t *job, ngx_uint_t stmt)
     }
 
     op = ngx_pcalloc(job->pool, sizeof(ngx_http_ims_member_pg_op_t));
-    params = ngx_pcalloc(job->pool,
-                         NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP_NPARAMS
-                         * sizeof(ngx_str_t));
+    params = ngx_pcalloc(job->pool, NGX_HTTP_IMS_MEMBER_JOB_MAX_PARAMS
+                                    * sizeof(ngx_str_t));
 
     if (op == NULL || params == NULL) {
         ngx_http_ims_member_job_end(job);
@@ -227,13 +261,27 @@ ngx_http_ims_member_job_step(ngx_http_ims_member_job_t *job, ngx_uint_t stmt)
     params[0] = job->worker;
     params[1] = job->job;
 
-    if (stmt == NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP) {
+    switch (stmt) {
+
+    case NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP:
         params[2] = job->lease;
         params[3] = job->slice;
-        params[4] = job->retention;
         op->nparams = NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP_NPARAMS;
+        break;
 
-    } else {
+    case NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED:
+        params[2] = job->failures;
+        params[3] = job->backoff;
+        op->nparams = NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED_NPARAMS;
+        break;
+
+    case NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE:
+        params[0] = job->retention;
+        params[1] = job->purge_rows;
+        op->nparams = NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE_NPARAMS;
+        break;
+
+    default: /* NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE */
         op->nparams = NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE_NPARAMS;
     }
 
@@ -263,26 +311,79 @@ static void
 ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
 {
     ngx_str_t                  *row;
+    ngx_uint_t                  ok;
     ngx_http_ims_member_job_t  *job;
 
     job = op->data;
     job->op = NULL;
 
-    if (op->rc != NGX_OK || op->rows.nrows == 0 || op->rows.ncols < 2
-        || op->rows.values[0].data == NULL)
-    {
+    ok = (op->rc == NGX_OK && op->rows.nrows == 1 && op->rows.ncols >= 1
+          && op->rows.values[0].data != NULL);
+    row = op->rows.values;
 
-        /* the database said why; the next tick tries again */
+    switch (op->stmt) {
+
+    case NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE:
+
+        /* retention failing is no reason not to run jobs */
+
+        if (ok && op->rows.ncols == 2 && row[1].data
+            && !(row[0].len == 1 && row[0].data[0] == '0'
+                 && row[1].len == 1 && row[1].data[0] == '0'))
+        {
+            ngx_log_error(NGX_LOG_INFO, job->log, 0,
+                          "ims_member: retention removed %V jobs and %V "
+                          "results", &row[0], &row[1]);
+        }
+
+        ngx_http_ims_member_job_next(job);
+        return;
+
+    case NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED:
+        if (ok) {
+            ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                          "ims_member: job %V: %s", &job->job,
+                          row[0].len == sizeof("failed") - 1
+                          ? "failed too often, it ends FAIL (IMG.0011)"
+                          : "tried again later");
+        }
+
+        ngx_http_ims_member_job_next(job);
+        return;
+
+    case NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP:
+        if (ok && op->rows.ncols == 2) {
+            break;
+        }
+
+        /*
+         * A slice that failed in the server is recorded apart (its own
+         * transaction rolled back): the job waits while others run, and
+         * ends FAIL if it keeps failing.  Without a server, the next tick
+         * tries again.
+         */
+
+        if (job->job.len && !op->unreached) {
+            ngx_log_error(NGX_LOG_ERR, job->log, 0,
+                          "ims_member: a slice of job %V failed",
+                          &job->job);
+            ngx_destroy_pool(job->pool);
+            job->pool = NULL;
+            ngx_http_ims_member_job_step(job,
+                                         NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED);
+            return;
+        }
 
         ngx_http_ims_member_job_end(job);
         return;
-    }
 
-    row = op->rows.values;
+    default: /* NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE */
+        if (ok) {
+            ngx_log_error(NGX_LOG_INFO, job->log, 0,
+                          "ims_member: released job %V on shutdown",
+                          &job->job);
+        }
 
-    if (op->stmt == NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE) {
-        ngx_log_error(NGX_LOG_INFO, job->log, 0,
-                      "ims_member: released job %V on shutdown", &job->job);
         ngx_http_ims_member_job_end(job);
         return;
     }
@@ -326,8 +427,19 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
 
     /* finished or lost: look for another job, unless stopping */
 
-    ngx_destroy_pool(job->pool);
-    job->pool = NULL;
+    ngx_http_ims_member_job_next(job);
+}
+
+
+/* the next claim of a run, unless the worker stops */
+
+static void
+ngx_http_ims_member_job_next(ngx_http_ims_member_job_t *job)
+{
+    if (job->pool) {
+        ngx_destroy_pool(job->pool);
+        job->pool = NULL;
+    }
 
     if (ngx_terminate || ngx_exiting) {
         ngx_http_ims_member_job_end(job);
@@ -353,9 +465,7 @@ ngx_http_ims_member_job_end(ngx_http_ims_member_job_t *job)
 
     if (job->again && !ngx_terminate && !ngx_exiting) {
         job->again = 0;
-        job->running = 1;
-        ngx_str_null(&job->job);
-        ngx_http_ims_member_job_step(job, NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP);
+        ngx_http_ims_member_job_run(job);
     }
 }
 

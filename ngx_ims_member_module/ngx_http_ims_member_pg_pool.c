@@ -241,6 +241,7 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
     op->rows.values = NULL;
     op->queued = 0;
     op->retried = 0;
+    op->unreached = 0;
 
     op->timer.handler = ngx_http_ims_member_pg_timeout_handler;
     op->timer.data = op->ident;
@@ -273,6 +274,7 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
         ngx_log_error(NGX_LOG_WARN, op->log, 0,
                       "ims_member: %ui statements already wait for a "
                       "database connection (ims_member_queue)", pg->waiting);
+        op->unreached = 1;
         ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
         return NGX_OK;
     }
@@ -558,6 +560,7 @@ ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn)
         }
 
         if (op->conn == NULL) {
+            op->unreached = 1;
             ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
         }
     }
@@ -666,6 +669,7 @@ ngx_http_ims_member_pg_connect_error(ngx_http_ims_member_pg_conn_t *conn)
         conn->data = NULL;
         op->conn = NULL;
         pg->reserved--;
+        op->unreached = 1;
         ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
     }
 
@@ -762,6 +766,7 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
             q = ngx_queue_head(&pg->ops);
             op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
 
+            op->unreached = 1;
             ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
         }
     }
@@ -857,6 +862,11 @@ ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev)
                   "ims_member: PostgreSQL did not answer within %M ms%s",
                   op->pg->conf.timeout,
                   op->queued ? " (all connections busy)" : "");
+
+    /* a statement that never started is not the one that took too long */
+
+    op->unreached = (op->conn == NULL
+                     || op->conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY);
 
     if (op->conn) {
         ngx_http_ims_member_pg_detach(op);

@@ -71,6 +71,10 @@ struct ngx_http_ims_member_pg_op_s {
 
     unsigned                            queued:1;
     unsigned                            retried:1;
+
+    /* NGX_DECLINED with no working server reached: nothing to blame on
+     * the statement itself */
+    unsigned                            unreached:1;
 };
 
 

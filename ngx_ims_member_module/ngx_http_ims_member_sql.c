@@ -29,9 +29,9 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " $5, $6, $7, $8::json)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP: worker, job (NULL: claim one),
-     * lease in ms, slice, retention in seconds */
+     * lease in ms, slice */
     ngx_string("SELECT result, job_id FROM ims_job_step($1, $2,"
-               " $3::integer, $4::integer, $5::integer)"),
+               " $3::integer, $4::integer)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE: worker, job */
     ngx_string("SELECT result FROM ims_job_release($1, $2)"),
@@ -41,4 +41,14 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
     ngx_string("SELECT result, status, job_id, begin_time, end_time,"
                " error_code, total, done, results"
                " FROM ims_job_get($1, $2, $3::boolean, $4, $5)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED: worker, job, most failures,
+     * first back-off in ms */
+    ngx_string("SELECT result FROM ims_job_failed($1, $2, $3::integer,"
+               " $4::integer)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE: retention in seconds, most
+     * result rows */
+    ngx_string("SELECT purged, rows FROM ims_job_purge($1::integer,"
+               " $2::integer)"),
 };

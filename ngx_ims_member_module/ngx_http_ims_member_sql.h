@@ -21,7 +21,7 @@
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS  8
 
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP            2
-#define NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP_NPARAMS    5
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP_NPARAMS    4
 
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE         3
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE_NPARAMS 2
@@ -29,7 +29,13 @@
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_GET             4
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_GET_NPARAMS     5
 
-#define NGX_HTTP_IMS_MEMBER_SQL_N                   5
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED          5
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED_NPARAMS  4
+
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE           6
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE_NPARAMS   2
+
+#define NGX_HTTP_IMS_MEMBER_SQL_N                   7
 
 /*
  * The statements that may run twice when a connection broke under them:

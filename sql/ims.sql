@@ -224,6 +224,12 @@ CREATE TABLE IF NOT EXISTS ims_jobs (
     images         text[]       NOT NULL
 ) WITH (fillfactor = 50);
 
+-- a job whose step failed waits until retry_at; after a few failures it
+-- ends FAIL (ims_job_failed())
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS failures integer NOT NULL
+    DEFAULT 0;
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS retry_at timestamptz;
+
 CREATE INDEX IF NOT EXISTS ims_jobs_todo
     ON ims_jobs (created_at) WHERE status IN ('INIT', 'RUNNING');
 CREATE INDEX IF NOT EXISTS ims_jobs_finished
@@ -292,10 +298,10 @@ $$;
 
 -- ims_job_step: one short transaction of a worker's job loop.
 --
--- With p_job NULL: removes a few jobs finished before the retention time,
--- then claims the oldest job nobody holds (or whose lease ended) and runs
--- its first slice.  With p_job: runs the next slice of a job the worker
--- holds.  A slice applies to the next p_slice images, set-based, exactly
+-- With p_job NULL: claims the oldest job nobody holds (or whose lease
+-- ended) and that is not waiting after a failed step; the claim commits on
+-- its own, so a slice that fails leaves the worker knowing its job.  With
+-- p_job: runs the next slice of a job the worker holds.  A slice applies to the next p_slice images, set-based, exactly
 -- the checks of the single update, and records each image's result and the
 -- job's count of images done in the same transaction, under the job's row
 -- lock, so an image is never done twice and one failing image does not
@@ -308,8 +314,10 @@ $$;
 -- A slice looks its images and members up by primary key: the planner,
 -- costing for disk, would rather hash whole Glance tables (100,000 images
 -- scanned to check 10,000), so hash and merge joins are off in here only.
+DROP FUNCTION IF EXISTS ims_job_step(text, text, integer, integer, integer);
+
 CREATE OR REPLACE FUNCTION ims_job_step(p_worker text, p_job text,
-    p_lease_ms integer, p_slice integer, p_retention_s integer)
+    p_lease_ms integer, p_slice integer)
 RETURNS TABLE (result text, job_id text)
 LANGUAGE plpgsql
 SET enable_hashjoin = off
@@ -328,18 +336,11 @@ BEGIN
     v_now := now() AT TIME ZONE 'UTC';
 
     IF p_job IS NULL THEN
-        DELETE FROM ims_jobs d
-         WHERE d.id IN (SELECT f.id FROM ims_jobs f
-                         WHERE f.status IN ('SUCCESS', 'FAIL')
-                           AND f.end_time
-                               < v_now - make_interval(secs => p_retention_s)
-                         ORDER BY f.end_time
-                         LIMIT 10);
-
         SELECT * INTO j
           FROM ims_jobs c
          WHERE c.status IN ('INIT', 'RUNNING')
            AND (c.lease_until IS NULL OR c.lease_until < now())
+           AND (c.retry_at IS NULL OR c.retry_at <= now())
          ORDER BY c.created_at
          LIMIT 1
            FOR UPDATE SKIP LOCKED;
@@ -351,8 +352,12 @@ BEGIN
 
         UPDATE ims_jobs c
            SET status = 'RUNNING', begin_time = coalesce(c.begin_time, v_now),
-               worker = p_worker, claims = c.claims + 1
+               worker = p_worker, claims = c.claims + 1,
+               lease_until = now() + make_interval(secs => p_lease_ms / 1000.0)
          WHERE c.id = j.id;
+
+        RETURN QUERY SELECT 'more', j.id::text;
+        RETURN;
 
     ELSE
         SELECT * INTO j FROM ims_jobs c WHERE c.id = p_job FOR UPDATE;
@@ -485,6 +490,84 @@ BEGIN
      WHERE c.id = j.id;
 
     RETURN QUERY SELECT 'more', j.id::text;
+END;
+$$;
+
+
+-- ims_job_failed: a slice of p_job failed as a whole (a statement_timeout,
+-- a plan error after a schema change, ...): its transaction rolled back,
+-- so this one records it.  The job waits p_backoff_ms, doubling after each
+-- failure, while other jobs run; at p_max failures it ends FAIL with
+-- IMG.0011 (the server could not run it).
+--
+-- result: retry, failed, lost (the worker no longer holds the job).
+CREATE OR REPLACE FUNCTION ims_job_failed(p_worker text, p_job text,
+    p_max integer, p_backoff_ms integer)
+RETURNS TABLE (result text)
+LANGUAGE sql
+AS $$
+    UPDATE ims_jobs c
+       SET failures = c.failures + 1, worker = NULL, lease_until = NULL,
+           retry_at = now() + make_interval(
+               secs => p_backoff_ms / 1000.0 * power(2, least(c.failures, 16))),
+           status = CASE WHEN c.failures + 1 >= p_max THEN 'FAIL'
+                         ELSE c.status END,
+           error_code = CASE WHEN c.failures + 1 >= p_max THEN 'IMG.0011'
+                             ELSE c.error_code END,
+           end_time = CASE WHEN c.failures + 1 >= p_max
+                           THEN now() AT TIME ZONE 'UTC'
+                           ELSE c.end_time END
+     WHERE c.id = p_job AND c.worker = p_worker
+       AND c.status IN ('INIT', 'RUNNING')
+    RETURNING CASE WHEN c.status = 'FAIL' THEN 'failed' ELSE 'retry' END
+$$;
+
+
+-- ims_job_purge: retention, a statement of its own and never part of a
+-- claim.  Finished jobs past p_retention_s that no other worker is purging
+-- (SKIP LOCKED): at most p_rows of their per-image results go, and the
+-- jobs that have none left.  result: purged (jobs removed), rows (results
+-- removed).
+CREATE OR REPLACE FUNCTION ims_job_purge(p_retention_s integer,
+    p_rows integer)
+RETURNS TABLE (purged integer, rows integer)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_ids   text[];
+    v_rows  integer;
+    v_jobs  integer;
+BEGIN
+    SELECT array_agg(f.id) INTO v_ids
+      FROM (SELECT f.id FROM ims_jobs f
+             WHERE f.status IN ('SUCCESS', 'FAIL')
+               AND f.end_time < (now() AT TIME ZONE 'UTC')
+                                - make_interval(secs => p_retention_s)
+             ORDER BY f.end_time
+             LIMIT 100
+               FOR UPDATE SKIP LOCKED) f;
+
+    IF v_ids IS NULL THEN
+        RETURN QUERY SELECT 0, 0;
+        RETURN;
+    END IF;
+
+    DELETE FROM ims_job_images r
+     WHERE (r.job_id, r.seq) IN (SELECT s.job_id, s.seq
+                                   FROM ims_job_images s
+                                  WHERE s.job_id = ANY (v_ids)
+                                  LIMIT p_rows);
+
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+
+    DELETE FROM ims_jobs d
+     WHERE d.id = ANY (v_ids)
+       AND NOT EXISTS (SELECT 1 FROM ims_job_images r
+                        WHERE r.job_id = d.id);
+
+    GET DIAGNOSTICS v_jobs = ROW_COUNT;
+
+    RETURN QUERY SELECT v_jobs, v_rows;
 END;
 $$;
 
