@@ -6,9 +6,11 @@ SHELL       := /bin/bash
 NGINX_SRC   ?= /usr/share/nginx/src
 NGINX_BIN   ?= /usr/sbin/nginx
 
-# SANITIZE=undefined or SANITIZE=address: a build of its own, in build/SAN
+# SANITIZE=undefined or SANITIZE=address,undefined: a build of its own, in
+# build/undefined or build/address-undefined
+comma       := ,
 SANITIZE    ?=
-BUILD       := $(CURDIR)/build$(if $(SANITIZE),/$(SANITIZE))
+BUILD       := $(CURDIR)/build$(if $(SANITIZE),/$(subst $(comma),-,$(SANITIZE)))
 MODULE      := $(BUILD)/ngx_http_ims_member_module.so
 SAN_OPT     := $(if $(SANITIZE),-fsanitize=$(SANITIZE) \
                -fno-sanitize-recover=all -fno-omit-frame-pointer)
@@ -27,7 +29,7 @@ PROVE       ?= prove
 TESTS       ?= t/
 
 .PHONY: all clean check test test-unit test-nginx test-ssl test-ubsan \
-        test-asan test-valgrind bench
+        test-asan asan test-valgrind fuzz bench
 
 all: $(MODULE)
 
@@ -52,12 +54,13 @@ $(MODULE): $(BUILD)/nginx/objs/Makefile $(SRCS)
 
 clean:
 	rm -rf $(CURDIR)/build t/servroot* t/unit/*.bin
+	$(MAKE) -C t/fuzz clean
 
 test: test-unit test-nginx
 
 # what CI runs: the suite, then its database files over SSL, then the
-# whole suite again under each sanitizer
-check: test test-ssl test-ubsan test-asan
+# whole suite again under ASan and UBSan, then the fuzzers for a minute each
+check: test test-ssl test-asan fuzz
 
 test-unit:
 	$(MAKE) -C t/unit
@@ -84,10 +87,20 @@ test-ssl:
 test-ubsan:
 	$(MAKE) SANITIZE=undefined test-nginx
 
-# under AddressSanitizer, preloaded into Debian's nginx (t/lib/asan-nginx);
-# leaks are valgrind's to find: nginx frees its pools only in part at exit
+# under AddressSanitizer and UndefinedBehaviorSanitizer, ASan preloaded
+# into Debian's nginx (t/lib/asan-nginx); any report aborts the worker and
+# fails a test.  Leaks are valgrind's to find: nginx frees its pools only
+# in part at exit.
 test-asan:
-	$(MAKE) SANITIZE=address NGINX_BIN=$(CURDIR)/t/lib/asan-nginx test-nginx
+	$(MAKE) SANITIZE=address,undefined \
+	    NGINX_BIN=$(CURDIR)/t/lib/asan-nginx test-nginx
+
+asan: test-asan
+
+# libFuzzer harnesses of the parsers of untrusted input (t/fuzz), each run
+# FUZZ_SECONDS (60); a crash or a sanitizer report fails
+fuzz: $(MODULE)
+	$(MAKE) -C t/fuzz
 
 # under valgrind (memcheck, with valgrind.suppress): the reports are
 # printed as warnings, and t/080-valgrind.t fails on a leak of the module

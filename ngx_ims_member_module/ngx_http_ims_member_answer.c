@@ -14,8 +14,6 @@
 #include "ngx_http_ims_member_util.h"
 
 
-#define NGX_HTTP_IMS_MEMBER_REQUEST_ID_MAX  128
-
 #define ngx_http_ims_member_error(status, code, message)                     \
     { status, ngx_string(code), ngx_string(message) }
 
@@ -119,7 +117,7 @@ static ngx_str_t  ngx_http_ims_member_request_id_header =
 ngx_int_t
 ngx_http_ims_member_answer_init(ngx_http_request_t *r, ngx_str_t *request_id)
 {
-    u_char                           *p, *last;
+    u_char                           *p;
     ngx_table_elt_t                  *h;
     ngx_http_ims_member_main_conf_t  *imcf;
 
@@ -128,19 +126,8 @@ ngx_http_ims_member_answer_init(ngx_http_request_t *r, ngx_str_t *request_id)
 
     /* echo the caller's id if it is safe to put in a header and a log */
 
-    if (h && h->value.len && h->value.len <= NGX_HTTP_IMS_MEMBER_REQUEST_ID_MAX)
-    {
-        last = h->value.data + h->value.len;
-
-        for (p = h->value.data; p < last; p++) {
-            if (*p <= 0x20 || *p >= 0x7f || *p == '"') {
-                break;
-            }
-        }
-
-        if (p == last) {
-            *request_id = h->value;
-        }
+    if (h && ngx_http_ims_member_valid_request_id(&h->value) == NGX_OK) {
+        *request_id = h->value;
     }
 
     if (request_id->len == 0) {

@@ -249,3 +249,29 @@ ngx_http_ims_member_valid_job_id(ngx_str_t *id)
 
     return NGX_OK;
 }
+
+
+/*
+ * A caller's X-Openstack-Request-Id is echoed only if it is safe in a
+ * header and in a log line: 1 to 128 printable ASCII bytes, no quote.
+ */
+
+ngx_int_t
+ngx_http_ims_member_valid_request_id(ngx_str_t *id)
+{
+    u_char  *p, *last;
+
+    if (id->len == 0 || id->len > NGX_HTTP_IMS_MEMBER_REQUEST_ID_MAX) {
+        return NGX_DECLINED;
+    }
+
+    last = id->data + id->len;
+
+    for (p = id->data; p < last; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || *p == '"') {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}

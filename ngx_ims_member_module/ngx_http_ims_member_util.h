@@ -15,6 +15,8 @@
 #define NGX_HTTP_IMS_MEMBER_UUID_LEN    36
 #define NGX_HTTP_IMS_MEMBER_JOB_ID_LEN  32
 
+#define NGX_HTTP_IMS_MEMBER_REQUEST_ID_MAX  128
+
 
 ngx_int_t ngx_http_ims_member_split_path(ngx_str_t *path, ngx_str_t *parts,
     ngx_uint_t n);
@@ -23,6 +25,7 @@ ngx_int_t ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word);
 u_char *ngx_http_ims_member_uuid(u_char *dst);
 ngx_int_t ngx_http_ims_member_job_id(u_char *dst, ngx_log_t *log);
 ngx_int_t ngx_http_ims_member_valid_job_id(ngx_str_t *id);
+ngx_int_t ngx_http_ims_member_valid_request_id(ngx_str_t *id);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_UTIL_H_INCLUDED_ */

@@ -40,6 +40,7 @@ static void test_valid_id(void);
 static void test_has_word(void);
 static void test_uuid(void);
 static void test_job_id(void);
+static void test_request_id(void);
 static ngx_int_t unit_is_hex(u_char *p, size_t len);
 
 
@@ -160,6 +161,7 @@ test_util(void)
     test_has_word();
     test_uuid();
     test_job_id();
+    test_request_id();
 }
 
 
@@ -433,6 +435,46 @@ test_job_id(void)
                 "valid_job_id of nothing");
 
     unit_is_int(ngx_stub_log_errors, 0, "nothing logged");
+}
+
+
+static void
+test_request_id(void)
+{
+    u_char     long_id[NGX_HTTP_IMS_MEMBER_REQUEST_ID_MAX + 1];
+    ngx_str_t  id;
+
+    unit_section("util: ngx_http_ims_member_valid_request_id");
+
+    ngx_str_set(&id, "req-0a96a975-9342-48c2-9fac-8e461429ba0e");
+    unit_is_int(ngx_http_ims_member_valid_request_id(&id), NGX_OK,
+                "a Glance request id");
+
+    ngx_str_set(&id, "");
+    unit_is_int(ngx_http_ims_member_valid_request_id(&id), NGX_DECLINED,
+                "nothing");
+
+    ngx_str_set(&id, "a b");
+    unit_is_int(ngx_http_ims_member_valid_request_id(&id), NGX_DECLINED,
+                "a space");
+
+    ngx_str_set(&id, "a\"b");
+    unit_is_int(ngx_http_ims_member_valid_request_id(&id), NGX_DECLINED,
+                "a quote");
+
+    ngx_str_set(&id, "caf\xc3\xa9");
+    unit_is_int(ngx_http_ims_member_valid_request_id(&id), NGX_DECLINED,
+                "a byte past ASCII");
+
+    ngx_memset(long_id, 'x', sizeof(long_id));
+    id.data = long_id;
+    id.len = NGX_HTTP_IMS_MEMBER_REQUEST_ID_MAX;
+    unit_is_int(ngx_http_ims_member_valid_request_id(&id), NGX_OK,
+                "128 bytes");
+
+    id.len++;
+    unit_is_int(ngx_http_ims_member_valid_request_id(&id), NGX_DECLINED,
+                "129 bytes");
 }
 
 

@@ -1,0 +1,54 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+/*
+ * libFuzzer: a request body as every endpoint reads it (the member update,
+ * the batch request): parsed, then each field taken as the endpoints take
+ * it.  Any crash, leak or sanitizer report fails the run.
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_ims_member_json.h"
+#include "unit.h"
+
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+
+static char  *ngx_fuzz_keys[] = {
+    "status", "vault_id", "project_id", "member", NULL
+};
+
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char                       **key;
+    ngx_str_t                    value, images;
+    ngx_uint_t                   n;
+    ngx_pool_t                  *pool;
+    ngx_http_ims_member_json_t  *doc;
+
+    pool = ngx_stub_pool_create();
+
+    if (ngx_http_ims_member_json_parse(pool, (u_char *) data, size, &doc)
+        == NGX_OK)
+    {
+        for (key = ngx_fuzz_keys; *key; key++) {
+            (void) ngx_http_ims_member_json_string(doc, *key, &value);
+        }
+
+        (void) ngx_http_ims_member_json_strings(doc, "images", 1000, pool,
+                                                &images, &n);
+    }
+
+    ngx_stub_pool_destroy(pool);
+
+    return 0;
+}
