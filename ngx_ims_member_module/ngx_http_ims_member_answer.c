@@ -231,15 +231,33 @@ ngx_int_t
 ngx_http_ims_member_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body)
 {
+    return ngx_http_ims_member_send_parts(r, status, body, 1);
+}
+
+
+/* a JSON body in parts, sent as they are: nothing is copied or joined */
+
+ngx_int_t
+ngx_http_ims_member_send_parts(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *parts, ngx_uint_t n)
+{
+    off_t         len;
     ngx_int_t     rc;
     ngx_buf_t    *b;
-    ngx_chain_t   out;
+    ngx_uint_t    i;
+    ngx_chain_t  *out, **ll, *cl;
+
+    len = 0;
+
+    for (i = 0; i < n; i++) {
+        len += parts[i].len;
+    }
 
     r->headers_out.status = status;
     r->headers_out.content_type = ngx_http_ims_member_json_type;
     r->headers_out.content_type_len = ngx_http_ims_member_json_type.len;
     r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = body->len;
+    r->headers_out.content_length_n = len;
 
     rc = ngx_http_send_header(r);
 
@@ -247,21 +265,43 @@ ngx_http_ims_member_send(ngx_http_request_t *r, ngx_uint_t status,
         return rc;
     }
 
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_ERROR;
+    out = NULL;
+    ll = &out;
+    b = NULL;
+
+    for (i = 0; i < n; i++) {
+        if (parts[i].len == 0) {
+            continue;
+        }
+
+        b = ngx_calloc_buf(r->pool);
+        if (b == NULL) {
+            return NGX_ERROR;
+        }
+
+        b->pos = parts[i].data;
+        b->last = parts[i].data + parts[i].len;
+        b->memory = 1;
+
+        cl = ngx_alloc_chain_link(r->pool);
+        if (cl == NULL) {
+            return NGX_ERROR;
+        }
+
+        cl->buf = b;
+        cl->next = NULL;
+        *ll = cl;
+        ll = &cl->next;
     }
 
-    b->pos = body->data;
-    b->last = body->data + body->len;
-    b->memory = 1;
+    if (b == NULL) {
+        return ngx_http_send_special(r, NGX_HTTP_LAST);
+    }
+
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_output_filter(r, out);
 }
 
 

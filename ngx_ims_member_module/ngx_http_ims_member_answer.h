@@ -44,6 +44,8 @@ ngx_int_t ngx_http_ims_member_not_allowed(ngx_http_request_t *r,
     ngx_str_t *allow);
 ngx_int_t ngx_http_ims_member_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
+ngx_int_t ngx_http_ims_member_send_parts(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *parts, ngx_uint_t n);
 void ngx_http_ims_member_finalize(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
 ngx_int_t ngx_http_ims_member_send_error(ngx_http_request_t *r,

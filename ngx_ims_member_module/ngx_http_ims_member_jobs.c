@@ -41,7 +41,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_jobs = {
     sizeof(ngx_http_ims_member_jobs_ctx_t),
     NGX_HTTP_IMS_MEMBER_SQL_JOB_GET,
     NGX_HTTP_IMS_MEMBER_SQL_JOB_GET_NPARAMS,
-    9,
+    7,
     ngx_http_ims_member_jobs_parse,
     ngx_http_ims_member_jobs_params,
     ngx_http_ims_member_jobs_answer
@@ -127,9 +127,9 @@ static void
 ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row)
 {
+    double                           percent;
     ngx_int_t                        total, done;
-    ngx_str_t                        body;
-    ngx_http_ims_member_json_job_t   job;
+    ngx_str_t                        parts[7], reason;
     ngx_http_ims_member_jobs_ctx_t  *jc;
 
     jc = ctx->data;
@@ -141,50 +141,66 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
         return;
     }
 
-    /* status, job_id, begin_time, end_time, error_code, total, done, results */
+    /*
+     * result, status, error_code, total, done, head, results: PostgreSQL
+     * wrote the JSON of the job and of its results; only the reason and
+     * the progress are the module's to add, and nothing is parsed again
+     */
 
-    job.status = row[1];
-    job.job_id = row[2];
-    job.begin_time = row[3];
-    job.end_time = row[4];
-    job.error_code = row[5];
-    job.results = row[8];
-    job.percent = -1.0;
+    ngx_str_null(&reason);
 
-    ngx_str_null(&job.fail_reason);
+    if (row[2].data
+        && ngx_http_ims_member_error_message(&row[2], &reason) != NGX_OK)
+    {
+        reason = row[2];
+    }
 
-    if (job.error_code.data
-        && ngx_http_ims_member_error_message(&job.error_code,
-                                             &job.fail_reason)
+    if (row[5].data == NULL || row[6].data == NULL
+        || ngx_http_ims_member_json_quote(r->pool, &reason, &parts[1])
            != NGX_OK)
     {
-        job.fail_reason = job.error_code;
-    }
-
-    if (jc->progress) {
-        total = ngx_atoi(row[6].data, row[6].len);
-        done = ngx_atoi(row[7].data, row[7].len);
-
-        if ((job.status.len == sizeof("SUCCESS") - 1
-             && ngx_strncmp(job.status.data, "SUCCESS", job.status.len) == 0)
-            || (job.status.len == sizeof("FAIL") - 1
-                && ngx_strncmp(job.status.data, "FAIL", job.status.len) == 0))
-        {
-            job.percent = 1.0;
-
-        } else if (total > 0 && done >= 0 && done <= total) {
-            job.percent = (double) done / total;
-
-        } else {
-            job.percent = 0.0;
-        }
-    }
-
-    if (ngx_http_ims_member_json_job(r->pool, &job, &body) != NGX_OK) {
         ngx_http_ims_member_finalize_error(r,
                                            NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
         return;
     }
 
-    ngx_http_ims_member_finalize(r, NGX_HTTP_OK, &body);
+    parts[0] = row[5];
+    ngx_str_set(&parts[2], ", \"entities\": {\"results\": ");
+    parts[3] = row[6];
+    ngx_str_null(&parts[4]);
+    ngx_str_null(&parts[5]);
+    ngx_str_set(&parts[6], "}}");
+
+    if (jc->progress) {
+        total = ngx_atoi(row[3].data, row[3].len);
+        done = ngx_atoi(row[4].data, row[4].len);
+
+        if ((row[1].len == sizeof("SUCCESS") - 1
+             && ngx_strncmp(row[1].data, "SUCCESS", row[1].len) == 0)
+            || (row[1].len == sizeof("FAIL") - 1
+                && ngx_strncmp(row[1].data, "FAIL", row[1].len) == 0))
+        {
+            percent = 1.0;
+
+        } else if (total > 0 && done >= 0 && done <= total) {
+            percent = (double) done / total;
+
+        } else {
+            percent = 0.0;
+        }
+
+        ngx_str_set(&parts[4], ", \"process_percent\": ");
+
+        if (ngx_http_ims_member_json_number(r->pool, percent, &parts[5])
+            != NGX_OK)
+        {
+            ngx_http_ims_member_finalize_error(r,
+                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
+            return;
+        }
+    }
+
+    ngx_http_finalize_request(r,
+                              ngx_http_ims_member_send_parts(r, NGX_HTTP_OK,
+                                                             parts, 7));
 }

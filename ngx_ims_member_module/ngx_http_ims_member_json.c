@@ -27,6 +27,8 @@ struct ngx_http_ims_member_json_s {
 
 static void ngx_http_ims_member_json_cleanup(void *data);
 static json_t *ngx_http_ims_member_json_str(ngx_str_t *s);
+static ngx_int_t ngx_http_ims_member_json_value(ngx_pool_t *pool,
+    json_t *value, ngx_str_t *out);
 static ngx_int_t ngx_http_ims_member_json_dump(ngx_pool_t *pool,
     json_t *root, ngx_str_t *out);
 
@@ -231,70 +233,58 @@ ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,
 }
 
 
-/* the body of both job queries */
+/*
+ * A JSON value of the module's answers, alone: a string (or null when
+ * s->data is NULL), or a number; written with the same flags as the rest.
+ */
 
 ngx_int_t
-ngx_http_ims_member_json_job(ngx_pool_t *pool,
-    ngx_http_ims_member_json_job_t *job, ngx_str_t *out)
+ngx_http_ims_member_json_quote(ngx_pool_t *pool, ngx_str_t *s, ngx_str_t *out)
 {
-    json_t        *root, *entities, *results;
-    ngx_int_t      rc;
-    json_error_t   err;
+    return ngx_http_ims_member_json_value(pool,
+                                          ngx_http_ims_member_json_str(s),
+                                          out);
+}
 
-    results = json_loadb((const char *) job->results.data, job->results.len,
-                         0, &err);
-    if (results == NULL) {
+
+ngx_int_t
+ngx_http_ims_member_json_number(ngx_pool_t *pool, double n, ngx_str_t *out)
+{
+    return ngx_http_ims_member_json_value(pool, json_real(n), out);
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_json_value(ngx_pool_t *pool, json_t *value,
+    ngx_str_t *out)
+{
+    size_t   size;
+    u_char  *p;
+
+    if (value == NULL) {
         return NGX_ERROR;
     }
 
-    entities = json_object();
-    if (entities == NULL) {
-        json_decref(results);
-        return NGX_ERROR;
-    }
+    size = json_dumpb(value, NULL, 0,
+                      NGX_HTTP_IMS_MEMBER_JSON_DUMP|JSON_ENCODE_ANY);
 
-    root = NULL;
-    rc = NGX_ERROR;
+    p = (size == 0) ? NULL : ngx_pnalloc(pool, size);
 
-    if (json_object_set_new(entities, "results", results) != 0) {
-        goto done;
-    }
-
-    if (job->percent >= 0
-        && json_object_set_new(entities, "process_percent",
-                               json_real(job->percent))
-           != 0)
+    if (p == NULL
+        || json_dumpb(value, (char *) p, size,
+                      NGX_HTTP_IMS_MEMBER_JSON_DUMP|JSON_ENCODE_ANY)
+           != size)
     {
-        goto done;
+        json_decref(value);
+        return NGX_ERROR;
     }
 
-    root = json_pack("{s:o,s:o,s:s,s:o,s:o,s:o,s:o,s:O}",
-                     "status", ngx_http_ims_member_json_str(&job->status),
-                     "job_id", ngx_http_ims_member_json_str(&job->job_id),
-                     "job_type", "imsUpdateImageMembersJob",
-                     "begin_time",
-                     ngx_http_ims_member_json_str(&job->begin_time),
-                     "end_time", ngx_http_ims_member_json_str(&job->end_time),
-                     "error_code",
-                     ngx_http_ims_member_json_str(&job->error_code),
-                     "fail_reason",
-                     ngx_http_ims_member_json_str(&job->fail_reason),
-                     "entities", entities);
-    if (root == NULL) {
-        goto done;
-    }
+    json_decref(value);
 
-    rc = ngx_http_ims_member_json_dump(pool, root, out);
+    out->data = p;
+    out->len = size;
 
-done:
-
-    if (root) {
-        json_decref(root);
-    }
-
-    json_decref(entities);
-
-    return rc;
+    return NGX_OK;
 }
 
 

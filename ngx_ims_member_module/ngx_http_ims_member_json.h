@@ -15,18 +15,6 @@
 typedef struct ngx_http_ims_member_json_s  ngx_http_ims_member_json_t;
 
 
-/* a job as the job queries show it; a string with data == NULL is null */
-
-typedef struct {
-    ngx_str_t                   status;
-    ngx_str_t                   job_id;
-    ngx_str_t                   begin_time;
-    ngx_str_t                   end_time;
-    ngx_str_t                   error_code;
-    ngx_str_t                   fail_reason;
-    ngx_str_t                   results;     /* a JSON array */
-    double                      percent;     /* 0 to 1, or < 0: not shown */
-} ngx_http_ims_member_json_job_t;
 
 
 ngx_int_t ngx_http_ims_member_json_parse(ngx_pool_t *pool, u_char *data,
@@ -40,8 +28,10 @@ ngx_int_t ngx_http_ims_member_json_object(ngx_pool_t *pool, ngx_str_t *kv,
     ngx_uint_t n, ngx_str_t *out);
 ngx_int_t ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,
     ngx_str_t *message, ngx_str_t *out);
-ngx_int_t ngx_http_ims_member_json_job(ngx_pool_t *pool,
-    ngx_http_ims_member_json_job_t *job, ngx_str_t *out);
+ngx_int_t ngx_http_ims_member_json_quote(ngx_pool_t *pool, ngx_str_t *s,
+    ngx_str_t *out);
+ngx_int_t ngx_http_ims_member_json_number(ngx_pool_t *pool, double n,
+    ngx_str_t *out);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_JSON_H_INCLUDED_ */

@@ -38,9 +38,8 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_GET: token hash, project, admin, job,
      * the project of the URL (NULL: any of the caller's) */
-    ngx_string("SELECT result, status, job_id, begin_time, end_time,"
-               " error_code, total, done, results"
-               " FROM ims_job_get($1, $2, $3::boolean, $4, $5)"),
+    ngx_string("SELECT result, status, error_code, total, done, head,"
+               " results FROM ims_job_get($1, $2, $3::boolean, $4, $5)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED: worker, job, most failures,
      * first back-off in ms */

@@ -585,15 +585,64 @@ AS $$
 $$;
 
 
+-- ims_json: a JSON string literal, written as the module's own JSON is
+-- (jansson with JSON_ENSURE_ASCII): \" \\ \b \f \n \r \t, other controls and
+-- every character past ASCII as \uXXXX (a surrogate pair past U+FFFF).
+-- The common case, printable ASCII with nothing to escape, is one regex.
+CREATE OR REPLACE FUNCTION ims_json(p text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+    v  text := '"';
+    c  text;
+    n  integer;
+    i  integer;
+BEGIN
+    IF p ~ '^[\x20-\x21\x23-\x5b\x5d-\x7f]*$' THEN
+        RETURN '"' || p || '"';
+    END IF;
+
+    FOR i IN 1 .. length(p) LOOP
+        c := substr(p, i, 1);
+        n := ascii(c);
+
+        v := v || CASE
+            WHEN c = '"' THEN '\"'
+            WHEN c = '\' THEN '\\'
+            WHEN n = 8 THEN '\b'
+            WHEN n = 12 THEN '\f'
+            WHEN n = 10 THEN '\n'
+            WHEN n = 13 THEN '\r'
+            WHEN n = 9 THEN '\t'
+            WHEN n < 32 OR (n > 127 AND n < 65536)
+                THEN '\u' || upper(lpad(to_hex(n), 4, '0'))
+            WHEN n >= 65536
+                THEN '\u' || upper(to_hex(55296 + ((n - 65536) >> 10)))
+                     || '\u' || upper(to_hex(56320 + ((n - 65536) & 1023)))
+            ELSE c
+        END;
+    END LOOP;
+
+    RETURN v || '"';
+END;
+$$;
+
+
 -- ims_job_get: a job and its per-image results, for the caller if it may
 -- see it: its project is the caller's (an administrator sees every job)
 -- and, when p_url_project is given, that of the URL.
--- result: unauthorized, not_found, ok.
+--
+-- The answer's JSON is written here, as text the module sends as it is
+-- (a 100,000-image job is ~10 MB): "head" up to "fail_reason": , then
+-- "results", the array; the module puts the reason, the array and the
+-- progress in between.  result: unauthorized, not_found, ok.
+DROP FUNCTION IF EXISTS ims_job_get(text, text, boolean, text, text);
+
 CREATE OR REPLACE FUNCTION ims_job_get(p_token_sha256 text, p_project text,
     p_admin boolean, p_job text, p_url_project text)
-RETURNS TABLE (result text, status text, job_id text, begin_time text,
-               end_time text, error_code text, total integer, done integer,
-               results json)
+RETURNS TABLE (result text, status text, error_code text, total integer,
+               done integer, head text, results text)
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
@@ -606,8 +655,7 @@ BEGIN
 
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'unauthorized', NULL::text, NULL::text,
-            NULL::text, NULL::text, NULL::text, NULL::integer,
-            NULL::integer, NULL::json;
+            NULL::integer, NULL::integer, NULL::text, NULL::text;
         RETURN;
     END IF;
 
@@ -618,30 +666,38 @@ BEGIN
        OR (j.project_id <> v_project AND NOT v_admin)
     THEN
         RETURN QUERY SELECT 'not_found', NULL::text, NULL::text,
-            NULL::text, NULL::text, NULL::text, NULL::integer,
-            NULL::integer, NULL::json;
+            NULL::integer, NULL::integer, NULL::text, NULL::text;
         RETURN;
     END IF;
 
     RETURN QUERY
-        SELECT 'ok', j.status::text, j.id::text,
-               to_char(j.begin_time, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-               to_char(j.end_time, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-               j.error_code::text, j.total, j.done,
-               coalesce((SELECT json_agg(CASE r.status
-                            WHEN 'FAIL' THEN
-                                json_build_object('image_id', r.image_id,
-                                    'project_id', j.project_id,
-                                    'status', r.status,
-                                    'error_code', r.error_code)
-                            ELSE
-                                json_build_object('image_id', r.image_id,
-                                    'project_id', j.project_id,
-                                    'status', r.status)
-                            END ORDER BY r.seq)
-                           FROM ims_job_images r
-                          WHERE r.job_id = j.id),
-                        '[]'::json);
+        SELECT 'ok', j.status::text, j.error_code::text, j.total, j.done,
+               '{"status": ' || ims_json(j.status)
+               || ', "job_id": ' || ims_json(j.id)
+               || ', "job_type": "imsUpdateImageMembersJob"'
+               || ', "begin_time": '
+               || coalesce(ims_json(to_char(j.begin_time,
+                                            'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+                           'null')
+               || ', "end_time": '
+               || coalesce(ims_json(to_char(j.end_time,
+                                            'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+                           'null')
+               || ', "error_code": '
+               || coalesce(ims_json(j.error_code), 'null')
+               || ', "fail_reason": ',
+               '[' || coalesce((SELECT string_agg(
+                          '{"image_id": ' || ims_json(r.image_id)
+                          || ', "project_id": ' || ims_json(j.project_id)
+                          || ', "status": ' || ims_json(r.status)
+                          || CASE WHEN r.status = 'FAIL'
+                                  THEN ', "error_code": '
+                                       || coalesce(ims_json(r.error_code),
+                                                   'null')
+                                  ELSE '' END
+                          || '}', ', ' ORDER BY r.seq)
+                          FROM ims_job_images r
+                         WHERE r.job_id = j.id), '') || ']';
 END;
 $$;
 

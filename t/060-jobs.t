@@ -340,3 +340,25 @@ GET /v1/p-member/jobs/15151515151515151515151515151515
 --- response_body_like: ^\{"status": "FAIL"
 --- no_error_log
 [error]
+
+
+
+=== TEST 16: ids with quotes, backslashes and characters past ASCII are written in the answer as the module writes JSON
+--- init
+ImsMember::Pg::sql("TRUNCATE ims_jobs CASCADE");
+my ($status, $body) = ImsMember::Pg::http('PUT', '/v1/cloudimages/members',
+    '{"images": ["a\"b\\\\c\u00e9\ud83d\ude00\u0001"],'
+    . ' "project_id": "p-member", "status": "accepted"}',
+    'X-Auth-Token' => 'tok-member');
+my ($id) = $body =~ /"job_id": "([0-9a-f]{32})"/;
+Test::More::is(ImsMember::Pg::wait_job($id), 'FAIL', "the job ran");
+($status, $body) = ImsMember::Pg::http('GET', "/v1/p-member/jobs/$id", '',
+                                       'X-Auth-Token' => 'tok-member');
+Test::More::like($body,
+    qr/"results": \[\{"image_id": "a\\"b\\\\c\\u00E9\\uD83D\\uDE00\\u0001", "project_id": "p-member", "status": "FAIL", "error_code": "IMG\.0005"\}\]\}\}$/,
+    "escaped as jansson escapes, with \\uXXXX past ASCII");
+--- request
+GET /v1/p-member/jobs/00000000000000000000000000000000
+--- error_code: 404
+--- no_error_log
+[error]

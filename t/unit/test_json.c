@@ -528,116 +528,52 @@ test_json_error(void)
 static void
 test_json_job(void)
 {
-    ngx_str_t                       out;
-    ngx_pool_t                     *pool;
-    ngx_http_ims_member_json_job_t  job;
+    ngx_str_t    in, out;
+    ngx_pool_t  *pool;
 
-    unit_section("json: ngx_http_ims_member_json_job");
+    unit_section("json: ngx_http_ims_member_json_quote, json_number");
 
     pool = ngx_stub_pool_create();
 
-    ngx_memzero(&job, sizeof(job));
+    ngx_str_set(&in, "Field \"status\" is required.");
+    unit_is_int(ngx_http_ims_member_json_quote(pool, &in, &out), NGX_OK,
+                "a message");
+    unit_is_str(&out, "\"Field \\\"status\\\" is required.\"",
+                "quoted and escaped");
 
-    ngx_str_set(&job.status, "RUNNING");
-    ngx_str_set(&job.job_id, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
-    ngx_str_set(&job.begin_time, "2020-01-01T00:00:01Z");
-    ngx_str_set(&job.results, "[{\"image_id\": \"x1\", "
-                              "\"project_id\": \"p-member\", "
-                              "\"status\": \"SUCCESS\"}]");
-    job.percent = 0.25;
+    ngx_str_set(&in, "caf\xc3\xa9\x01");
+    unit_is_int(ngx_http_ims_member_json_quote(pool, &in, &out), NGX_OK,
+                "past ASCII and a control");
+    unit_is_str(&out, "\"caf\\u00E9\\u0001\"",
+                "as \\uXXXX, as sql/ims.sql's ims_json() writes them");
 
-    unit_is_int(ngx_http_ims_member_json_job(pool, &job, &out), NGX_OK,
-                "a running job");
-    unit_is_str(&out, "{\"status\": \"RUNNING\", "
-                      "\"job_id\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", "
-                      "\"job_type\": \"imsUpdateImageMembersJob\", "
-                      "\"begin_time\": \"2020-01-01T00:00:01Z\", "
-                      "\"end_time\": null, \"error_code\": null, "
-                      "\"fail_reason\": null, "
-                      "\"entities\": {\"results\": [{\"image_id\": \"x1\", "
-                      "\"project_id\": \"p-member\", "
-                      "\"status\": \"SUCCESS\"}], "
-                      "\"process_percent\": 0.25}}",
-                "its body");
+    ngx_str_null(&in);
+    unit_is_int(ngx_http_ims_member_json_quote(pool, &in, &out), NGX_OK,
+                "no string");
+    unit_is_str(&out, "null", "null");
 
-    ngx_str_set(&job.status, "FAIL");
-    ngx_str_set(&job.end_time, "2020-01-01T00:00:02Z");
-    ngx_str_set(&job.error_code, "IMG.0005");
-    ngx_str_set(&job.fail_reason, "x");
-    ngx_str_set(&job.results, "[]");
-    job.percent = 1.0;
+    unit_is_int(ngx_http_ims_member_json_number(pool, 0.25, &out), NGX_OK,
+                "a share");
+    unit_is_str(&out, "0.25", "0.25");
 
-    unit_is_int(ngx_http_ims_member_json_job(pool, &job, &out), NGX_OK,
-                "a failed job");
-    unit_is_str(&out, "{\"status\": \"FAIL\", "
-                      "\"job_id\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", "
-                      "\"job_type\": \"imsUpdateImageMembersJob\", "
-                      "\"begin_time\": \"2020-01-01T00:00:01Z\", "
-                      "\"end_time\": \"2020-01-01T00:00:02Z\", "
-                      "\"error_code\": \"IMG.0005\", \"fail_reason\": \"x\", "
-                      "\"entities\": {\"results\": [], "
-                      "\"process_percent\": 1.0}}",
-                "its body, 1 as 1.0");
-
-    job.percent = -1.0;
-
-    unit_is_int(ngx_http_ims_member_json_job(pool, &job, &out), NGX_OK,
-                "a job without a percentage");
-    unit_ok(out.len > sizeof("\"entities\": {\"results\": []}}") - 1
-            && ngx_memcmp(out.data + out.len
-                          - (sizeof("\"entities\": {\"results\": []}}") - 1),
-                          "\"entities\": {\"results\": []}}",
-                          sizeof("\"entities\": {\"results\": []}}") - 1)
-               == 0,
-            "has no process_percent");
+    unit_is_int(ngx_http_ims_member_json_number(pool, 1.0, &out), NGX_OK,
+                "all done");
+    unit_is_str(&out, "1.0", "1 as 1.0");
 
     /*
      * done / total to 6 digits, as Python would write 0.1, not jansson's
      * default 17 significant digits, "0.10000000000000001"
      */
 
-    job.percent = 1.0 / 10;
+    unit_is_int(ngx_http_ims_member_json_number(pool, 1.0 / 10, &out),
+                NGX_OK, "a tenth");
+    unit_is_str(&out, "0.1", "0.1");
 
-    if (ngx_http_ims_member_json_job(pool, &job, &out) == NGX_OK) {
-        unit_ok(out.len > sizeof("\"process_percent\": 0.1}}") - 1
-                  && ngx_memcmp(out.data + out.len
-                                - (sizeof("\"process_percent\": 0.1}}") - 1),
-                                "\"process_percent\": 0.1}}",
-                                sizeof("\"process_percent\": 0.1}}") - 1)
-                     == 0,
-                  "1 of 10 done is \"process_percent\": 0.1, got %s",
-                  unit_esc(out.data + out.len - 24, 24));
+    unit_is_int(ngx_http_ims_member_json_number(pool, 1.0 / 3, &out),
+                NGX_OK, "a third");
+    unit_is_str(&out, "0.333333", "to 6 digits");
 
-    } else {
-        unit_ok(0, "a job 1 of 10 done");
-    }
-
-    ngx_str_set(&job.results, "[");
-
-    unit_is_int(ngx_http_ims_member_json_job(pool, &job, &out), NGX_ERROR,
-                "results not JSON");
-
-    job.results.data = NULL;
-    job.results.len = 0;
-
-    unit_is_int(ngx_http_ims_member_json_job(pool, &job, &out), NGX_ERROR,
-                "no results");
-
-    ngx_str_set(&job.results, "[]");
-    ngx_str_set(&job.fail_reason, "\xff");
-
-    unit_is_int(ngx_http_ims_member_json_job(pool, &job, &out), NGX_ERROR,
-                "a fail_reason not UTF-8");
-
-    ngx_str_set(&job.fail_reason, "x");
-    ngx_stub_alloc_left = 0;
-
-    unit_is_int(ngx_http_ims_member_json_job(pool, &job, &out), NGX_ERROR,
-                "out of memory");
-
-    ngx_stub_alloc_left = -1;
-
-    unit_json_released("the jobs");
+    unit_json_released("the values");
 
     ngx_stub_pool_destroy(pool);
 }
