@@ -287,6 +287,61 @@ def batch(port, n, status, until):
         time.sleep(0.002)
 
 
+def job_answer(cluster, nginx, n=100000, gets=10):
+    """A finished job of n images: what its GET costs the worker."""
+    job = "f" * 32
+    cluster.psql("ims", "-c", """
+        INSERT INTO ims_jobs (id, project_id, submitter, is_admin,
+                              member_status, status, total, done,
+                              created_at, begin_time, end_time, images)
+        SELECT '%(job)s', 'm-batch', 'm-batch', false, 'accepted',
+               'SUCCESS', %(n)d, %(n)d, now() AT TIME ZONE 'UTC',
+               now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC',
+               ARRAY(SELECT lpad(to_hex(i), 8, '0') || '-0000-4000-8000-'
+                            || lpad(to_hex(i), 12, '0')
+                       FROM generate_series(1, %(n)d) i);
+        INSERT INTO ims_job_images (job_id, seq, image_id, status)
+        SELECT '%(job)s', i, lpad(to_hex(i), 8, '0') || '-0000-4000-8000-'
+                             || lpad(to_hex(i), 12, '0'), 'SUCCESS'
+          FROM generate_series(1, %(n)d) i;""" % {"job": job, "n": n})
+    workers = nginx.workers()
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def cpu_ms():
+        total = 0
+        for pid in workers:
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total * 1000.0 / tick
+
+    time.sleep(1)
+    rss0, cpu0 = nginx.rss_kib(), cpu_ms()
+    times, size = [], 0
+    for _ in range(gets):
+        conn = http.client.HTTPConnection("127.0.0.1", nginx.port,
+                                          timeout=60)
+        start = time.monotonic()
+        conn.request("GET", "/v1/m-batch/jobs/" + job,
+                     headers={"X-Auth-Token": "tok-batch"})
+        r = conn.getresponse()
+        data = r.read()
+        times.append(time.monotonic() - start)
+        conn.close()
+        if r.status != 200:
+            raise RuntimeError("job GET answered %d" % r.status)
+        size = len(data)
+    time.sleep(1)
+    cpu1, rss1 = cpu_ms(), nginx.rss_kib()
+    cluster.psql("ims", "-c", "DELETE FROM ims_jobs WHERE id = '%s'" % job)
+    return {"images": n, "bytes": size, "gets": gets,
+            "p50_ms": statistics.median(times) * 1000,
+            "worker_cpu_ms_per_get": (cpu1 - cpu0) / gets,
+            "rss_before_kib": rss0, "rss_after_kib": rss1,
+            "max_growth_kib": max(rss1.get(p, 0) - rss0.get(p, 0)
+                                  for p in rss0)}
+
+
 def versions():
     def first(cmd):
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -359,6 +414,9 @@ def main():
             "submit_to_running_p50_ms": statistics.median(running) * 1000,
             "submit_to_running_max_ms": max(running) * 1000}
 
+        print("job answer: 100,000 images ...", flush=True)
+        result["job_answer"] = job_answer(cluster, nginx)
+
         print("memory: %d updates ..." % args.updates, flush=True)
         before = nginx.rss_kib()
         done = errors = 0
@@ -416,6 +474,12 @@ def report(r):
           % (b["job_1000_ms"], b["job_1000_status"], b["job_10000_ms"],
              b["job_10000_status"], b["submit_to_running_p50_ms"],
              b["submit_to_running_max_ms"]))
+    j = r["job_answer"]
+    print("job answer: %d images, %d bytes, p50 %.0f ms, worker CPU %.1f ms "
+          "a GET, worker RSS %s -> %s KiB (largest growth %d KiB)"
+          % (j["images"], j["bytes"], j["p50_ms"],
+             j["worker_cpu_ms_per_get"], sorted(j["rss_before_kib"].values()),
+             sorted(j["rss_after_kib"].values()), j["max_growth_kib"]))
     m = r["memory"]
     print("memory: %d updates, worker RSS %s -> %s KiB, largest growth "
           "%d KiB" % (m["updates"], sorted(m["rss_before_kib"].values()),

@@ -81,6 +81,9 @@ struct ngx_http_ims_member_pg_conn_s {
     unsigned                                listening:1;
     unsigned                                goodbye:1;
     unsigned                                notified:1;
+
+    /* it carried a large result: libpq keeps its buffer at that size */
+    unsigned                                large:1;
 };
 
 

@@ -26,7 +26,7 @@ static void ngx_http_ims_member_pg_exec_result(
     ngx_http_ims_member_pg_conn_t *conn, PGresult *res);
 static ngx_int_t ngx_http_ims_member_pg_exec_unavailable(char *state);
 static ngx_int_t ngx_http_ims_member_pg_exec_rows(
-    ngx_http_ims_member_pg_rows_t *rows, PGresult *res);
+    ngx_http_ims_member_pg_conn_t *conn, PGresult *res);
 
 
 /*
@@ -270,7 +270,7 @@ ngx_http_ims_member_pg_exec_result(ngx_http_ims_member_pg_conn_t *conn,
         conn->answered = 1;
 
         if (conn->rows && !conn->preparing
-            && ngx_http_ims_member_pg_exec_rows(conn->rows, res) != NGX_OK)
+            && ngx_http_ims_member_pg_exec_rows(conn, res) != NGX_OK)
         {
             conn->rc = NGX_ERROR;
         }
@@ -347,12 +347,17 @@ ngx_http_ims_member_pg_exec_unavailable(char *state)
 
 
 static ngx_int_t
-ngx_http_ims_member_pg_exec_rows(ngx_http_ims_member_pg_rows_t *rows,
+ngx_http_ims_member_pg_exec_rows(ngx_http_ims_member_pg_conn_t *conn,
     PGresult *res)
 {
-    int         row, col, nrows, ncols, len;
-    u_char     *p;
-    ngx_str_t  *v;
+    int                             row, col, nrows, ncols, len;
+    u_char                         *p;
+    size_t                          size;
+    ngx_str_t                      *v;
+    ngx_http_ims_member_pg_rows_t  *rows;
+
+    rows = conn->rows;
+    size = 0;
 
     nrows = PQntuples(res);
     ncols = PQnfields(res);
@@ -391,7 +396,12 @@ ngx_http_ims_member_pg_exec_rows(ngx_http_ims_member_pg_rows_t *rows,
 
             v->len = len;
             v->data = p;
+            size += len;
         }
+    }
+
+    if (size > NGX_HTTP_IMS_MEMBER_PG_LARGE) {
+        conn->large = 1;
     }
 
     return NGX_OK;

@@ -17,6 +17,13 @@
 /* prepared statements are tracked in a 64-bit mask per connection */
 #define NGX_HTTP_IMS_MEMBER_PG_MAX_STMTS  64
 
+/*
+ * A connection that received a result larger than this is not kept:
+ * libpq never shrinks its input buffer, which would hold the worker's
+ * memory at the size of the largest answer (a 100,000-image job's ~10 MB)
+ */
+#define NGX_HTTP_IMS_MEMBER_PG_LARGE      (1024 * 1024)
+
 
 ngx_int_t ngx_http_ims_member_pg_exec_prepared(
     ngx_http_ims_member_pg_conn_t *conn, ngx_uint_t stmt, char *name,

@@ -578,6 +578,17 @@ ngx_http_ims_member_pg_release(ngx_http_ims_member_pg_conn_t *conn)
 
     pg = conn->owner;
 
+    /* a connection that held a large result gives its memory back */
+
+    if (conn->large) {
+        ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
+                       "ims_member: closing PostgreSQL connection %p after "
+                       "a large result", conn);
+        ngx_http_ims_member_pg_close(conn);
+        ngx_http_ims_member_pg_dispatch(pg);
+        return;
+    }
+
     /* cache only a connection whose exchange is complete and clean */
 
     if (!ngx_http_ims_member_pg_conn_clean(conn)) {
