@@ -362,7 +362,9 @@ ngx_http_ims_member_query_done(ngx_http_ims_member_pg_op_t *op)
     v = op->rows.values;
 
     if (err == NGX_HTTP_IMS_MEMBER_OK
-        && (op->rows.nrows != 1 || op->rows.ncols != ctx->endpoint->ncols
+        && (op->rows.nrows == 0
+            || (op->rows.nrows > 1 && !ctx->endpoint->more_rows)
+            || op->rows.ncols != ctx->endpoint->ncols
             || v[0].data == NULL))
     {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -388,6 +390,7 @@ ngx_http_ims_member_query_done(ngx_http_ims_member_pg_op_t *op)
         return;
     }
 
+    ctx->nrows = op->rows.nrows;
     ctx->endpoint->answer(r, ctx, v);
 }
 

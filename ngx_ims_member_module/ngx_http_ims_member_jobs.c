@@ -42,6 +42,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_jobs = {
     NGX_HTTP_IMS_MEMBER_SQL_JOB_GET,
     NGX_HTTP_IMS_MEMBER_SQL_JOB_GET_NPARAMS,
     7,
+    1,
     ngx_http_ims_member_jobs_parse,
     ngx_http_ims_member_jobs_params,
     ngx_http_ims_member_jobs_answer
@@ -128,8 +129,9 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row)
 {
     double                           percent;
+    ngx_str_t                       *parts, reason;
     ngx_int_t                        total, done;
-    ngx_str_t                        parts[7], reason;
+    ngx_uint_t                       i, n;
     ngx_http_ims_member_jobs_ctx_t  *jc;
 
     jc = ctx->data;
@@ -142,9 +144,10 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
     }
 
     /*
-     * result, status, error_code, total, done, head, results: PostgreSQL
-     * wrote the JSON of the job and of its results; only the reason and
-     * the progress are the module's to add, and nothing is parsed again
+     * result, status, error_code, total, done, head, then a row of results
+     * each: PostgreSQL wrote the JSON of the job and of its results; only
+     * the reason, the brackets and the progress are the module's to add,
+     * and nothing is parsed again
      */
 
     ngx_str_null(&reason);
@@ -155,7 +158,10 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
         reason = row[2];
     }
 
-    if (row[5].data == NULL || row[6].data == NULL
+    n = 0;
+    parts = ngx_palloc(r->pool, (2 * ctx->nrows + 6) * sizeof(ngx_str_t));
+
+    if (parts == NULL || row[5].data == NULL
         || ngx_http_ims_member_json_quote(r->pool, &reason, &parts[1])
            != NGX_OK)
     {
@@ -164,12 +170,22 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
         return;
     }
 
-    parts[0] = row[5];
-    ngx_str_set(&parts[2], ", \"entities\": {\"results\": ");
-    parts[3] = row[6];
-    ngx_str_null(&parts[4]);
-    ngx_str_null(&parts[5]);
-    ngx_str_set(&parts[6], "}}");
+    parts[n++] = row[5];
+    n++;
+    ngx_str_set(&parts[n], ", \"entities\": {\"results\": [");
+    n++;
+
+    for (i = 1; i < ctx->nrows; i++) {
+        if (i > 1) {
+            ngx_str_set(&parts[n], ", ");
+            n++;
+        }
+
+        parts[n++] = row[i * 7 + 6];
+    }
+
+    ngx_str_set(&parts[n], "]");
+    n++;
 
     if (jc->progress) {
         total = ngx_atoi(row[3].data, row[3].len);
@@ -189,18 +205,24 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
             percent = 0.0;
         }
 
-        ngx_str_set(&parts[4], ", \"process_percent\": ");
+        ngx_str_set(&parts[n], ", \"process_percent\": ");
+        n++;
 
-        if (ngx_http_ims_member_json_number(r->pool, percent, &parts[5])
+        if (ngx_http_ims_member_json_number(r->pool, percent, &parts[n])
             != NGX_OK)
         {
             ngx_http_ims_member_finalize_error(r,
                                            NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
             return;
         }
+
+        n++;
     }
+
+    ngx_str_set(&parts[n], "}}");
+    n++;
 
     ngx_http_finalize_request(r,
                               ngx_http_ims_member_send_parts(r, NGX_HTTP_OK,
-                                                             parts, 7));
+                                                             parts, n));
 }

@@ -81,6 +81,7 @@ typedef struct {
     ngx_uint_t                         stmt;
     ngx_uint_t                         nparams;
     ngx_uint_t                         ncols;
+    ngx_uint_t                         more_rows;  /* unsigned  more_rows:1 */
     ngx_http_ims_member_parse_pt       parse;
     ngx_http_ims_member_params_pt      params;
     ngx_http_ims_member_answer_pt      answer;
@@ -99,6 +100,9 @@ struct ngx_http_ims_member_ctx_s {
 
     /* the answer nginx found without asking for the entities, if any */
     ngx_uint_t                         error;
+
+    /* the rows of the statement's answer */
+    ngx_uint_t                         nrows;
 
     /* the endpoint's own context, of endpoint->ctx_size */
     void                              *data;

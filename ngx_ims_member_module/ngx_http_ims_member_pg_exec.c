@@ -357,7 +357,6 @@ ngx_http_ims_member_pg_exec_rows(ngx_http_ims_member_pg_conn_t *conn,
     ngx_http_ims_member_pg_rows_t  *rows;
 
     rows = conn->rows;
-    size = 0;
 
     nrows = PQntuples(res);
     ncols = PQnfields(res);
@@ -378,6 +377,8 @@ ngx_http_ims_member_pg_exec_rows(ngx_http_ims_member_pg_conn_t *conn,
     rows->values = v;
 
     for (row = 0; row < nrows; row++) {
+        size = 0;
+
         for (col = 0; col < ncols; col++, v++) {
 
             if (PQgetisnull(res, row, col)) {
@@ -398,10 +399,12 @@ ngx_http_ims_member_pg_exec_rows(ngx_http_ims_member_pg_conn_t *conn,
             v->data = p;
             size += len;
         }
-    }
 
-    if (size > NGX_HTTP_IMS_MEMBER_PG_LARGE) {
-        conn->large = 1;
+        /* libpq's input buffer held this row whole */
+
+        if (size > NGX_HTTP_IMS_MEMBER_PG_LARGE) {
+            conn->large = 1;
+        }
     }
 
     return NGX_OK;

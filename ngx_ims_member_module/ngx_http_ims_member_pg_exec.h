@@ -18,9 +18,9 @@
 #define NGX_HTTP_IMS_MEMBER_PG_MAX_STMTS  64
 
 /*
- * A connection that received a result larger than this is not kept:
- * libpq never shrinks its input buffer, which would hold the worker's
- * memory at the size of the largest answer (a 100,000-image job's ~10 MB)
+ * A connection that received a row larger than this is not kept: libpq
+ * never shrinks its input buffer, which would hold the worker's memory at
+ * the size of the largest row it ever read
  */
 #define NGX_HTTP_IMS_MEMBER_PG_LARGE      (1024 * 1024)
 

@@ -54,6 +54,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_update = {
     NGX_HTTP_IMS_MEMBER_SQL_UPDATE,
     NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS,
     4,
+    0,
     ngx_http_ims_member_update_parse,
     ngx_http_ims_member_update_params,
     ngx_http_ims_member_update_answer

@@ -634,9 +634,12 @@ $$;
 -- and, when p_url_project is given, that of the URL.
 --
 -- The answer's JSON is written here, as text the module sends as it is
--- (a 100,000-image job is ~10 MB): "head" up to "fail_reason": , then
--- "results", the array; the module puts the reason, the array and the
--- progress in between.  result: unauthorized, not_found, ok.
+-- (a 100,000-image job is ~10 MB): a first row whose "head" runs up to
+-- "fail_reason": , then one row ("results") per 1,000 results, each the
+-- elements of the results array; the module puts the reason, the
+-- brackets and commas and the progress in between.  Rows of ~100 kB keep
+-- libpq's input buffer small.  result: unauthorized, not_found, ok, then
+-- results.
 DROP FUNCTION IF EXISTS ims_job_get(text, text, boolean, text, text);
 
 CREATE OR REPLACE FUNCTION ims_job_get(p_token_sha256 text, p_project text,
@@ -686,8 +689,12 @@ BEGIN
                || ', "error_code": '
                || coalesce(ims_json(j.error_code), 'null')
                || ', "fail_reason": ',
-               '[' || coalesce((SELECT string_agg(
-                          '{"image_id": ' || ims_json(r.image_id)
+               NULL::text;
+
+    RETURN QUERY
+        SELECT 'results', NULL::text, NULL::text, NULL::integer,
+               NULL::integer, NULL::text,
+               string_agg('{"image_id": ' || ims_json(r.image_id)
                           || ', "project_id": ' || ims_json(j.project_id)
                           || ', "status": ' || ims_json(r.status)
                           || CASE WHEN r.status = 'FAIL'
@@ -696,8 +703,10 @@ BEGIN
                                                    'null')
                                   ELSE '' END
                           || '}', ', ' ORDER BY r.seq)
-                          FROM ims_job_images r
-                         WHERE r.job_id = j.id), '') || ']';
+          FROM ims_job_images r
+         WHERE r.job_id = j.id
+         GROUP BY (r.seq - 1) / 1000
+         ORDER BY (r.seq - 1) / 1000;
 END;
 $$;
 

@@ -9,7 +9,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 3) + 8;
+plan tests => repeat_each() * (blocks() * 3) + 12;
 
 no_shuffle();
 
@@ -27,6 +27,10 @@ _EOC_
     if (!defined $block->config) {
         $block->set_value("config", <<'_EOC_');
     location ~ ^/v1/[^/]+/jobs/[^/]+$ {
+        ims_member_jobs;
+    }
+
+    location ^~ /v1/cloudimages/job/ {
         ims_member_jobs;
     }
 _EOC_
@@ -149,5 +153,41 @@ Test::More::is(join(' ', map { $_->[0] } @runs), '0 0 1',
 GET /v1/p-member/jobs/e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5
 --- error_code: 404
 --- response_body_like: "IMG.0018"
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: a job of 2,500 results: PostgreSQL's rows of 1,000 make one array, in order
+--- init
+ImsMember::Pg::sql("TRUNCATE ims_jobs CASCADE");
+ImsMember::Pg::sql("SELECT ims_job_submit(NULL, 'p-member', false,"
+                   . " 'f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6', 'p-member',"
+                   . " 'accepted', NULL, '[\"x\"]');"
+                   . " UPDATE ims_jobs SET status = 'FAIL', done = total,"
+                   . " error_code = 'IMG.0005',"
+                   . " end_time = now() AT TIME ZONE 'UTC';"
+                   . " INSERT INTO ims_job_images"
+                   . " (job_id, seq, image_id, status, error_code)"
+                   . " SELECT 'f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6', n, 'i' || n,"
+                   . " CASE WHEN n % 2 = 0 THEN 'FAIL' ELSE 'SUCCESS' END,"
+                   . " CASE WHEN n % 2 = 0 THEN 'IMG.0005' END"
+                   . " FROM generate_series(1, 2500) n");
+my ($status, $body) = ImsMember::Pg::http('GET',
+    '/v1/cloudimages/job/f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6', '',
+    'X-Auth-Token' => 'tok-member');
+require JSON::PP;
+my $doc = eval { JSON::PP::decode_json($body) } || {};
+my @r = @{ $doc->{entities}{results} || [] };
+Test::More::is(scalar @r, 2500, "2,500 results in one valid JSON array");
+Test::More::is(join(' ', map { $r[$_]{image_id} } 0, 999, 1000, 2499),
+               'i1 i1000 i1001 i2500', "in order across the rows");
+Test::More::is($r[1]{error_code} . ' ' . ($r[0]{error_code} // 'none'),
+               'IMG.0005 none', "a failed result has its code, a good one none");
+Test::More::like($body, qr/\], "process_percent": 1\.0\}\}$/, "and the progress");
+--- request
+GET /v1/p-member/jobs/f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6
+--- error_code: 200
+--- response_body_like: ^\{"status": "FAIL", .*"fail_reason": "No image with this id is visible to your project\.", "entities": \{"results": \[\{"image_id": "i1", "project_id": "p-member", "status": "SUCCESS"\}, \{"image_id": "i2", .*"image_id": "i2500", "project_id": "p-member", "status": "FAIL", "error_code": "IMG\.0005"\}\]\}\}$
 --- no_error_log
 [error]
