@@ -29,7 +29,7 @@ PROVE       ?= prove
 TESTS       ?= t/
 
 .PHONY: all clean check test test-unit test-nginx test-ssl test-ubsan \
-        test-asan asan test-valgrind fuzz bench
+        test-asan asan test-valgrind fuzz soak soak-short bench
 
 all: $(MODULE)
 
@@ -60,7 +60,7 @@ test: test-unit test-nginx
 
 # what CI runs: the suite, then its database files over SSL, then the
 # whole suite again under ASan and UBSan, then the fuzzers for a minute each
-check: test test-ssl test-asan fuzz
+check: test test-ssl test-asan fuzz soak-short
 
 test-unit:
 	$(MAKE) -C t/unit
@@ -106,6 +106,15 @@ fuzz: $(MODULE)
 # printed as warnings, and t/080-valgrind.t fails on a leak of the module
 test-valgrind: $(MODULE)
 	TEST_NGINX_USE_VALGRIND=1 $(MAKE) test-nginx
+
+# faults: PostgreSQL restarts under concurrent updates, then batch jobs
+# across a killed worker, a reload, a quit and a restart (bench/soak.py);
+# fails on any lost acknowledgement or wrong row.  CI runs the short one.
+soak: $(MODULE)
+	python3 bench/soak.py
+
+soak-short: $(MODULE)
+	python3 bench/soak.py --short
 
 # the benchmark: its own PostgreSQL and nginx, results in bench/results/
 bench: $(MODULE)

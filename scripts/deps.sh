@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     build-essential nginx nginx-dev libpq-dev libjansson-dev
     postgresql postgresql-client ssl-cert valgrind
-    clang libclang-rt-14-dev
+    clang libclang-rt-14-dev python3
     libtest-base-perl libtext-diff-perl libtest-longstring-perl
     liblist-moreutils-perl libwww-perl libipc-run-perl liburi-perl
     curl procps
