@@ -2,6 +2,9 @@
 -- can be loaded into an existing Glance database as it is (after glance.sql
 -- in a standalone one).  Safe to run twice.
 
+-- the notices of IF EXISTS and IF NOT EXISTS say nothing to act on
+SET client_min_messages = warning;
+
 BEGIN;
 
 -- Tokens the module authenticates X-Auth-Token against, when nginx is not
