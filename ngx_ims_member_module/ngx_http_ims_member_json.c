@@ -17,7 +17,8 @@
  * ASCII only; reals to 6 digits (a share of 1/10 is 0.1, not 0.1000...01)
  */
 #define NGX_HTTP_IMS_MEMBER_JSON_DUMP                                        \
-    (JSON_ENSURE_ASCII|JSON_PRESERVE_ORDER|JSON_REAL_PRECISION(6))
+    (JSON_ENSURE_ASCII|JSON_PRESERVE_ORDER|JSON_REAL_PRECISION(6)            \
+     |JSON_ENCODE_ANY)
 
 
 struct ngx_http_ims_member_json_s {
@@ -258,33 +259,17 @@ static ngx_int_t
 ngx_http_ims_member_json_value(ngx_pool_t *pool, json_t *value,
     ngx_str_t *out)
 {
-    size_t   size;
-    u_char  *p;
+    ngx_int_t  rc;
 
     if (value == NULL) {
         return NGX_ERROR;
     }
 
-    size = json_dumpb(value, NULL, 0,
-                      NGX_HTTP_IMS_MEMBER_JSON_DUMP|JSON_ENCODE_ANY);
-
-    p = (size == 0) ? NULL : ngx_pnalloc(pool, size);
-
-    if (p == NULL
-        || json_dumpb(value, (char *) p, size,
-                      NGX_HTTP_IMS_MEMBER_JSON_DUMP|JSON_ENCODE_ANY)
-           != size)
-    {
-        json_decref(value);
-        return NGX_ERROR;
-    }
+    rc = ngx_http_ims_member_json_dump(pool, value, out);
 
     json_decref(value);
 
-    out->data = p;
-    out->len = size;
-
-    return NGX_OK;
+    return rc;
 }
 
 

@@ -11,56 +11,12 @@
 #include "ngx_http_ims_member_pg_conn.h"
 #include "ngx_http_ims_member_pg_exec.h"
 #include "ngx_http_ims_member_pg_pool.h"
+#include "ngx_http_ims_member_pg_pool_int.h"
 
-
-/* where a pooled connection is (conn->state) */
-#define NGX_HTTP_IMS_MEMBER_PG_CONNECTING  0
-#define NGX_HTTP_IMS_MEMBER_PG_SETUP       1
-#define NGX_HTTP_IMS_MEMBER_PG_IDLE        2
-#define NGX_HTTP_IMS_MEMBER_PG_BUSY        3
-#define NGX_HTTP_IMS_MEMBER_PG_DRAINING    4
 
 /* after failed connects: one attempt at a time, 100 ms doubling to 3.2 s */
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF      100
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX  6
-
-
-/*
- * The per-worker pool of database connections: a FIFO of operations
- * waiting for a connection, the connections parked idle and those busy.
- * It speaks no libpq: connections come from the connection room and
- * statements go through the exec room, which report back through the
- * handlers set here.
- */
-
-struct ngx_http_ims_member_pg_pool_s {
-    /* what ngx_event_ident() reads of an event's data, as in a connection */
-    void                               *data;
-    ngx_event_t                        *read;
-    ngx_event_t                        *write;
-    ngx_socket_t                        fd;
-
-    ngx_http_ims_member_pg_conf_t       conf;
-    char                               *conninfo;
-    char                              **names;
-    char                               *setup;
-    ngx_log_t                          *log;
-
-    ngx_uint_t                          n;
-    ngx_uint_t                          connecting;
-    ngx_uint_t                          waiting;
-
-    /* connections being opened for one statement each (retries) */
-    ngx_uint_t                          reserved;
-
-    ngx_uint_t                          failures;
-    ngx_msec_t                          retry;
-    ngx_event_t                         backoff;
-
-    ngx_queue_t                         busy;
-    ngx_queue_t                         idle;
-    ngx_queue_t                         ops;
-};
 
 
 static ngx_int_t ngx_http_ims_member_pg_open(
@@ -71,24 +27,15 @@ static void ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc);
 static void ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc);
-static void ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
-    ngx_http_ims_member_pg_op_t *op);
 static void ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_release(
     ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_park(ngx_http_ims_member_pg_conn_t *conn);
-static void ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_connect_error(
     ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_connect_failed(
     ngx_http_ims_member_pg_pool_t *pg);
-static void ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg);
 static void ngx_http_ims_member_pg_backoff_handler(ngx_event_t *ev);
-static void ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op);
-static void ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op,
-    ngx_int_t rc);
-static void ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev);
-static void ngx_http_ims_member_pg_done_handler(ngx_event_t *ev);
 
 
 ngx_http_ims_member_pg_pool_t *
@@ -191,131 +138,6 @@ ngx_http_ims_member_pg_pool_close(ngx_http_ims_member_pg_pool_t *pg)
         }
 
         ngx_http_ims_member_pg_close(conn);
-    }
-}
-
-
-ngx_int_t
-ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
-    ngx_http_ims_member_pg_op_t *op)
-{
-    u_char                         *p;
-    ngx_uint_t                      i;
-    ngx_queue_t                    *q;
-    ngx_http_ims_member_pg_conn_t  *conn;
-
-    if (op->stmt >= pg->conf.nstmts) {
-        ngx_log_error(NGX_LOG_ALERT, op->log, 0,
-                      "ims_member: unknown statement %ui", op->stmt);
-        return NGX_ERROR;
-    }
-
-    /* libpq takes text parameters as NUL-terminated strings */
-
-    op->args = ngx_palloc(op->pool, (op->nparams + 1) * sizeof(char *));
-    if (op->args == NULL) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < op->nparams; i++) {
-        if (op->params[i].data == NULL) {
-            op->args[i] = NULL;
-            continue;
-        }
-
-        p = ngx_pnalloc(op->pool, op->params[i].len + 1);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        *ngx_cpymem(p, op->params[i].data, op->params[i].len) = '\0';
-        op->args[i] = (char *) p;
-    }
-
-    op->pg = pg;
-    op->conn = NULL;
-    op->rc = NGX_OK;
-    op->rows.pool = op->pool;
-    op->rows.nrows = 0;
-    op->rows.ncols = 0;
-    op->rows.values = NULL;
-    op->queued = 0;
-    op->retried = 0;
-    op->unreached = 0;
-
-    op->timer.handler = ngx_http_ims_member_pg_timeout_handler;
-    op->timer.data = op->ident;
-    op->timer.log = op->log;
-
-    op->done.handler = ngx_http_ims_member_pg_done_handler;
-    op->done.data = op->ident;
-    op->done.log = op->log;
-
-    ngx_add_timer(&op->timer, pg->conf.timeout);
-
-    if (!ngx_queue_empty(&pg->idle)) {
-        q = ngx_queue_head(&pg->idle);
-        conn = ngx_queue_data(q, ngx_http_ims_member_pg_conn_t, queue);
-
-        ngx_http_ims_member_pg_start(conn, op);
-        return NGX_OK;
-    }
-
-    /*
-     * A bounded queue: a slow database must not become memory and late
-     * 503s.  What connections being opened, or still to open, will take
-     * does not count.
-     */
-
-    if (pg->waiting
-        >= pg->conf.queue + (pg->conf.max - pg->n)
-           + (pg->connecting - pg->reserved))
-    {
-        ngx_log_error(NGX_LOG_WARN, op->log, 0,
-                      "ims_member: %ui statements already wait for a "
-                      "database connection (ims_member_queue)", pg->waiting);
-        op->unreached = 1;
-        ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
-        return NGX_OK;
-    }
-
-    ngx_queue_insert_tail(&pg->ops, &op->queue);
-    op->queued = 1;
-    pg->waiting++;
-
-    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
-                   "ims_member: statement waits for a connection, "
-                   "%ui waiting, %ui open", pg->waiting, pg->n);
-
-    ngx_http_ims_member_pg_dispatch(pg);
-
-    return NGX_OK;
-}
-
-
-void
-ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
-{
-    if (op->pg == NULL) {
-        return;
-    }
-
-    if (op->timer.timer_set) {
-        ngx_del_timer(&op->timer);
-    }
-
-    if (op->done.posted) {
-        ngx_delete_posted_event(&op->done);
-    }
-
-    if (op->queued) {
-        ngx_queue_remove(&op->queue);
-        op->queued = 0;
-        op->pg->waiting--;
-    }
-
-    if (op->conn) {
-        ngx_http_ims_member_pg_detach(op);
     }
 }
 
@@ -469,7 +291,7 @@ ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
 }
 
 
-static void
+void
 ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
     ngx_http_ims_member_pg_op_t *op)
 {
@@ -646,7 +468,7 @@ ngx_http_ims_member_pg_park(ngx_http_ims_member_pg_conn_t *conn)
 }
 
 
-static void
+void
 ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn)
 {
     ngx_http_ims_member_pg_pool_t  *pg;
@@ -722,7 +544,7 @@ ngx_http_ims_member_pg_connect_failed(ngx_http_ims_member_pg_pool_t *pg)
 }
 
 
-static void
+void
 ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
 {
     ngx_queue_t                    *q;
@@ -797,103 +619,3 @@ ngx_http_ims_member_pg_backoff_handler(ngx_event_t *ev)
 }
 
 
-static void
-ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op)
-{
-    ngx_http_ims_member_pg_conn_t  *conn;
-    ngx_http_ims_member_pg_pool_t  *pg;
-
-    conn = op->conn;
-    pg = conn->owner;
-
-    op->conn = NULL;
-    conn->data = NULL;
-
-    /* a connection being opened for it serves the pool instead */
-
-    if (conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY) {
-        pg->reserved--;
-        return;
-    }
-
-    /* a worker that stops does not wait for it */
-
-    if (ngx_terminate || ngx_exiting) {
-        ngx_http_ims_member_pg_close(conn);
-        return;
-    }
-
-    /*
-     * the statement runs on, until the server's statement_timeout at the
-     * latest: discard its results, then park the connection, unless it
-     * lingers
-     */
-
-    ngx_http_ims_member_pg_exec_detach(conn);
-
-    conn->state = NGX_HTTP_IMS_MEMBER_PG_DRAINING;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
-                   "ims_member: draining PostgreSQL connection %p", conn);
-
-    if (!conn->connection->read->timer_set) {
-        ngx_add_timer(conn->connection->read, pg->conf.timeout);
-    }
-}
-
-
-static void
-ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op, ngx_int_t rc)
-{
-    op->rc = rc;
-
-    if (op->timer.timer_set) {
-        ngx_del_timer(&op->timer);
-    }
-
-    if (op->queued) {
-        ngx_queue_remove(&op->queue);
-        op->queued = 0;
-        op->pg->waiting--;
-    }
-
-    ngx_post_event(&op->done, &ngx_posted_events);
-}
-
-
-static void
-ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev)
-{
-    ngx_http_ims_member_pg_op_t  *op;
-
-    op = (ngx_http_ims_member_pg_op_t *)
-             ((u_char *) ev - offsetof(ngx_http_ims_member_pg_op_t, timer));
-
-    ngx_log_error(NGX_LOG_ERR, op->log, NGX_ETIMEDOUT,
-                  "ims_member: PostgreSQL did not answer within %M ms%s",
-                  op->pg->conf.timeout,
-                  op->queued ? " (all connections busy)" : "");
-
-    /* a statement that never started is not the one that took too long */
-
-    op->unreached = (op->conn == NULL
-                     || op->conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY);
-
-    if (op->conn) {
-        ngx_http_ims_member_pg_detach(op);
-    }
-
-    ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
-}
-
-
-static void
-ngx_http_ims_member_pg_done_handler(ngx_event_t *ev)
-{
-    ngx_http_ims_member_pg_op_t  *op;
-
-    op = (ngx_http_ims_member_pg_op_t *)
-             ((u_char *) ev - offsetof(ngx_http_ims_member_pg_op_t, done));
-
-    op->handler(op);
-}

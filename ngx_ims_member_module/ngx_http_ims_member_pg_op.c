@@ -1,0 +1,252 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_ims_member_pg_conn.h"
+#include "ngx_http_ims_member_pg_exec.h"
+#include "ngx_http_ims_member_pg_pool.h"
+#include "ngx_http_ims_member_pg_pool_int.h"
+
+
+/*
+ * An operation's life in the pool: its parameters, its place in the wait
+ * queue, its timer, its end, which reaches the caller from a posted event;
+ * a caller that leaves lets go of it here.
+ */
+
+static void ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev);
+static void ngx_http_ims_member_pg_done_handler(ngx_event_t *ev);
+
+
+ngx_int_t
+ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_op_t *op)
+{
+    u_char                         *p;
+    ngx_uint_t                      i;
+    ngx_queue_t                    *q;
+    ngx_http_ims_member_pg_conn_t  *conn;
+
+    if (op->stmt >= pg->conf.nstmts) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, 0,
+                      "ims_member: unknown statement %ui", op->stmt);
+        return NGX_ERROR;
+    }
+
+    /* libpq takes text parameters as NUL-terminated strings */
+
+    op->args = ngx_palloc(op->pool, (op->nparams + 1) * sizeof(char *));
+    if (op->args == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < op->nparams; i++) {
+        if (op->params[i].data == NULL) {
+            op->args[i] = NULL;
+            continue;
+        }
+
+        p = ngx_pnalloc(op->pool, op->params[i].len + 1);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        *ngx_cpymem(p, op->params[i].data, op->params[i].len) = '\0';
+        op->args[i] = (char *) p;
+    }
+
+    op->pg = pg;
+    op->conn = NULL;
+    op->rc = NGX_OK;
+    op->rows.pool = op->pool;
+    op->rows.nrows = 0;
+    op->rows.ncols = 0;
+    op->rows.values = NULL;
+    op->queued = 0;
+    op->retried = 0;
+    op->unreached = 0;
+
+    op->timer.handler = ngx_http_ims_member_pg_timeout_handler;
+    op->timer.data = op->ident;
+    op->timer.log = op->log;
+
+    op->done.handler = ngx_http_ims_member_pg_done_handler;
+    op->done.data = op->ident;
+    op->done.log = op->log;
+
+    ngx_add_timer(&op->timer, pg->conf.timeout);
+
+    if (!ngx_queue_empty(&pg->idle)) {
+        q = ngx_queue_head(&pg->idle);
+        conn = ngx_queue_data(q, ngx_http_ims_member_pg_conn_t, queue);
+
+        ngx_http_ims_member_pg_start(conn, op);
+        return NGX_OK;
+    }
+
+    /*
+     * A bounded queue: a slow database must not become memory and late
+     * 503s.  What connections being opened, or still to open, will take
+     * does not count.
+     */
+
+    if (pg->waiting
+        >= pg->conf.queue + (pg->conf.max - pg->n)
+           + (pg->connecting - pg->reserved))
+    {
+        ngx_log_error(NGX_LOG_WARN, op->log, 0,
+                      "ims_member: %ui statements already wait for a "
+                      "database connection (ims_member_queue)", pg->waiting);
+        op->unreached = 1;
+        ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+        return NGX_OK;
+    }
+
+    ngx_queue_insert_tail(&pg->ops, &op->queue);
+    op->queued = 1;
+    pg->waiting++;
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
+                   "ims_member: statement waits for a connection, "
+                   "%ui waiting, %ui open", pg->waiting, pg->n);
+
+    ngx_http_ims_member_pg_dispatch(pg);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
+{
+    if (op->pg == NULL) {
+        return;
+    }
+
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
+
+    if (op->done.posted) {
+        ngx_delete_posted_event(&op->done);
+    }
+
+    if (op->queued) {
+        ngx_queue_remove(&op->queue);
+        op->queued = 0;
+        op->pg->waiting--;
+    }
+
+    if (op->conn) {
+        ngx_http_ims_member_pg_detach(op);
+    }
+}
+
+
+static void
+ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_http_ims_member_pg_conn_t  *conn;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    conn = op->conn;
+    pg = conn->owner;
+
+    op->conn = NULL;
+    conn->data = NULL;
+
+    /* a connection being opened for it serves the pool instead */
+
+    if (conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY) {
+        pg->reserved--;
+        return;
+    }
+
+    /* a worker that stops does not wait for it */
+
+    if (ngx_terminate || ngx_exiting) {
+        ngx_http_ims_member_pg_close(conn);
+        return;
+    }
+
+    /*
+     * the statement runs on, until the server's statement_timeout at the
+     * latest: discard its results, then park the connection, unless it
+     * lingers
+     */
+
+    ngx_http_ims_member_pg_exec_detach(conn);
+
+    conn->state = NGX_HTTP_IMS_MEMBER_PG_DRAINING;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
+                   "ims_member: draining PostgreSQL connection %p", conn);
+
+    if (!conn->connection->read->timer_set) {
+        ngx_add_timer(conn->connection->read, pg->conf.timeout);
+    }
+}
+
+
+void
+ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op, ngx_int_t rc)
+{
+    op->rc = rc;
+
+    if (op->timer.timer_set) {
+        ngx_del_timer(&op->timer);
+    }
+
+    if (op->queued) {
+        ngx_queue_remove(&op->queue);
+        op->queued = 0;
+        op->pg->waiting--;
+    }
+
+    ngx_post_event(&op->done, &ngx_posted_events);
+}
+
+
+static void
+ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev)
+{
+    ngx_http_ims_member_pg_op_t  *op;
+
+    op = (ngx_http_ims_member_pg_op_t *)
+             ((u_char *) ev - offsetof(ngx_http_ims_member_pg_op_t, timer));
+
+    ngx_log_error(NGX_LOG_ERR, op->log, NGX_ETIMEDOUT,
+                  "ims_member: PostgreSQL did not answer within %M ms%s",
+                  op->pg->conf.timeout,
+                  op->queued ? " (all connections busy)" : "");
+
+    /* a statement that never started is not the one that took too long */
+
+    op->unreached = (op->conn == NULL
+                     || op->conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY);
+
+    if (op->conn) {
+        ngx_http_ims_member_pg_detach(op);
+    }
+
+    ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+}
+
+
+static void
+ngx_http_ims_member_pg_done_handler(ngx_event_t *ev)
+{
+    ngx_http_ims_member_pg_op_t  *op;
+
+    op = (ngx_http_ims_member_pg_op_t *)
+             ((u_char *) ev - offsetof(ngx_http_ims_member_pg_op_t, done));
+
+    op->handler(op);
+}

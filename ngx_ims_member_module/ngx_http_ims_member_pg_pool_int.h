@@ -1,0 +1,81 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_PG_POOL_INT_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_PG_POOL_INT_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_event.h>
+
+#include "ngx_http_ims_member_pg_conn.h"
+#include "ngx_http_ims_member_pg_pool.h"
+
+
+/*
+ * What the two files of the pool share, and nobody else sees: the
+ * connections' side (ngx_http_ims_member_pg_pool.c) and the operations'
+ * side (ngx_http_ims_member_pg_op.c).
+ */
+
+/* where a pooled connection is (conn->state) */
+#define NGX_HTTP_IMS_MEMBER_PG_CONNECTING  0
+#define NGX_HTTP_IMS_MEMBER_PG_SETUP       1
+#define NGX_HTTP_IMS_MEMBER_PG_IDLE        2
+#define NGX_HTTP_IMS_MEMBER_PG_BUSY        3
+#define NGX_HTTP_IMS_MEMBER_PG_DRAINING    4
+
+/*
+ * The per-worker pool of database connections: a FIFO of operations
+ * waiting for a connection, the connections parked idle and those busy.
+ * It speaks no libpq: connections come from the connection room and
+ * statements go through the exec room, which report back through the
+ * handlers set here.
+ */
+
+struct ngx_http_ims_member_pg_pool_s {
+    /* what ngx_event_ident() reads of an event's data, as in a connection */
+    void                               *data;
+    ngx_event_t                        *read;
+    ngx_event_t                        *write;
+    ngx_socket_t                        fd;
+
+    ngx_http_ims_member_pg_conf_t       conf;
+    char                               *conninfo;
+    char                              **names;
+    char                               *setup;
+    ngx_log_t                          *log;
+
+    ngx_uint_t                          n;
+    ngx_uint_t                          connecting;
+    ngx_uint_t                          waiting;
+
+    /* connections being opened for one statement each (retries) */
+    ngx_uint_t                          reserved;
+
+    ngx_uint_t                          failures;
+    ngx_msec_t                          retry;
+    ngx_event_t                         backoff;
+
+    ngx_queue_t                         busy;
+    ngx_queue_t                         idle;
+    ngx_queue_t                         ops;
+};
+
+
+/* the connections' side */
+void ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_http_ims_member_pg_op_t *op);
+void ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg);
+void ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn);
+
+/* the operations' side */
+void ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op,
+    ngx_int_t rc);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_PG_POOL_INT_H_INCLUDED_ */
