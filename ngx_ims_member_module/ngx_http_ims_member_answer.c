@@ -105,6 +105,13 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_errors[] = {
 
     ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0018",
         "No such job of your project."),
+
+    ngx_http_ims_member_error(NGX_HTTP_UNAUTHORIZED, "IMG.0019",
+        "A project-scoped token is required: this token is scoped to a"
+        " domain or to the system, not to a project."),
+
+    ngx_http_ims_member_error(NGX_HTTP_SERVICE_UNAVAILABLE, "IMG.0020",
+        "The identity service cannot validate the token now; retry later."),
 };
 
 

@@ -34,6 +34,8 @@
 #define NGX_HTTP_IMS_MEMBER_ERR_BATCH_STATUS    16
 #define NGX_HTTP_IMS_MEMBER_ERR_FORBIDDEN       17
 #define NGX_HTTP_IMS_MEMBER_ERR_JOB             18
+#define NGX_HTTP_IMS_MEMBER_ERR_UNSCOPED        19
+#define NGX_HTTP_IMS_MEMBER_ERR_IDENTITY        20
 
 
 ngx_int_t ngx_http_ims_member_answer_init(ngx_http_request_t *r,

@@ -13,6 +13,7 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_auth.h"
+#include "ngx_http_ims_member_keystone.h"
 #include "ngx_http_ims_member_util.h"
 
 
@@ -22,19 +23,20 @@
 
 static ngx_str_t  ngx_http_ims_member_token_header =
     ngx_string("X-Auth-Token");
-static ngx_str_t  ngx_http_ims_member_admin_role = ngx_string("admin");
 
 
 /*
- * Who calls: a project a trusted layer in front vouches for
- * (ims_member_project, ims_member_roles), or the SHA-256 of the caller's
- * X-Auth-Token, which the database's ims_tokens knows.  NGX_DECLINED: no
- * identity, 401.
+ * Who calls, in the contract's order of precedence: a Keystone token
+ * validated by Keystone (ims_member_keystone), a project a trusted layer
+ * in front vouches for (ims_member_project, ims_member_roles), or the
+ * SHA-256 of the caller's X-Auth-Token, which the database's ims_tokens
+ * knows.  NGX_OK: *err is NGX_HTTP_IMS_MEMBER_OK or the answer's cause
+ * (401 for no identity); NGX_AGAIN: identity->identified will be told.
  */
 
 ngx_int_t
 ngx_http_ims_member_identify(ngx_http_request_t *r,
-    ngx_http_ims_member_identity_t *identity)
+    ngx_http_ims_member_identity_t *identity, ngx_uint_t *err)
 {
     u_char                          *p;
     ngx_str_t                        roles;
@@ -43,66 +45,101 @@ ngx_http_ims_member_identify(ngx_http_request_t *r,
 
     imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
 
-    if (imlcf->project) {
+    *err = NGX_HTTP_IMS_MEMBER_OK;
 
-        if (ngx_http_complex_value(r, imlcf->project, &identity->project)
+    if (imlcf->keystone.len || imlcf->project == NULL) {
+        h = ngx_http_ims_member_header_in(r,
+                                          &ngx_http_ims_member_token_header);
+
+        if (h == NULL || h->value.len == 0) {
+            *err = NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED;
+            return NGX_OK;
+        }
+
+        if (imlcf->keystone.len) {
+            return ngx_http_ims_member_keystone_identify(r, &h->value,
+                                                         identity, err);
+        }
+
+        /* only the hash of a token leaves nginx */
+
+        p = ngx_pnalloc(r->pool, NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN);
+        if (p == NULL) {
+            *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+            return NGX_OK;
+        }
+
+        if (ngx_http_ims_member_sha256_hex(p, h->value.data, h->value.len)
             != NGX_OK)
         {
-            return NGX_ERROR;
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "ims_member: EVP_Digest(SHA-256) failed");
+            *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+            return NGX_OK;
         }
 
-        if (identity->project.len == 0) {
-            return NGX_DECLINED;
-        }
-
-        if (ngx_http_ims_member_valid_id(&identity->project,
-                                         NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "ims_member: the project given by "
-                          "\"ims_member_project\" is not a valid project id");
-            return NGX_DECLINED;
-        }
-
-        if (imlcf->roles) {
-            if (ngx_http_complex_value(r, imlcf->roles, &roles) != NGX_OK) {
-                return NGX_ERROR;
-            }
-
-            identity->admin =
-                ngx_http_ims_member_has_word(&roles,
-                                             &ngx_http_ims_member_admin_role);
-        }
+        identity->token_sha256.data = p;
+        identity->token_sha256.len = NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN;
 
         return NGX_OK;
     }
 
-    h = ngx_http_ims_member_header_in(r, &ngx_http_ims_member_token_header);
-
-    if (h == NULL || h->value.len == 0) {
-        return NGX_DECLINED;
-    }
-
-    /* only the hash of a token leaves nginx */
-
-    p = ngx_pnalloc(r->pool, NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (ngx_http_ims_member_sha256_hex(p, h->value.data, h->value.len)
+    if (ngx_http_complex_value(r, imlcf->project, &identity->project)
         != NGX_OK)
     {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ims_member: EVP_Digest(SHA-256) failed");
-        return NGX_ERROR;
+        *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+        return NGX_OK;
     }
 
-    identity->token_sha256.data = p;
-    identity->token_sha256.len = NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN;
+    if (identity->project.len == 0) {
+        *err = NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED;
+        return NGX_OK;
+    }
+
+    if (ngx_http_ims_member_valid_id(&identity->project,
+                                     NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                      "ims_member: the project given by "
+                      "\"ims_member_project\" is not a valid project id");
+        *err = NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED;
+        return NGX_OK;
+    }
+
+    if (imlcf->roles) {
+        if (ngx_http_complex_value(r, imlcf->roles, &roles) != NGX_OK) {
+            *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+            return NGX_OK;
+        }
+
+        identity->admin = ngx_http_ims_member_is_admin(r, &roles);
+    }
 
     return NGX_OK;
+}
+
+
+/* a role of ims_member_admin_roles, in any case, is among "roles" */
+
+ngx_uint_t
+ngx_http_ims_member_is_admin(ngx_http_request_t *r, ngx_str_t *roles)
+{
+    ngx_str_t                       *role;
+    ngx_uint_t                       i;
+    ngx_http_ims_member_loc_conf_t  *imlcf;
+
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    role = imlcf->admin_roles->elts;
+
+    for (i = 0; i < imlcf->admin_roles->nelts; i++) {
+        if (ngx_http_ims_member_has_word(roles, &role[i])) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 

@@ -20,7 +20,9 @@
 
 
 ngx_int_t ngx_http_ims_member_identify(ngx_http_request_t *r,
-    ngx_http_ims_member_identity_t *identity);
+    ngx_http_ims_member_identity_t *identity, ngx_uint_t *err);
+ngx_uint_t ngx_http_ims_member_is_admin(ngx_http_request_t *r,
+    ngx_str_t *roles);
 void ngx_http_ims_member_identity_params(
     ngx_http_ims_member_identity_t *identity, ngx_str_t *params);
 ngx_int_t ngx_http_ims_member_sha256_hex(u_char *dst, u_char *data,

@@ -16,9 +16,10 @@
 
 /*
  * The request prologue every endpoint shares: the method, the body, the
- * caller, the endpoint's own checks, then one statement whose row the
- * endpoint answers from.  A client that leaves, or a request nginx ends,
- * lets go of the statement through the cleanup handler.
+ * caller (perhaps after asking Keystone), the endpoint's own checks, then
+ * one statement whose row the endpoint answers from.  A client that
+ * leaves, or a request nginx ends, lets go of the statement through the
+ * cleanup handler.
  */
 
 static ngx_http_ims_member_ctx_t *ngx_http_ims_member_ctx_create(
@@ -28,6 +29,8 @@ static ngx_int_t ngx_http_ims_member_flatten_body(ngx_http_request_t *r,
     ngx_str_t *body);
 static void ngx_http_ims_member_begin(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
+static void ngx_http_ims_member_identified(ngx_http_request_t *r,
+    ngx_uint_t err);
 static ngx_int_t ngx_http_ims_member_query(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
 static void ngx_http_ims_member_query_done(ngx_http_ims_member_pg_op_t *op);
@@ -220,33 +223,39 @@ ngx_http_ims_member_flatten_body(ngx_http_request_t *r, ngx_str_t *body)
  * In the contract's order: identity, then what nginx can tell alone.  A
  * token is known only to the database, so with a token even a request
  * found wrong here asks the database, which then checks the token alone:
- * 401 still comes before 400.
+ * 401 still comes before 400.  Keystone may be asked first.
  */
 
 static void
 ngx_http_ims_member_begin(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx)
 {
-    ngx_int_t                        rc;
+    ngx_uint_t  err;
+
+    ctx->identity.identified = ngx_http_ims_member_identified;
+
+    if (ngx_http_ims_member_identify(r, &ctx->identity, &err) == NGX_AGAIN) {
+        return;
+    }
+
+    ngx_http_ims_member_identified(r, err);
+}
+
+
+static void
+ngx_http_ims_member_identified(ngx_http_request_t *r, ngx_uint_t err)
+{
     ngx_str_t                       *params;
-    ngx_uint_t                       err;
+    ngx_http_ims_member_ctx_t       *ctx;
     ngx_http_ims_member_endpoint_t  *ep;
 
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        ngx_http_ims_member_finalize_error(r, err);
+        return;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
     ep = ctx->endpoint;
-
-    rc = ngx_http_ims_member_identify(r, &ctx->identity);
-
-    if (rc == NGX_ERROR) {
-        ngx_http_ims_member_finalize_error(r,
-                                           NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
-        return;
-    }
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_ims_member_finalize_error(r,
-                                       NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED);
-        return;
-    }
 
     err = ep->parse(r, ctx);
 

@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_keystone_cache.h"
+#include "ngx_http_ims_member_util.h"
 
 
 /*
@@ -26,6 +28,8 @@ struct ngx_http_ims_member_json_s {
 };
 
 
+static ngx_int_t ngx_http_ims_member_json_roles(ngx_pool_t *pool,
+    json_t *roles, ngx_str_t *out);
 static void ngx_http_ims_member_json_cleanup(void *data);
 static json_t *ngx_http_ims_member_json_str(ngx_str_t *s);
 static ngx_int_t ngx_http_ims_member_json_value(ngx_pool_t *pool,
@@ -308,6 +312,165 @@ ngx_http_ims_member_json_dump(ngx_pool_t *pool, json_t *root, ngx_str_t *out)
 
     out->data = p;
     out->len = size;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Keystone's answer to a token validation, {"token": {"expires_at": ...,
+ * "project": {"id": ...}, "roles": [{"name": ...}, ...], ...}}.  NGX_OK:
+ * *entry holds the project and the role names (kind VALID) or says that
+ * the token has no project scope (UNSCOPED), and the expiry; NGX_DECLINED:
+ * not such an answer; NGX_ERROR: no memory.
+ */
+
+ngx_int_t
+ngx_http_ims_member_json_token(ngx_pool_t *pool, u_char *data, size_t len,
+    ngx_http_ims_member_keystone_entry_t *entry)
+{
+    json_t       *root, *token, *v, *project;
+    ngx_int_t     rc;
+    ngx_str_t     id;
+    json_error_t  err;
+
+    root = json_loadb((const char *) data, len, 0, &err);
+
+    if (root == NULL) {
+        return NGX_DECLINED;
+    }
+
+    rc = NGX_DECLINED;
+
+    token = json_object_get(root, "token");
+
+    if (!json_is_object(token)) {
+        goto done;
+    }
+
+    v = json_object_get(token, "expires_at");
+
+    if (!json_is_string(v)) {
+        goto done;
+    }
+
+    entry->expire = ngx_http_ims_member_parse_iso8601(
+                                          (u_char *) json_string_value(v),
+                                          json_string_length(v));
+    if (entry->expire == NGX_ERROR) {
+        goto done;
+    }
+
+    project = json_object_get(token, "project");
+
+    if (project == NULL || json_is_null(project)) {
+        entry->kind = NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED;
+        ngx_str_null(&entry->project);
+        ngx_str_null(&entry->roles);
+        rc = NGX_OK;
+        goto done;
+    }
+
+    v = json_object_get(project, "id");
+
+    if (!json_is_string(v)) {
+        goto done;
+    }
+
+    id.data = (u_char *) json_string_value(v);
+    id.len = json_string_length(v);
+
+    if (id.len > 255 || ngx_http_ims_member_valid_id(&id, 255) != NGX_OK) {
+        goto done;
+    }
+
+    entry->project.data = ngx_pnalloc(pool, id.len);
+    if (entry->project.data == NULL) {
+        rc = NGX_ERROR;
+        goto done;
+    }
+
+    ngx_memcpy(entry->project.data, id.data, id.len);
+    entry->project.len = id.len;
+
+    rc = ngx_http_ims_member_json_roles(pool, json_object_get(token, "roles"),
+                                        &entry->roles);
+
+    entry->kind = NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID;
+
+done:
+
+    json_decref(root);
+
+    return rc;
+}
+
+
+/* the role names, comma-separated; a name with a comma cannot be told apart */
+
+static ngx_int_t
+ngx_http_ims_member_json_roles(ngx_pool_t *pool, json_t *roles,
+    ngx_str_t *out)
+{
+    u_char      *p;
+    size_t       len, n;
+    json_t      *role, *name;
+    const char  *s;
+    ngx_uint_t   i;
+
+    ngx_str_null(out);
+
+    if (roles == NULL || json_is_null(roles)) {
+        return NGX_OK;
+    }
+
+    if (!json_is_array(roles)) {
+        return NGX_DECLINED;
+    }
+
+    len = 0;
+
+    for (i = 0; i < json_array_size(roles); i++) {
+        role = json_array_get(roles, i);
+        name = json_object_get(role, "name");
+
+        if (!json_is_string(name)) {
+            return NGX_DECLINED;
+        }
+
+        len += json_string_length(name) + 1;
+    }
+
+    if (len == 0) {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->data = p;
+
+    for (i = 0; i < json_array_size(roles); i++) {
+        name = json_object_get(json_array_get(roles, i), "name");
+        s = json_string_value(name);
+        n = json_string_length(name);
+
+        if (n == 0 || ngx_strlchr((u_char *) s, (u_char *) s + n, ',')
+            || ngx_strlchr((u_char *) s, (u_char *) s + n, '\0'))
+        {
+            continue;
+        }
+
+        if (p != out->data) {
+            *p++ = ',';
+        }
+
+        p = ngx_cpymem(p, s, n);
+    }
+
+    out->len = p - out->data;
 
     return NGX_OK;
 }

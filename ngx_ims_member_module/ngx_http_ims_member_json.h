@@ -11,6 +11,8 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_ims_member_keystone_cache.h"
+
 
 typedef struct ngx_http_ims_member_json_s  ngx_http_ims_member_json_t;
 
@@ -30,6 +32,8 @@ ngx_int_t ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,
     ngx_str_t *message, ngx_str_t *out);
 ngx_int_t ngx_http_ims_member_json_quote(ngx_pool_t *pool, ngx_str_t *s,
     ngx_str_t *out);
+ngx_int_t ngx_http_ims_member_json_token(ngx_pool_t *pool, u_char *data,
+    size_t len, ngx_http_ims_member_keystone_entry_t *entry);
 ngx_int_t ngx_http_ims_member_json_number(ngx_pool_t *pool, double n,
     ngx_str_t *out);
 

@@ -12,6 +12,8 @@
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_job.h"
 #include "ngx_http_ims_member_jobs.h"
+#include "ngx_http_ims_member_keystone.h"
+#include "ngx_http_ims_member_keystone_cache.h"
 #include "ngx_http_ims_member_pg_conn.h"
 #include "ngx_http_ims_member_pg_pool.h"
 #include "ngx_http_ims_member_schemas.h"
@@ -35,6 +37,12 @@ static char *ngx_http_ims_member_batch_max(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_ims_member_queue(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_ims_member_keystone(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_ims_member_keystone_cache(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_ims_member_admin_roles(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_ims_member_update(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ims_member_batch(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -121,6 +129,27 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       ngx_conf_set_sec_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ims_member_main_conf_t, job_retention),
+      NULL },
+
+    { ngx_string("ims_member_keystone"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_ims_member_keystone,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ims_member_keystone_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_ims_member_keystone_cache,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ims_member_admin_roles"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_http_ims_member_admin_roles,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("ims_member_project"),
@@ -217,6 +246,8 @@ ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
      *     imcf->pool = NULL;
      *     imcf->log_handler = NULL;
      *     imcf->needs_database = { 0, NULL };
+     *     imcf->keystone_cache = NULL;
+     *     imcf->keystone = 0;
      */
 
     imcf->pool_size = NGX_CONF_UNSET_UINT;
@@ -226,6 +257,8 @@ ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
     imcf->job_interval = NGX_CONF_UNSET_MSEC;
     imcf->batch_max = NGX_CONF_UNSET_UINT;
     imcf->job_retention = NGX_CONF_UNSET;
+    imcf->keystone_valid = NGX_CONF_UNSET;
+    imcf->keystone_invalid = NGX_CONF_UNSET;
 
     return imcf;
 }
@@ -243,6 +276,8 @@ ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(imcf->job_interval, 1000);
     ngx_conf_init_uint_value(imcf->batch_max, 1000);
     ngx_conf_init_value(imcf->job_retention, 7 * 24 * 60 * 60);
+    ngx_conf_init_value(imcf->keystone_valid, 5 * 60);
+    ngx_conf_init_value(imcf->keystone_invalid, 10);
 
     if (imcf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -301,8 +336,16 @@ ngx_http_ims_member_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     imlcf->keystone = { 0, NULL };
+     *     imlcf->keystone_args = { 0, NULL };
+     */
+
     imlcf->project = NGX_CONF_UNSET_PTR;
     imlcf->roles = NGX_CONF_UNSET_PTR;
+    imlcf->admin_roles = NGX_CONF_UNSET_PTR;
 
     return imlcf;
 }
@@ -314,8 +357,30 @@ ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_ims_member_loc_conf_t  *prev = parent;
     ngx_http_ims_member_loc_conf_t  *conf = child;
 
+    ngx_str_t  *role;
+
+    if (conf->keystone.data == NULL) {
+        conf->keystone = prev->keystone;
+        conf->keystone_args = prev->keystone_args;
+    }
+
     ngx_conf_merge_ptr_value(conf->project, prev->project, NULL);
     ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
+    ngx_conf_merge_ptr_value(conf->admin_roles, prev->admin_roles, NULL);
+
+    if (conf->admin_roles == NULL) {
+        conf->admin_roles = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
+        if (conf->admin_roles == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        role = ngx_array_push(conf->admin_roles);
+        if (role == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        ngx_str_set(role, "admin");
+    }
 
     if (conf->roles && conf->project == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -379,6 +444,218 @@ ngx_http_ims_member_queue(ngx_conf_t *cf, void *post, void *data)
 
     if (*np > 1048576) {
         return "must be between 0 and 1048576";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* "off", or the URI of an internal location; a query string is kept */
+
+static char *
+ngx_http_ims_member_keystone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf = conf;
+
+    u_char                           *q;
+    ngx_str_t                        *value;
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    if (imlcf->keystone.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&imlcf->keystone, "");
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len < 2 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ims_member_keystone\" takes \"off\" or the "
+                           "URI of an internal location that proxies to "
+                           "Keystone's /v3/auth/tokens, not \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ims_member_module);
+    imcf->keystone = 1;
+
+    imlcf->keystone = value[1];
+
+    q = ngx_strlchr(value[1].data, value[1].data + value[1].len, '?');
+
+    if (q) {
+        imlcf->keystone.len = q - value[1].data;
+        imlcf->keystone_args.data = q + 1;
+        imlcf->keystone_args.len = value[1].data + value[1].len - (q + 1);
+
+    } else {
+        /* the service catalog is of no use here and makes answers long */
+        ngx_str_set(&imlcf->keystone_args, "nocatalog");
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* zone=NAME:SIZE [valid=TIME] [invalid=TIME] */
+
+static char *
+ngx_http_ims_member_keystone_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_ims_member_main_conf_t  *imcf = conf;
+
+    u_char      *p;
+    time_t       t;
+    ssize_t      size;
+    ngx_str_t   *value, name, s;
+    ngx_uint_t   i;
+
+    if (imcf->keystone_cache) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    ngx_str_null(&name);
+    size = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+
+            name.data = value[i].data + 5;
+
+            p = ngx_strlchr(name.data, value[i].data + value[i].len, ':');
+
+            if (p == NULL || p == name.data) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid zone \"%V\": use "
+                                   "zone=NAME:SIZE", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            name.len = p - name.data;
+
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid zone size \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            if (size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "zone \"%V\" is too small: at least "
+                                   "%uz bytes", &value[i], 8 * ngx_pagesize);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "valid=", 6) == 0
+            || ngx_strncmp(value[i].data, "invalid=", 8) == 0)
+        {
+            p = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+
+            t = ngx_parse_time(&s, 1);
+
+            if (t == (time_t) NGX_ERROR || t == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid time \"%V\": a time of at "
+                                   "least one second, e.g. 5m", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            if (value[i].data[0] == 'v') {
+                imcf->keystone_valid = t;
+
+            } else {
+                imcf->keystone_invalid = t;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must have the \"zone\" parameter",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    imcf->keystone_cache = ngx_http_ims_member_keystone_cache_add(cf, &name,
+                                                                  size);
+    if (imcf->keystone_cache == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* role names as Keystone spells them; compared in any case */
+
+static char *
+ngx_http_ims_member_admin_roles(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf = conf;
+
+    ngx_str_t   *value, *role;
+    ngx_uint_t   i;
+
+    if (imlcf->admin_roles != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    imlcf->admin_roles = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                          sizeof(ngx_str_t));
+    if (imlcf->admin_roles == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 0
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ',')
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ' ')
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len,
+                           '\t'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid role \"%V\": one role name per "
+                               "parameter, without commas or blanks",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        role = ngx_array_push(imlcf->admin_roles);
+        if (role == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *role = value[i];
     }
 
     return NGX_CONF_OK;
@@ -480,6 +757,12 @@ ngx_http_ims_member_postconfiguration(ngx_conf_t *cf)
                            "\"ims_member_database\" in the http block",
                            &imcf->needs_database);
         return NGX_ERROR;
+    }
+
+    /* the filters that take Keystone's answers, where they are needed */
+
+    if (imcf->keystone) {
+        return ngx_http_ims_member_keystone_init(cf);
     }
 
     return NGX_OK;

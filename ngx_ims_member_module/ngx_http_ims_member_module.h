@@ -26,6 +26,11 @@ typedef struct {
     ngx_uint_t                         batch_max;
     time_t                             job_retention;
 
+    /* ims_member_keystone_cache: what Keystone said, shared by workers */
+    ngx_shm_zone_t                    *keystone_cache;
+    time_t                             keystone_valid;
+    time_t                             keystone_invalid;
+
     /* per worker, built in init_process */
     ngx_http_ims_member_pg_pool_t     *pool;
     ngx_http_ims_member_job_t         *job;
@@ -38,13 +43,25 @@ typedef struct {
 
     /* a batch or job handler is configured: workers run the job timer */
     ngx_uint_t                         jobs;       /* unsigned  jobs:1 */
+
+    /* ims_member_keystone is set somewhere: its filters are needed */
+    ngx_uint_t                         keystone;   /* unsigned  keystone:1 */
 } ngx_http_ims_member_main_conf_t;
 
 
 typedef struct {
+    /* the internal location that proxies to Keystone; empty: none */
+    ngx_str_t                          keystone;
+    ngx_str_t                          keystone_args;
     ngx_http_complex_value_t          *project;
     ngx_http_complex_value_t          *roles;
+    ngx_array_t                       *admin_roles;   /* of ngx_str_t */
 } ngx_http_ims_member_loc_conf_t;
+
+
+/* told the identity found later (an ims_member_* answer cause, or 0) */
+typedef void (*ngx_http_ims_member_identified_pt)(ngx_http_request_t *r,
+    ngx_uint_t err);
 
 
 /* the caller's identity, as far as nginx knows it before the database */
@@ -52,6 +69,10 @@ typedef struct {
     ngx_str_t                          token_sha256;  /* hex, or empty */
     ngx_str_t                          project;
     ngx_uint_t                         admin;         /* unsigned  admin:1 */
+
+    /* a validation under way (Keystone), and whom it tells its end */
+    void                              *keystone;
+    ngx_http_ims_member_identified_pt  identified;
 } ngx_http_ims_member_identity_t;
 
 

@@ -134,7 +134,10 @@ ngx_http_ims_member_valid_id(ngx_str_t *id, size_t max)
 }
 
 
-/* "word" is one of the comma-separated items of "list", blanks ignored */
+/*
+ * "word" is one of the comma-separated items of "list", blanks ignored and
+ * in any case, as Glance lower-cases role names before comparing them
+ */
 
 ngx_int_t
 ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word)
@@ -166,7 +169,7 @@ ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word)
         }
 
         if ((size_t) (end - start) == word->len
-            && ngx_strncmp(start, word->data, word->len) == 0)
+            && ngx_strncasecmp(start, word->data, word->len) == 0)
         {
             return 1;
         }
@@ -274,4 +277,83 @@ ngx_http_ims_member_valid_request_id(ngx_str_t *id)
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * An ISO 8601 UTC time as Keystone writes "expires_at",
+ * "2026-11-29T22:58:53.000000Z": the fraction is optional, the zone is "Z"
+ * or an offset "+hh:mm"; NGX_ERROR for anything else.
+ */
+
+time_t
+ngx_http_ims_member_parse_iso8601(u_char *p, size_t len)
+{
+    u_char      *last;
+    time_t       days, t, offset;
+    ngx_int_t    year, month, day, hour, min, sec, oh, om;
+
+    last = p + len;
+
+    if (len < sizeof("yyyy-mm-ddThh:mm:ss") - 1
+        || p[4] != '-' || p[7] != '-' || (p[10] != 'T' && p[10] != 't')
+        || p[13] != ':' || p[16] != ':')
+    {
+        return NGX_ERROR;
+    }
+
+    year = ngx_atoi(p, 4);
+    month = ngx_atoi(p + 5, 2);
+    day = ngx_atoi(p + 8, 2);
+    hour = ngx_atoi(p + 11, 2);
+    min = ngx_atoi(p + 14, 2);
+    sec = ngx_atoi(p + 17, 2);
+
+    if (year < 1970 || month < 1 || month > 12 || day < 1 || day > 31
+        || hour < 0 || hour > 23 || min < 0 || min > 59 || sec < 0
+        || sec > 60)
+    {
+        return NGX_ERROR;
+    }
+
+    p += sizeof("yyyy-mm-ddThh:mm:ss") - 1;
+
+    if (p < last && *p == '.') {
+        for (p++; p < last && *p >= '0' && *p <= '9'; p++) { /* void */ }
+    }
+
+    if (last - p == 1 && (*p == 'Z' || *p == 'z')) {
+        offset = 0;
+
+    } else if (last - p == 6 && (*p == '+' || *p == '-') && p[3] == ':') {
+        oh = ngx_atoi(p + 1, 2);
+        om = ngx_atoi(p + 4, 2);
+
+        if (oh < 0 || oh > 23 || om < 0 || om > 59) {
+            return NGX_ERROR;
+        }
+
+        offset = (oh * 60 + om) * 60;
+
+        if (*p == '-') {
+            offset = -offset;
+        }
+
+    } else {
+        return NGX_ERROR;
+    }
+
+    /* days since 1970-01-01 of the proleptic Gregorian calendar */
+
+    if (month <= 2) {
+        year--;
+        month += 12;
+    }
+
+    days = 365 * year + year / 4 - year / 100 + year / 400
+           + (153 * (month - 3) + 2) / 5 + day - 1 - 719468;
+
+    t = days * 86400 + hour * 3600 + min * 60 + sec - offset;
+
+    return t;
 }

@@ -11,6 +11,8 @@ packages=(
     libtest-base-perl libtext-diff-perl libtest-longstring-perl
     liblist-moreutils-perl libwww-perl libipc-run-perl liburi-perl
     curl procps
+    python3-keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
+    python3-glanceclient python3-openstacksdk
 )
 
 missing=()

@@ -266,3 +266,92 @@ host "localhost" is a name: libpq resolves it with a blocking call in the worker
 --- must_die
 --- error_log
 "ims_member_queue" directive invalid number
+
+
+
+=== TEST 23: ims_member_keystone takes the URI of a location, not a URL
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    ims_member_keystone http://keystone:5000/v3/auth/tokens;
+--- must_die
+--- error_log
+"ims_member_keystone" takes "off" or the URI of an internal location that proxies to Keystone's /v3/auth/tokens, not "http://keystone:5000/v3/auth/tokens"
+
+
+
+=== TEST 24: a keystone cache without a zone
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_keystone_cache valid=5m;
+--- config
+--- must_die
+--- error_log
+"ims_member_keystone_cache" must have the "zone" parameter
+
+
+
+=== TEST 25: a keystone cache zone without a size
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_keystone_cache zone=keystone;
+--- config
+--- must_die
+--- error_log
+invalid zone "zone=keystone": use zone=NAME:SIZE
+
+
+
+=== TEST 26: a keystone cache zone too small
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_keystone_cache zone=keystone:1k;
+--- config
+--- must_die
+--- error_log eval
+qr/zone "zone=keystone:1k" is too small: at least \d+ bytes/
+
+
+
+=== TEST 27: a keystone cache entry that lives no time
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_keystone_cache zone=keystone:1m valid=0;
+--- config
+--- must_die
+--- error_log
+invalid time "valid=0": a time of at least one second, e.g. 5m
+
+
+
+=== TEST 28: an unknown keystone cache parameter
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_keystone_cache zone=keystone:1m inactive=1m;
+--- config
+--- must_die
+--- error_log
+invalid parameter "inactive=1m"
+
+
+
+=== TEST 29: administrator roles are one name per parameter
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    ims_member_admin_roles "admin,cloud_admin";
+--- must_die
+--- error_log
+invalid role "admin,cloud_admin": one role name per parameter, without commas or blanks
+
+
+
+=== TEST 30: the keystone cache is set once
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_keystone_cache zone=a:1m;
+    ims_member_keystone_cache zone=b:1m;
+--- config
+--- must_die
+--- error_log
+"ims_member_keystone_cache" directive is duplicate

@@ -164,6 +164,56 @@ ngx_hex_dump(u_char *dst, u_char *src, size_t len)
 }
 
 
+/* ASCII letters compared in either case, as nginx's function does */
+
+ngx_int_t
+ngx_strncasecmp(u_char *s1, u_char *s2, size_t n)
+{
+    ngx_uint_t  c1, c2;
+
+    while (n--) {
+        c1 = (ngx_uint_t) *s1++;
+        c2 = (ngx_uint_t) *s2++;
+
+        c1 = (c1 >= 'A' && c1 <= 'Z') ? (c1 | 0x20) : c1;
+        c2 = (c2 >= 'A' && c2 <= 'Z') ? (c2 | 0x20) : c2;
+
+        if (c1 != c2) {
+            return c1 - c2;
+        }
+
+        if (c1 == 0) {
+            return 0;
+        }
+    }
+
+    return 0;
+}
+
+
+/* decimal digits only, NGX_ERROR otherwise, as nginx's function */
+
+ngx_int_t
+ngx_atoi(u_char *line, size_t n)
+{
+    ngx_int_t  value;
+
+    if (n == 0) {
+        return NGX_ERROR;
+    }
+
+    for (value = 0; n--; line++) {
+        if (*line < '0' || *line > '9') {
+            return NGX_ERROR;
+        }
+
+        value = value * 10 + (*line - '0');
+    }
+
+    return value;
+}
+
+
 /*
  * Decodes one UTF-8 sequence of two to four bytes at *p, of at most n
  * bytes.  Documented results:

@@ -38,6 +38,7 @@ typedef struct {
 static void test_split_path(void);
 static void test_valid_id(void);
 static void test_has_word(void);
+static void test_iso8601(void);
 static void test_uuid(void);
 static void test_job_id(void);
 static void test_request_id(void);
@@ -147,7 +148,10 @@ static unit_word_t  unit_words[] = {
     { unit_s("sysadmin"), unit_s("admin"), 0 },
     { unit_s("ad min"), unit_s("admin"), 0 },
     { unit_s("admin2,xadmin"), unit_s("admin"), 0 },
-    { unit_s("Admin"), unit_s("admin"), 0 },
+    { unit_s("Admin"), unit_s("admin"), 1 },
+    { unit_s("member,ADMIN"), unit_s("admin"), 1 },
+    { unit_s("member,admin"), unit_s("Admin"), 1 },
+    { unit_s("AdMiN2"), unit_s("admin"), 0 },
     { unit_s("member;admin"), unit_s("admin"), 0 },
     { ngx_null_string, ngx_null_string, 0 }
 };
@@ -159,6 +163,7 @@ test_util(void)
     test_split_path();
     test_valid_id();
     test_has_word();
+    test_iso8601();
     test_uuid();
     test_job_id();
     test_request_id();
@@ -317,6 +322,60 @@ test_has_word(void)
 
     unit_is_int(ngx_http_ims_member_has_word(&list, &word), 0,
                 "the first 3 bytes of \"admin\" in \"member,admin\"");
+}
+
+
+typedef struct {
+    ngx_str_t     text;
+    time_t        time;
+} unit_time_t;
+
+
+static unit_time_t  unit_times[] = {
+    { unit_s("1970-01-01T00:00:00Z"), 0 },
+    { unit_s("1970-01-01T00:00:00.000000Z"), 0 },
+    { unit_s("2026-11-29T22:58:53.000000Z"), 1795993133 },
+    { unit_s("2026-11-29T22:58:53Z"), 1795993133 },
+    { unit_s("2026-11-29t22:58:53.5z"), 1795993133 },
+    { unit_s("2026-11-30T00:58:53+02:00"), 1795993133 },
+    { unit_s("2026-11-29T20:28:53-02:30"), 1795993133 },
+    { unit_s("2000-02-29T12:00:00Z"), 951825600 },
+    { unit_s("2024-03-01T00:00:00Z"), 1709251200 },
+    { unit_s("2100-03-01T00:00:00Z"), 4107542400LL },
+    { unit_s("2026-11-29T22:58:53"), NGX_ERROR },
+    { unit_s("2026-11-29 22:58:53Z"), NGX_ERROR },
+    { unit_s("2026-13-29T22:58:53Z"), NGX_ERROR },
+    { unit_s("2026-11-32T22:58:53Z"), NGX_ERROR },
+    { unit_s("2026-11-29T24:00:00Z"), NGX_ERROR },
+    { unit_s("2026-11-29T22:60:00Z"), NGX_ERROR },
+    { unit_s("1969-12-31T23:59:59Z"), NGX_ERROR },
+    { unit_s("2026-11-29T22:58:53ZZ"), NGX_ERROR },
+    { unit_s("2026-11-29T22:58:53+0200"), NGX_ERROR },
+    { unit_s("2026-1a-29T22:58:53Z"), NGX_ERROR },
+    { unit_s("2026-11-29T22:58"), NGX_ERROR },
+    { unit_s(""), NGX_ERROR },
+    { ngx_null_string, 0 }
+};
+
+
+static void
+test_iso8601(void)
+{
+    unit_time_t  *t;
+
+    unit_section("util: ngx_http_ims_member_parse_iso8601");
+
+    for (t = unit_times; t->text.data; t++) {
+        unit_is_int(ngx_http_ims_member_parse_iso8601(t->text.data,
+                                                      t->text.len),
+                    t->time, "\"%s\"", unit_esc(t->text.data, t->text.len));
+    }
+
+    /* the length bounds it, not a NUL */
+
+    unit_is_int(ngx_http_ims_member_parse_iso8601(
+                    (u_char *) "2026-11-29T22:58:53Z junk", 20),
+                1795993133, "a time followed by more bytes, its length given");
 }
 
 

@@ -1,0 +1,42 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_KEYSTONE_CACHE_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_KEYSTONE_CACHE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+
+/* a token's SHA-256, the only thing of it the cache keeps */
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_KEY_LEN  32
+
+/* what Keystone said of a token */
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID     0
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_INVALID   1
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED  2
+
+
+typedef struct {
+    ngx_uint_t                  kind;
+    ngx_str_t                   project;
+    ngx_str_t                   roles;     /* lower case, comma-separated */
+    time_t                      expire;
+} ngx_http_ims_member_keystone_entry_t;
+
+
+ngx_shm_zone_t *ngx_http_ims_member_keystone_cache_add(ngx_conf_t *cf,
+    ngx_str_t *name, size_t size);
+ngx_int_t ngx_http_ims_member_keystone_cache_get(ngx_shm_zone_t *zone,
+    u_char *key, ngx_http_ims_member_keystone_entry_t *entry,
+    ngx_pool_t *pool);
+void ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone,
+    u_char *key, ngx_http_ims_member_keystone_entry_t *entry,
+    ngx_log_t *log);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_KEYSTONE_CACHE_H_INCLUDED_ */

@@ -1,0 +1,502 @@
+# Keystone identity (ims_member_keystone): real tokens of a real Keystone,
+# validated through a subrequest, cached in shared memory; Keystone down,
+# slow or refusing; administrator roles in any case; the trusted-project
+# recipe; python-glanceclient and openstacksdk through the module.
+
+use lib 't/lib';
+use ImsMember::Pg;
+use ImsMember::Keystone;
+use Test::Nginx::Socket;
+use Time::HiRes qw(time sleep);
+
+our $Image = 'c1000000-0000-4000-8000-000000000001';
+
+# before the plan: the blocks' eval sections read what it made
+our $KS = ImsMember::Keystone::start(
+    users => {
+        owner    => { project => 'owner' },
+        member   => { project => 'member' },
+        stranger => { project => 'stranger' },
+        operator => { project => 'ops', role => 'Cloud_Admin' },
+    },
+    image_url => 'http://127.0.0.1:' . ImsMember::Pg::nginx_port());
+
+our %P = %{ $KS->{projects} };
+our %T = %{ $KS->{tokens} };
+
+# more tokens: one scoped to the system, one unscoped, one to revoke
+our $SystemToken = ImsMember::Keystone::token('admin',
+    { system => { all => JSON::PP::true() } });
+our $DomainToken = ImsMember::Keystone::token('admin',
+    { domain => { id => 'default' } });
+our $Unscoped = ImsMember::Keystone::token('member', 'unscoped');
+our $Revoked = ImsMember::Keystone::token('member');
+
+$ENV{TEST_NGINX_KEYSTONE_PORT} = $KS->{port};
+
+sub fixtures {
+    ImsMember::Pg::sql(
+        "DELETE FROM image_members WHERE image_id = '$Image';"
+        . " DELETE FROM images WHERE id = '$Image';"
+        . " INSERT INTO images (id, name, status, created_at, deleted, owner,"
+        . " visibility) VALUES ('$Image', 'keystone', 'active',"
+        . " '2020-01-01 00:00:00', false, '$P{owner}', 'shared');"
+        . " INSERT INTO image_members (image_id, member, can_share, status,"
+        . " created_at, updated_at, deleted) VALUES ('$Image', '$P{member}',"
+        . " false, 'pending', '2020-01-01 00:00:00', '2020-01-01 00:00:00',"
+        . " false)");
+}
+
+sub member_status {
+    return ImsMember::Pg::sql("SELECT status FROM image_members WHERE"
+                              . " image_id = '$Image' AND member = '$P{member}'");
+}
+
+sub put {
+    my ($token, $status, $member) = @_;
+    my %h = defined $token ? ('X-Auth-Token' => $token) : ();
+    return ImsMember::Pg::http('PUT',
+        "/v2/images/$Image/members/" . ($member // $P{member}),
+        '{"status": "' . ($status // 'accepted') . '"}', %h);
+}
+
+fixtures();
+
+repeat_each(1);
+
+# a status and a body or log check per block, and the checks of --- init
+plan tests => repeat_each() * (blocks() * 2) + 29;
+
+no_shuffle();
+
+add_block_preprocessor(sub {
+    my $block = shift;
+
+    if (!defined $block->http_config) {
+        $block->set_value("http_config", <<'_EOC_');
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_timeout 3s;
+    ims_member_keystone_cache zone=keystone:1m valid=3s invalid=30s;
+
+    upstream keystone {
+        server 127.0.0.1:$TEST_NGINX_KEYSTONE_PORT;
+        keepalive 8;
+    }
+_EOC_
+    }
+
+    if (!defined $block->config) {
+        my $internal = $block->keystone_location // <<'_EOC_';
+        proxy_connect_timeout 2s;
+        proxy_read_timeout 2s;
+_EOC_
+        $block->set_value("config", <<"_EOC_");
+    ims_member_keystone /_keystone;
+    ims_member_admin_roles admin cloud_admin;
+
+    location = /_keystone {
+        internal;
+        proxy_pass http://keystone/v3/auth/tokens;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+$internal
+    }
+
+    location ~ ^/v2/images/[^/]+/members/[^/]+\$ {
+        ims_member_update;
+    }
+
+    location ~ ^/v2/schemas/ {
+        ims_member_schemas;
+    }
+
+    location = / {
+        return 300 '{"versions": [{"id": "v2.16", "status": "CURRENT", "links": [{"rel": "self", "href": "http://\$http_host/v2/"}]}]}';
+    }
+_EOC_
+    }
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: a member's token accepts a shared image
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 200
+--- response_body_like eval
+qr/^\{"status": "accepted", "created_at": "2020-01-01T00:00:00Z", "updated_at": "[^"]+", "image_id": "$::Image", "member_id": "$::P{member}", "schema": "\/v2\/schemas\/member"\}$/
+
+
+
+=== TEST 2: another project's token: the image is not visible to it, 404
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"rejected\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{stranger}"
+--- error_code: 404
+--- response_body_like: "code": "IMG.0005"
+
+
+
+=== TEST 3: the owner's token: an owner shares, the member decides, 403
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"rejected\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{owner}"
+--- error_code: 403
+--- response_body_like: "code": "IMG.0007"
+
+
+
+=== TEST 4: the "admin" role acts for any member
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"rejected\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{admin}"
+--- error_code: 200
+--- response_body_like: "status": "rejected"
+
+
+
+=== TEST 5: a role of ims_member_admin_roles in another case ("Cloud_Admin") acts for any member
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{operator}"
+--- error_code: 200
+--- response_body_like: "status": "accepted"
+
+
+
+=== TEST 6: without it among ims_member_admin_roles, the same token is nobody's member: 404
+--- config
+    location = /_keystone {
+        internal;
+        proxy_pass http://keystone/v3/auth/tokens;
+    }
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_keystone /_keystone;
+        ims_member_update;
+    }
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{operator}"
+--- error_code: 404
+--- response_body_like: "code": "IMG.0005"
+
+
+
+=== TEST 7: a token Keystone does not know: 401, and the log says Keystone refused it
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers
+X-Auth-Token: gAAAAABnot-a-token
+--- error_code: 401
+--- response_body_like: "code": "IMG.0001"
+--- error_log eval
+qr/ims_member: Keystone refused the token \(40[14]\)/
+
+
+
+=== TEST 8: no token: 401 without asking Keystone
+--- init
+my $before = ImsMember::Keystone::requests();
+my ($status) = main::put(undef);
+Test::More::is($status, 401, "no token: 401");
+Test::More::is(ImsMember::Keystone::requests() - $before, 0,
+               "Keystone was not asked");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- error_code: 401
+--- response_body_like: "code": "IMG.0001"
+--- no_error_log
+[error]
+
+
+
+=== TEST 9: a system-scoped token: 401 asking for a project-scoped one
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::SystemToken"
+--- error_code: 401
+--- response_body_like: "code": "IMG.0019", "message": "A project-scoped token is required
+
+
+
+=== TEST 10: an unscoped token: 401 asking for a project-scoped one
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::Unscoped"
+--- error_code: 401
+--- response_body_like: "code": "IMG.0019"
+
+
+
+=== TEST 11: a domain-scoped token: 401 asking for a project-scoped one
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::DomainToken"
+--- error_code: 401
+--- response_body_like: "code": "IMG.0019"
+
+
+
+=== TEST 12: the cache answers repeated requests without asking Keystone
+--- init
+my $before = ImsMember::Keystone::requests();
+my @status = map { (main::put($::T{member}))[0] } 1 .. 20;
+Test::More::is("@status", join(' ', (200) x 20), "20 updates answered 200");
+Test::More::is(ImsMember::Keystone::requests() - $before, 1,
+               "Keystone was asked once for 20 requests of one token");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 200
+--- response_body_like: "status": "accepted"
+
+
+
+=== TEST 13: a flood of one bad token asks Keystone once
+--- init
+my $before = ImsMember::Keystone::requests();
+my @status = map { (main::put('gAAAAABflood'))[0] } 1 .. 20;
+Test::More::is("@status", join(' ', (401) x 20), "20 answers of 401");
+Test::More::is(ImsMember::Keystone::requests() - $before, 1,
+               "Keystone was asked once for 20 requests of one bad token");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers
+X-Auth-Token: gAAAAABflood
+--- error_code: 401
+--- response_body_like: "code": "IMG.0001"
+
+
+
+=== TEST 14: a revoked token is refused once its cache entry has expired (valid=3s)
+--- init
+my $token = $::Revoked;
+my ($status) = main::put($token);
+Test::More::is($status, 200, "a fresh token is taken");
+my $t0 = time;
+ImsMember::Keystone::revoke($::T{admin}, $token);
+($status) = main::put($token);
+Test::More::is($status, 200, "revoked, but its cache entry still lives");
+sleep(3.2 - (time - $t0)) if time - $t0 < 3.2;
+($status) = main::put($token);
+Test::More::is($status, 401, "refused once the entry has expired");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::Revoked"
+--- error_code: 401
+--- response_body_like: "code": "IMG.0001"
+
+
+
+=== TEST 15: Keystone stopped: 503 at once, the log says why; back without restarting nginx
+--- init
+ImsMember::Keystone::stop();
+my $t0 = time;
+my ($status, $body) = main::put($::T{member});
+my $took = time - $t0;
+Test::More::is($status, 503, "503 while Keystone is down");
+Test::More::like($body, qr/"code": "IMG.0020"/, "the identity service's 503");
+Test::More::cmp_ok($took, '<', 3, "within ims_member_timeout (3s)");
+ImsMember::Keystone::run();
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 200
+--- response_body_like: "status": "accepted"
+--- error_log
+ims_member: Keystone is unreachable or failing: the token validation through "/_keystone" ended with 502; answering 503
+
+
+
+=== TEST 16: the validation does not block: while Keystone is stopped, cached tokens are answered at once
+--- keystone_location
+        proxy_connect_timeout 2s;
+        proxy_read_timeout 20s;
+--- init
+my ($status) = main::put($::T{member});
+Test::More::is($status, 200, "the member's token is cached");
+ImsMember::Keystone::pause();
+my $waiting = ImsMember::Pg::http_send('PUT',
+    "/v2/images/$::Image/members/$::P{member}", '{"status": "accepted"}',
+    'X-Auth-Token' => $::T{owner});
+sleep 0.5;
+my $t0 = time;
+my @status = map { (main::put($::T{member}))[0] } 1 .. 5;
+my $took = time - $t0;
+Test::More::is("@status", "200 200 200 200 200",
+               "cached tokens answered while Keystone hangs");
+Test::More::cmp_ok($took, '<', 2, "at once, by the one worker");
+ImsMember::Keystone::resume();
+($status) = ImsMember::Pg::http_read($waiting, 30);
+Test::More::is($status, 403, "the waiting request is answered when Keystone is");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 200
+--- response_body_like: "status": "accepted"
+
+
+
+=== TEST 17: Keystone too slow (proxy_read_timeout 1s): 503, never 401
+--- keystone_location
+        proxy_read_timeout 1s;
+--- init
+ImsMember::Keystone::pause();
+my $t0 = time;
+my ($status, $body) = main::put($::T{member});
+my $took = time - $t0;
+ImsMember::Keystone::resume();
+Test::More::is($status, 503, "503 while Keystone hangs");
+Test::More::cmp_ok($took, '<', 3, "after proxy_read_timeout, within ims_member_timeout");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 200
+--- error_log
+upstream timed out
+the token validation through "/_keystone" ended with 504; answering 503
+
+
+
+=== TEST 18: an answer larger than subrequest_output_buffer_size: 503, and the log says so
+--- keystone_location
+        subrequest_output_buffer_size 64;
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 503
+--- response_body_like: "code": "IMG.0020"
+--- error_log
+ims_member: Keystone's answer (200) through "/_keystone" is larger than that location's subrequest_output_buffer_size; answering 503
+
+
+
+=== TEST 19: a full zone drops its least recently used entries
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_keystone_cache zone=keystone:32k invalid=5m;
+    upstream keystone {
+        server 127.0.0.1:$TEST_NGINX_KEYSTONE_PORT;
+        keepalive 8;
+    }
+--- init
+for my $i (1 .. 400) {
+    my ($status) = main::put("gAAAAABlru-$i");
+    die "bad token $i: $status\n" unless $status == 401;
+}
+my $before = ImsMember::Keystone::requests();
+main::put("gAAAAABlru-400");
+Test::More::is(ImsMember::Keystone::requests() - $before, 0,
+               "the most recent entry is still there");
+main::put("gAAAAABlru-1");
+Test::More::is(ImsMember::Keystone::requests() - $before, 1,
+               "the least recently used one was dropped");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 200
+
+
+
+=== TEST 20: trusted-project mode: administrator roles are compared in any case (X-Roles: Admin)
+--- config
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_project $http_x_project_id;
+        ims_member_roles $http_x_roles;
+        ims_member_update;
+    }
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"rejected\"}"
+--- more_headers
+X-Project-Id: someone-else
+X-Roles: reader,Admin
+--- error_code: 200
+--- response_body_like: "status": "rejected"
+
+
+
+=== TEST 21: the README's recipe takes the project only when X-Identity-Status is Confirmed
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    map $http_x_identity_status $ims_project {
+        Confirmed  $http_x_project_id;
+        default    "";
+    }
+--- config
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_project $ims_project;
+        ims_member_roles $http_x_roles;
+        ims_member_update;
+    }
+--- init
+my ($status) = ImsMember::Pg::http('PUT',
+    "/v2/images/$::Image/members/$::P{member}", '{"status": "pending"}',
+    'X-Identity-Status' => 'Confirmed', 'X-Project-Id' => $::P{member});
+Test::More::is($status, 200, "Confirmed: the project is taken");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Identity-Status: Invalid\r\nX-Project-Id: $::P{member}"
+--- error_code: 401
+--- response_body_like: "code": "IMG.0001"
+
+
+
+=== TEST 22: python-glanceclient, password against Keystone, explicit endpoint: the member accepts
+--- init
+ImsMember::Pg::sql("UPDATE image_members SET status = 'pending' WHERE image_id = '$::Image'");
+my $out = `glance --os-auth-url $::KS->{url} --os-username member --os-password $ImsMember::Keystone::Password --os-project-name member --os-user-domain-id default --os-project-domain-id default --os-image-url http://127.0.0.1:@{[ImsMember::Pg::nginx_port()]} --os-image-api-version 2 member-update $::Image $::P{member} accepted 2>&1`;
+Test::More::is($?, 0, "glance member-update succeeded") or Test::More::diag($out);
+Test::More::like($out, qr/accepted/, "glance shows the member accepted");
+Test::More::is(main::member_status(), 'accepted', "the row is accepted");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 200
+
+
+
+=== TEST 23: openstacksdk, password against Keystone, the catalog's endpoint: the member rejects
+--- init
+my $script = <<'_PY_';
+import sys
+import openstack
+url, password, image, member = sys.argv[1:5]
+conn = openstack.connect(auth_url=url, username='member', password=password,
+                         project_name='member', user_domain_id='default',
+                         project_domain_id='default', region_name='RegionOne')
+m = conn.image.update_member(member, image, status='rejected')
+print(m.status)
+_PY_
+open my $fh, '>', ImsMember::Pg::dir() . '/sdk.py' or die;
+print $fh $script;
+close $fh;
+my $out = `/usr/bin/python3 @{[ImsMember::Pg::dir()]}/sdk.py $::KS->{url} $ImsMember::Keystone::Password $::Image $::P{member} 2>&1`;
+Test::More::is($?, 0, "openstacksdk update_member succeeded") or Test::More::diag($out);
+Test::More::like($out, qr/^rejected$/m, "openstacksdk shows the member rejected");
+Test::More::is(main::member_status(), 'rejected', "the row is rejected");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 200

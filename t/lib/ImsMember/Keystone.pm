@@ -1,0 +1,268 @@
+package ImsMember::Keystone;
+
+# A real Keystone for one test file: Debian's python3-keystone served by
+# uwsgi on 127.0.0.1, its database on the file's PostgreSQL cluster
+# (ImsMember::Pg), fernet tokens, "keystone-manage bootstrap", then
+# projects, users and roles made over its REST API.  start() brings it up
+# (about 25 s) and returns what the tests need: project ids, passwords and
+# project-scoped tokens.  It is stopped when the file ends.
+
+use strict;
+use warnings;
+
+use HTTP::Tiny;
+use JSON::PP;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(time);
+
+use ImsMember::Pg;
+
+my ($dir, $port, $pid, $owner_pid, %conf);
+my $json = JSON::PP->new->canonical;
+
+our $Password = 'ims-test-secret';
+
+sub url { return "http://127.0.0.1:$port" }
+sub port { return $port }
+sub dir { return $dir }
+
+sub manage {
+    my @args = @_;
+    ImsMember::Pg::run_quiet('keystone-manage', '--config-file',
+                             "$dir/keystone.conf", @args);
+}
+
+sub write_conf {
+    my $pg = $ENV{TEST_NGINX_PG_PORT};
+    open my $fh, '>', "$dir/keystone.conf" or die "$!";
+    print $fh <<"_EOC_";
+[DEFAULT]
+log_file = $dir/keystone.log
+debug = false
+
+[database]
+connection = postgresql://postgres\@127.0.0.1:$pg/keystone
+
+[token]
+provider = fernet
+expiration = 3600
+
+[fernet_tokens]
+key_repository = $dir/fernet-keys
+
+[fernet_receipts]
+key_repository = $dir/fernet-receipts
+
+[credential]
+key_repository = $dir/credential-keys
+
+[cache]
+enabled = false
+_EOC_
+    close $fh;
+}
+
+# uwsgi in the background, logging every request to uwsgi.log
+sub run {
+    $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', "$dir/uwsgi.out";
+        open STDERR, '>&', \*STDOUT;
+        setpgrp(0, 0);
+        $ENV{OS_KEYSTONE_CONFIG_FILES} = "$dir/keystone.conf";
+        exec 'uwsgi', '--plugin', 'python3',
+             '--http-socket', "127.0.0.1:$port",
+             '--wsgi-file', '/usr/bin/keystone-wsgi-public',
+             '--master', '--processes', '2', '--threads', '1',
+             '--die-on-term', '--need-app', '--lazy-apps',
+             '--logto', "$dir/uwsgi.log", '--log-date';
+        die "exec uwsgi: $!";
+    }
+    wait_up();
+}
+
+sub wait_up {
+    my $http = HTTP::Tiny->new(timeout => 5);
+    my $deadline = time + 120;
+    while (time < $deadline) {
+        my $r = $http->get(url() . '/v3');
+        return if $r->{status} == 200;
+        die "uwsgi (keystone) exited; see $dir/uwsgi.out\n"
+            if waitpid($pid, WNOHANG) == $pid;
+        select(undef, undef, undef, 0.2);
+    }
+    die "keystone did not come up in 120 s; see $dir/uwsgi.out\n";
+}
+
+# Keystone stops answering at all (its processes killed)
+sub stop {
+    return unless $pid;
+    kill 'TERM', -$pid;
+    my $deadline = time + 30;
+    while (time < $deadline) {
+        last if waitpid($pid, WNOHANG) == $pid;
+        select(undef, undef, undef, 0.05);
+    }
+    kill 'KILL', -$pid;
+    waitpid($pid, 0);
+    undef $pid;
+}
+
+sub restart {
+    stop();
+    run();
+}
+
+# Keystone takes connections but answers nothing until resume()
+sub pause { kill 'STOP', -$pid }
+sub resume { kill 'CONT', -$pid }
+
+# requests Keystone served of one path (a prefix), from uwsgi's log
+sub requests {
+    my $path = shift // '/v3/auth/tokens';
+    open my $fh, '<', "$dir/uwsgi.log" or return 0;
+    my $n = 0;
+    while (<$fh>) {
+        $n++ if m{\] (?:GET|HEAD) \Q$path\E};
+    }
+    return $n;
+}
+
+sub api {
+    my ($method, $path, $token, $body) = @_;
+    my $http = HTTP::Tiny->new(timeout => 30);
+    my %h = ('Content-Type' => 'application/json',
+             'Accept' => 'application/json');
+    $h{'X-Auth-Token'} = $token if $token;
+    my $r = $http->request($method, url() . $path,
+                           { headers => \%h,
+                             defined $body
+                               ? (content => $json->encode($body)) : () });
+    die "keystone $method $path: $r->{status} $r->{content}\n"
+        if $r->{status} >= 300;
+    return ($r->{content} ? $json->decode($r->{content}) : {}, $r);
+}
+
+# a token of a user: scoped to its project, to the system, or unscoped
+sub token {
+    my ($user, $scope) = @_;
+    my %auth = (identity => {
+        methods => ['password'],
+        password => { user => { name => $user, domain => { id => 'default' },
+                                password => $Password } } });
+    if (!defined $scope) {
+        $scope = { project => { name => $conf{users}{$user}{project},
+                                domain => { id => 'default' } } };
+    }
+    $auth{scope} = $scope if $scope ne 'unscoped';
+    my ($doc, $r) = api('POST', '/v3/auth/tokens', undef,
+                        { auth => \%auth });
+    return $r->{headers}{'x-subject-token'};
+}
+
+sub revoke {
+    my ($admin, $token) = @_;
+    my $http = HTTP::Tiny->new(timeout => 30);
+    my $r = $http->request('DELETE', url() . '/v3/auth/tokens',
+                           { headers => { 'X-Auth-Token' => $admin,
+                                          'X-Subject-Token' => $token } });
+    die "revoke: $r->{status}\n" unless $r->{status} == 204;
+}
+
+# Brings Keystone up with the projects and users of the tests:
+#   users => { name => { project, role } }: each user gets the role on a
+#   project of its own name (made here); the bootstrap user "admin" has
+#   the role "admin" on the project "admin".
+# Returns { url, projects => { name => id }, tokens => { user => token } }.
+sub start {
+    my (%o) = @_;
+    $dir = ImsMember::Pg::dir() . '/keystone';
+    mkdir $dir;
+    $port = ImsMember::Pg::free_port();
+    $owner_pid = $$;
+
+    ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('postgres'), '-c',
+                             'CREATE DATABASE keystone');
+    write_conf();
+    manage('db_sync');
+    for my $what ('fernet_setup', 'credential_setup') {
+        manage($what, '--keystone-user', 'root', '--keystone-group', 'root');
+    }
+    manage('bootstrap', '--bootstrap-password', $Password,
+           '--bootstrap-username', 'admin',
+           '--bootstrap-project-name', 'admin',
+           '--bootstrap-role-name', 'admin',
+           '--bootstrap-region-id', 'RegionOne',
+           '--bootstrap-admin-url', url() . '/v3',
+           '--bootstrap-public-url', url() . '/v3',
+           '--bootstrap-internal-url', url() . '/v3');
+    run();
+
+    my $users = $o{users} || {};
+    $conf{users} = { admin => { project => 'admin' }, %$users };
+
+    my $admin = token('admin');
+    my (%projects, %roles);
+
+    my ($list) = api('GET', '/v3/roles', $admin);
+    $roles{$_->{name}} = $_->{id} for @{ $list->{roles} };
+
+    ($list) = api('GET', '/v3/projects?name=admin', $admin);
+    $projects{admin} = $list->{projects}[0]{id};
+
+    # the administrator may also ask for a token scoped to the domain
+    ($list) = api('GET', '/v3/users?name=admin', $admin);
+    api('PUT', "/v3/domains/default/users/$list->{users}[0]{id}/roles/"
+               . $roles{admin}, $admin);
+
+    for my $name (sort keys %$users) {
+        my $u = $users->{$name};
+        my $project = $u->{project};
+        if (!$projects{$project}) {
+            my ($p) = api('POST', '/v3/projects', $admin,
+                          { project => { name => $project,
+                                         domain_id => 'default' } });
+            $projects{$project} = $p->{project}{id};
+        }
+        my $role = $u->{role} || 'member';
+        if (!$roles{$role}) {
+            my ($r) = api('POST', '/v3/roles', $admin,
+                          { role => { name => $role } });
+            $roles{$role} = $r->{role}{id};
+        }
+        # no default project: a token asked without a scope stays unscoped
+        my ($user) = api('POST', '/v3/users', $admin,
+                         { user => { name => $name, domain_id => 'default',
+                                     password => $Password } });
+        api('PUT', "/v3/projects/$projects{$project}/users/"
+                   . "$user->{user}{id}/roles/$roles{$role}", $admin);
+    }
+
+    # the image service in the catalog, for clients that look it up
+    if ($o{image_url}) {
+        my ($s) = api('POST', '/v3/services', $admin,
+                      { service => { name => 'glance', type => 'image' } });
+        for my $if ('public', 'internal', 'admin') {
+            api('POST', '/v3/endpoints', $admin,
+                { endpoint => { service_id => $s->{service}{id},
+                                interface => $if, region_id => 'RegionOne',
+                                url => $o{image_url} } });
+        }
+    }
+
+    my %tokens = (admin => $admin);
+    $tokens{$_} = token($_) for sort keys %$users;
+
+    return { url => url() . '/v3', port => $port, projects => \%projects,
+             tokens => \%tokens, admin => $admin };
+}
+
+END {
+    if ($pid && $owner_pid && $owner_pid == $$) {
+        resume();
+        stop();
+    }
+}
+
+1;
