@@ -2,7 +2,10 @@
 # Installs what is missing, builds the module, starts a local PostgreSQL
 # with the schema and demo data, and nginx with the module on 127.0.0.1:8080;
 # prints a request to try.  Run it again to rebuild and reload.
-# Stop with: bash scripts/demo.sh stop
+#
+#     bash scripts/demo.sh --keystone    the same, and a local Keystone
+#                                        (127.0.0.1:5000) validates tokens
+#     bash scripts/demo.sh stop
 
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +14,10 @@ top=$(pwd)
 dir=/var/tmp/ims-member-demo
 port=54329
 http=8080
+keystone_port=5000
+keystone=no
+[ "${1:-}" = --keystone ] && keystone=yes
+demo_password=demo-password
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
 pg() { runuser -u postgres -- "$@"; }
@@ -20,6 +27,8 @@ psql_ims() {
 
 if [ "${1:-}" = stop ]; then
     [ -f "$dir/nginx/nginx.pid" ] && kill -QUIT "$(cat "$dir/nginx/nginx.pid")"
+    [ -f "$dir/keystone/uwsgi.pid" ] \
+        && kill -INT "$(cat "$dir/keystone/uwsgi.pid")" 2>/dev/null || true
     [ -d "$dir/pg" ] && pg "$pgbin/pg_ctl" -D "$dir/pg" -m fast stop
     exit 0
 fi
@@ -49,6 +58,108 @@ psql_ims -d postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'ims'" \
 psql_ims -d ims -f sql/glance.sql -f sql/ims.sql -f sql/demo.sql \
     2>&1 | grep -v 'already exists' || true
 
+# Keystone (python3-keystone under uwsgi), its database on the same cluster
+manage() {
+    keystone-manage --config-file "$dir/keystone/keystone.conf" "$@" \
+        >>"$dir/keystone/manage.log" 2>&1 \
+        || { echo "keystone-manage $1 failed: see $dir/keystone/manage.log"
+             exit 1; }
+}
+
+start_keystone() {
+    local k=$dir/keystone
+
+    mkdir -p "$k"
+    cat > "$k/keystone.conf" <<EOC
+[DEFAULT]
+log_file = $k/keystone.log
+
+[database]
+connection = postgresql://postgres@127.0.0.1:$port/keystone
+
+[token]
+provider = fernet
+
+[fernet_tokens]
+key_repository = $k/fernet-keys
+
+[fernet_receipts]
+key_repository = $k/fernet-receipts
+
+[credential]
+key_repository = $k/credential-keys
+EOC
+
+    if [ ! -e "$k/bootstrapped" ]; then
+        psql_ims -d postgres -tc \
+            "SELECT 1 FROM pg_database WHERE datname = 'keystone'" \
+            | grep -q 1 || psql_ims -d postgres -c "CREATE DATABASE keystone"
+        manage db_sync
+        manage fernet_setup --keystone-user root --keystone-group root
+        manage credential_setup --keystone-user root --keystone-group root
+        manage bootstrap \
+            --bootstrap-password "$demo_password" \
+            --bootstrap-region-id RegionOne \
+            --bootstrap-public-url "http://127.0.0.1:$keystone_port/v3"
+        touch "$k/bootstrapped"
+    fi
+
+    if ! { [ -f "$k/uwsgi.pid" ] && kill -0 "$(cat "$k/uwsgi.pid")" 2>/dev/null; }
+    then
+        OS_KEYSTONE_CONFIG_FILES="$k/keystone.conf" uwsgi --plugin python3 \
+            --http-socket "127.0.0.1:$keystone_port" \
+            --wsgi-file /usr/bin/keystone-wsgi-public --master \
+            --processes 2 --need-app --lazy-apps \
+            --pidfile "$k/uwsgi.pid" --daemonize "$k/uwsgi.log"
+    fi
+
+    for _ in $(seq 120); do
+        curl -sf "http://127.0.0.1:$keystone_port/v3" >/dev/null && break
+        sleep 0.5
+    done
+
+    # the demo image, shared by the Keystone project demo-owner with
+    # demo-member (Keystone chooses project ids)
+    local owner member
+    eval "$(/usr/bin/python3 scripts/keystone_demo.py \
+        "http://127.0.0.1:$keystone_port" "$demo_password" "$demo_password" \
+        | sed 's/^demo-\(owner\|member\) /\1=/')"
+    keystone_member=$member
+    psql_ims -d ims -v owner="$owner" -v member="$member" <<'EOS'
+INSERT INTO images (id, name, status, created_at, updated_at, deleted,
+                    owner, visibility)
+VALUES ('0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', 'demo-keystone-shared',
+        'active', now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', false,
+        :'owner', 'shared')
+ON CONFLICT (id) DO UPDATE SET owner = EXCLUDED.owner;
+DELETE FROM image_members
+ WHERE image_id = '0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6';
+INSERT INTO image_members (image_id, member, can_share, status, created_at,
+                           updated_at, deleted)
+VALUES ('0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6', :'member', false, 'pending',
+        now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC', false);
+EOS
+}
+
+keystone_http=
+keystone_server=
+if [ "$keystone" = yes ]; then
+    start_keystone
+    keystone_http="ims_member_keystone_cache zone=keystone:1m valid=5m;
+    upstream keystone { server 127.0.0.1:$keystone_port; keepalive 8; }"
+    keystone_server="ims_member_keystone /_keystone;
+
+        location = /_keystone {
+            internal;
+            proxy_pass http://keystone/v3/auth/tokens;
+            proxy_http_version 1.1;
+            proxy_set_header Connection \"\";
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 5s;
+            subrequest_output_buffer_size 16k;
+        }"
+fi
+
 cat > "$dir/nginx/nginx.conf" <<EOC
 load_module $top/build/ngx_http_ims_member_module.so;
 
@@ -63,9 +174,11 @@ http {
     client_body_temp_path $dir/nginx/body;
 
     ims_member_database "hostaddr=127.0.0.1 port=$port dbname=ims user=postgres sslmode=disable";
+    $keystone_http
 
     server {
         listen 127.0.0.1:$http;
+        $keystone_server
 
         location ~ ^/v2/images/[^/]+/members/[^/]+\$ { ims_member_update; }
         location = /v1/cloudimages/members           { ims_member_batch; }
@@ -85,6 +198,23 @@ fi
 
 psql_ims -d ims -c "UPDATE image_members SET status = 'pending'
                      WHERE member = 'demo-member'"
+
+if [ "$keystone" = yes ]; then
+    cat <<EOM
+
+ngx_ims_member_module is running on http://127.0.0.1:$http, Keystone on
+http://127.0.0.1:$keystone_port/v3 (it validates every X-Auth-Token),
+PostgreSQL on 127.0.0.1:$port; logs in $dir.  As the Keystone user
+demo-member (password $demo_password), accept the image that demo-owner
+shares with it:
+
+token=\$(curl -si -H 'Content-Type: application/json' -d '{"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": "demo-member", "domain": {"id": "default"}, "password": "$demo_password"}}}, "scope": {"project": {"name": "demo-member", "domain": {"id": "default"}}}}}' http://127.0.0.1:$keystone_port/v3/auth/tokens | sed -n 's/^X-Subject-Token: //ip' | tr -d '\r')
+curl -i -X PUT -H "X-Auth-Token: \$token" -d '{"status": "accepted"}' http://127.0.0.1:$http/v2/images/0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6/members/$keystone_member
+
+Stop it with: bash scripts/demo.sh stop
+EOM
+    exit 0
+fi
 
 cat <<EOM
 
