@@ -33,6 +33,7 @@ our $Unscoped = ImsMember::Keystone::token('member', 'unscoped');
 our $Revoked = ImsMember::Keystone::token('member');
 
 $ENV{TEST_NGINX_KEYSTONE_PORT} = $KS->{port};
+$ENV{TEST_NGINX_P_MEMBER} = $P{member};
 
 sub fixtures {
     ImsMember::Pg::sql(
@@ -65,7 +66,7 @@ fixtures();
 repeat_each(1);
 
 # a status and a body or log check per block, and the checks of --- init
-plan tests => repeat_each() * (blocks() * 2) + 29;
+plan tests => repeat_each() * (blocks() * 2) + 33;
 
 no_shuffle();
 
@@ -81,6 +82,25 @@ add_block_preprocessor(sub {
     upstream keystone {
         server 127.0.0.1:$TEST_NGINX_KEYSTONE_PORT;
         keepalive 8;
+    }
+_EOC_
+    }
+
+    if (!defined $block->config && defined $block->jobs) {
+        $block->set_value("config", <<'_EOC_');
+    ims_member_keystone /_keystone;
+
+    location = /_keystone {
+        internal;
+        proxy_pass http://keystone/v3/auth/tokens;
+    }
+
+    location = /v1/cloudimages/members {
+        ims_member_batch;
+    }
+
+    location ~ ^/v1/[^/]+/jobs/[^/]+$ {
+        ims_member_jobs;
     }
 _EOC_
     }
@@ -500,3 +520,61 @@ Test::More::is(main::member_status(), 'rejected', "the row is rejected");
 --- more_headers eval
 "X-Auth-Token: $::T{member}"
 --- error_code: 200
+
+
+
+=== TEST 24: what Keystone is sent: a GET of ?nocatalog, the token as X-Auth-Token and X-Subject-Token, nothing of the client's request
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    log_format keystone '$request_method $uri?$args length=$content_length '
+                        'cookie=$http_cookie auth=$http_x_auth_token '
+                        'subject=$http_x_subject_token accept=$http_accept';
+--- config
+    ims_member_keystone /_keystone;
+
+    location = /_keystone {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/keystone/v3/auth/tokens;
+    }
+
+    location = /keystone/v3/auth/tokens {
+        access_log logs/access.log keystone;
+        default_type application/json;
+        return 200 '{"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "project": {"id": "$TEST_NGINX_P_MEMBER", "name": "member"}, "roles": [{"id": "r1", "name": "reader"}, {"id": "r2", "name": "member"}]}}';
+    }
+
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        access_log off;
+        ims_member_update;
+    }
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers
+X-Auth-Token: tok-shape
+Cookie: session=secret
+--- error_code: 200
+--- access_log
+GET /keystone/v3/auth/tokens?nocatalog length=- cookie=- auth=tok-shape subject=tok-shape accept=application/json
+
+
+
+=== TEST 25: a batch job and its query, with a Keystone token
+--- jobs
+--- init
+my ($status, $body) = ImsMember::Pg::http('PUT', '/v1/cloudimages/members',
+    qq{{"images": ["$::Image"], "project_id": "$::P{member}", "status": "rejected"}},
+    'X-Auth-Token' => $::T{member});
+Test::More::is($status, 200, "the member submits a job");
+my ($job) = $body =~ /"job_id": "([0-9a-f]+)"/;
+Test::More::is(ImsMember::Pg::wait_job($job), 'SUCCESS', "the job succeeds");
+Test::More::is(main::member_status(), 'rejected', "the row is rejected");
+($status, $body) = ImsMember::Pg::http('GET', "/v1/$::P{member}/jobs/$job",
+    undef, 'X-Auth-Token' => $::T{member});
+Test::More::like("$status $body", qr/^200 .*"status": "SUCCESS"/,
+                 "the member queries its job");
+--- request eval
+"GET /v1/$::P{member}/jobs/0123456789abcdef0123456789abcdef"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 404
+--- response_body_like: "code": "IMG.0018"
