@@ -11,7 +11,11 @@ One run, on one machine, one load at a time:
      same nginx;
   d. batch jobs: submit-to-SUCCESS of a 1,000- and a 10,000-image job, and
      submit-to-RUNNING of 1-image jobs;
-  e. memory: each worker's RSS before and after 1,000,000 updates.
+  e. memory: each worker's RSS before and after 1,000,000 updates;
+  f. identity: the update of a. with a trusted project (ims_member_project
+     from a header) and with a cached Keystone identity (ims_member_keystone
+     with ims_member_keystone_cache), in alternating rounds: req/s and the
+     workers' CPU time per request.
 
 It starts its own PostgreSQL cluster (durable commits, as shipped) and nginx
 on 127.0.0.1, prints one table and writes it as JSON in bench/results/.
@@ -119,6 +123,9 @@ class Nginx:
         self.prefix = os.path.join(base, "nginx")
         self.port = free_port()
         self.ceiling_port = free_port()
+        self.trusted_port = free_port()
+        self.keystone_port = free_port()
+        self.standin_port = free_port()
         os.makedirs(self.prefix + "/logs")
         os.makedirs(self.prefix + "/conf")
         with open(self.prefix + "/conf/nginx.conf", "w") as f:
@@ -149,10 +156,52 @@ http {
             return 200 '{"status": "accepted"}';
         }
     }
+
+    # f. the same update, the project from a trusted header
+    server {
+        listen 127.0.0.1:%(trusted)d backlog=4096;
+        location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+            ims_member_project $http_x_project_id;
+            ims_member_update;
+        }
+    }
+
+    # f. the same update, the token validated by Keystone, then cached;
+    # what answers for Keystone here gives token tok-N the project m-N in
+    # Keystone's format, and is asked once per token (valid=1h): the runs
+    # measure the cached identity, as a busy cloud sees it
+    ims_member_keystone_cache zone=keystone:10m valid=1h;
+    upstream bench_keystone {
+        server 127.0.0.1:%(standin)d;
+        keepalive 8;
+    }
+    server {
+        listen 127.0.0.1:%(keystone)d backlog=4096;
+        ims_member_keystone /_keystone;
+        location = /_keystone {
+            internal;
+            proxy_pass http://bench_keystone/v3/auth/tokens;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+        location ~ ^/v2/images/[^/]+/members/[^/]+$ { ims_member_update; }
+    }
+    map $http_x_subject_token $bench_project {
+        ~^tok-(?<n>[0-9]+)$  m-$n;
+        default              "";
+    }
+    server {
+        listen 127.0.0.1:%(standin)d;
+        location = /v3/auth/tokens {
+            default_type application/json;
+            return 200 '{"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "project": {"id": "$bench_project", "name": "$bench_project"}, "roles": [{"id": "r", "name": "member"}]}}';
+        }
+    }
 }
 """ % {"module": MODULE, "workers": WORKERS, "prefix": self.prefix,
        "dsn": dsn, "pool": POOL, "port": self.port,
-       "ceiling": self.ceiling_port})
+       "ceiling": self.ceiling_port, "trusted": self.trusted_port,
+       "keystone": self.keystone_port, "standin": self.standin_port})
         run(["nginx", "-p", self.prefix + "/", "-c",
              self.prefix + "/conf/nginx.conf"])
         time.sleep(0.5)
@@ -176,6 +225,16 @@ http {
             if ppid == master:
                 pids.append(int(d))
         return sorted(pids)
+
+    def cpu_ms(self):
+        """CPU time, user and system, of the workers so far."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in self.workers():
+            with open("/proc/%d/stat" % pid) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        return total * 1000.0 / tick
 
     def rss_kib(self):
         out = {}
@@ -304,19 +363,8 @@ def job_answer(cluster, nginx, n=100000, gets=10):
         SELECT '%(job)s', i, lpad(to_hex(i), 8, '0') || '-0000-4000-8000-'
                              || lpad(to_hex(i), 12, '0'), 'SUCCESS'
           FROM generate_series(1, %(n)d) i;""" % {"job": job, "n": n})
-    workers = nginx.workers()
-    tick = os.sysconf("SC_CLK_TCK")
-
-    def cpu_ms():
-        total = 0
-        for pid in workers:
-            with open("/proc/%d/stat" % pid) as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        return total * 1000.0 / tick
-
     time.sleep(1)
-    rss0, cpu0 = nginx.rss_kib(), cpu_ms()
+    rss0, cpu0 = nginx.rss_kib(), nginx.cpu_ms()
     times, size = [], 0
     for _ in range(gets):
         conn = http.client.HTTPConnection("127.0.0.1", nginx.port,
@@ -332,7 +380,7 @@ def job_answer(cluster, nginx, n=100000, gets=10):
             raise RuntimeError("job GET answered %d" % r.status)
         size = len(data)
     time.sleep(1)
-    cpu1, rss1 = cpu_ms(), nginx.rss_kib()
+    cpu1, rss1 = nginx.cpu_ms(), nginx.rss_kib()
     cluster.psql("ims", "-c", "DELETE FROM ims_jobs WHERE id = '%s'" % job)
     return {"images": n, "bytes": size, "gets": gets,
             "p50_ms": statistics.median(times) * 1000,
@@ -340,6 +388,41 @@ def job_answer(cluster, nginx, n=100000, gets=10):
             "rss_before_kib": rss0, "rss_after_kib": rss1,
             "max_growth_kib": max(rss1.get(p, 0) - rss0.get(p, 0)
                                   for p in rss0)}
+
+
+def identity(cluster, nginx, duration, rounds=3):
+    """f. trusted project against cached Keystone identity, alternating."""
+    # every token validated once, so that the runs see the cache only
+    wrk(nginx.keystone_port, 8, 3)
+    out = []
+    for c in (8, 32):
+        runs = {"trusted": [], "keystone": []}
+        for _ in range(rounds):
+            for mode, port, env in (
+                    ("trusted", nginx.trusted_port,
+                     {"BENCH_PROJECT_HEADER": "1"}),
+                    ("keystone", nginx.keystone_port, None)):
+                cluster.psql("ims", "-c", "CHECKPOINT")
+                cpu0 = nginx.cpu_ms()
+                r = wrk(port, c, duration, env)
+                cpu1 = nginx.cpu_ms()
+                r["worker_cpu_us_per_request"] = \
+                    (cpu1 - cpu0) * 1000.0 / max(r["requests"], 1)
+                runs[mode].append(r)
+        row = {"concurrency": c}
+        for mode in runs:
+            row[mode] = {
+                "rps": statistics.median(x["rps"] for x in runs[mode]),
+                "p50_ms": statistics.median(x["p50_ms"]
+                                            for x in runs[mode]),
+                "worker_cpu_us_per_request": statistics.median(
+                    x["worker_cpu_us_per_request"] for x in runs[mode]),
+                "errors": sum(x["errors"] for x in runs[mode]),
+                "runs": [x["rps"] for x in runs[mode]]}
+        row["keystone_over_trusted"] = (row["keystone"]["rps"]
+                                        / row["trusted"]["rps"])
+        out.append(row)
+    return out
 
 
 def versions():
@@ -361,6 +444,8 @@ def main():
                     help="updates of the memory run")
     ap.add_argument("--quick", action="store_true",
                     help="3-second runs and 100,000 updates: a smoke test")
+    ap.add_argument("--only", choices=["identity"],
+                    help="run one part alone (f. identity)")
     args = ap.parse_args()
     if args.quick:
         args.duration, args.updates = 3, 100000
@@ -368,6 +453,7 @@ def main():
     base = tempfile.mkdtemp(prefix="ims-bench-")
     os.chmod(base, 0o755)
     cluster = nginx = None
+    done_ok = False
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
               "cores": os.cpu_count(), "versions": versions(),
               "workers": WORKERS, "pool": POOL,
@@ -383,6 +469,13 @@ def main():
         # warm up: connections opened, statements prepared, caches filled
         wrk(nginx.port, 32, 2)
         cluster.psql("ims", "-c", "CHECKPOINT")
+
+        if args.only == "identity":
+            print("identity: trusted project, cached Keystone ...",
+                  flush=True)
+            result["identity"] = identity(cluster, nginx, args.duration)
+            done_ok = True
+            return
 
         rows = []
         for c in CONCURRENCY:
@@ -417,6 +510,9 @@ def main():
         print("job answer: 100,000 images ...", flush=True)
         result["job_answer"] = job_answer(cluster, nginx)
 
+        print("identity: trusted project, cached Keystone ...", flush=True)
+        result["identity"] = identity(cluster, nginx, args.duration)
+
         print("memory: %d updates ..." % args.updates, flush=True)
         before = nginx.rss_kib()
         done = errors = 0
@@ -430,12 +526,18 @@ def main():
             "rss_before_kib": before, "rss_after_kib": after,
             "max_growth_kib": max(after.get(p, 0) - before.get(p, 0)
                                   for p in before)}
+        done_ok = True
     finally:
         if nginx:
             nginx.stop()
         if cluster:
             cluster.stop()
+        if done_ok:
+            save(result)
+        shutil.rmtree(base, ignore_errors=True)
 
+
+def save(result):
     report(result)
 
     os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
@@ -445,13 +547,28 @@ def main():
         json.dump(result, f, indent=2, sort_keys=True)
         f.write("\n")
     print("\nwritten to %s" % os.path.relpath(name, ROOT))
-    shutil.rmtree(base, ignore_errors=True)
 
 
 def report(r):
     print("\n%s, %d cores, %d workers x %d connections; %s; %s"
           % (r["date"], r["cores"], r["workers"], r["pool"],
              r["versions"]["nginx"], r["versions"]["postgresql"]))
+    if "identity" in r:
+        print("\nidentity (req/s median of rounds, p50 ms, worker CPU "
+              "us/request)")
+        for row in r["identity"]:
+            t, k = row["trusted"], row["keystone"]
+            print("%5d | trusted %6.0f %5.2f %5.1f | keystone, cached "
+                  "%6.0f %5.2f %5.1f | keystone/trusted %.3f"
+                  % (row["concurrency"], t["rps"], t["p50_ms"],
+                     t["worker_cpu_us_per_request"], k["rps"], k["p50_ms"],
+                     k["worker_cpu_us_per_request"],
+                     row["keystone_over_trusted"]))
+            if t["errors"] or k["errors"]:
+                print("      (answers other than 200: trusted %d, keystone "
+                      "%d)" % (t["errors"], k["errors"]))
+    if "single_update" not in r:
+        return
     print("\nsingle update (req/s, p50/p99 ms)")
     print("%5s | %-24s | %-24s | %-24s | %5s | %5s"
           % ("conns", "a. module", "b. pgbench (limit)", "c. return 200",

@@ -344,7 +344,7 @@ ngx_http_ims_member_keystone_body_filter(ngx_http_request_t *r,
                 ks->too_big = 1;
             }
 
-            if (!ks->too_big) {
+            if (!ks->too_big && len) {
                 ks->body->last = ngx_cpymem(ks->body->last, b->pos, len);
             }
 

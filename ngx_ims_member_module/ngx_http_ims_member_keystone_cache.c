@@ -332,9 +332,16 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
     kn->project_len = (u_char) entry->project.len;
     kn->roles_len = (u_short) entry->roles.len;
 
-    ngx_memcpy(kn->data, entry->project.data, entry->project.len);
-    ngx_memcpy(kn->data + entry->project.len, entry->roles.data,
-               entry->roles.len);
+    /* a refused token has neither: no copy from a NULL buffer */
+
+    if (entry->project.len) {
+        ngx_memcpy(kn->data, entry->project.data, entry->project.len);
+    }
+
+    if (entry->roles.len) {
+        ngx_memcpy(kn->data + entry->project.len, entry->roles.data,
+                   entry->roles.len);
+    }
 
     ngx_rbtree_insert(&cache->sh->rbtree, &kn->node);
     ngx_queue_insert_head(&cache->sh->queue, &kn->queue);

@@ -7,7 +7,8 @@
 /*
  * libFuzzer: a request body as every endpoint reads it (the member update,
  * the batch request): parsed, then each field taken as the endpoints take
- * it.  Any crash, leak or sanitizer report fails the run.
+ * it; and the same bytes as Keystone's answer to a token validation.  Any
+ * crash, leak or sanitizer report fails the run.
  */
 
 
@@ -29,11 +30,12 @@ static char  *ngx_fuzz_keys[] = {
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char                       **key;
-    ngx_str_t                    value, images;
-    ngx_uint_t                   n;
-    ngx_pool_t                  *pool;
-    ngx_http_ims_member_json_t  *doc;
+    char                                 **key;
+    ngx_str_t                              value, images;
+    ngx_uint_t                             n;
+    ngx_pool_t                            *pool;
+    ngx_http_ims_member_json_t            *doc;
+    ngx_http_ims_member_keystone_entry_t   entry;
 
     pool = ngx_stub_pool_create();
 
@@ -47,6 +49,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         (void) ngx_http_ims_member_json_strings(doc, "images", 1000, pool,
                                                 &images, &n);
     }
+
+    (void) ngx_http_ims_member_json_token(pool, (u_char *) data, size,
+                                          &entry);
 
     ngx_stub_pool_destroy(pool);
 
