@@ -390,7 +390,7 @@ def job_answer(cluster, nginx, n=100000, gets=10):
                                   for p in rss0)}
 
 
-def identity(cluster, nginx, duration, rounds=3):
+def identity(cluster, nginx, duration, rounds=5):
     """f. trusted project against cached Keystone identity, alternating."""
     # every token validated once, so that the runs see the cache only
     wrk(nginx.keystone_port, 8, 3)
@@ -418,7 +418,9 @@ def identity(cluster, nginx, duration, rounds=3):
                 "worker_cpu_us_per_request": statistics.median(
                     x["worker_cpu_us_per_request"] for x in runs[mode]),
                 "errors": sum(x["errors"] for x in runs[mode]),
-                "runs": [x["rps"] for x in runs[mode]]}
+                "runs": [x["rps"] for x in runs[mode]],
+                "runs_cpu_us": [x["worker_cpu_us_per_request"]
+                                for x in runs[mode]]}
         row["keystone_over_trusted"] = (row["keystone"]["rps"]
                                         / row["trusted"]["rps"])
         out.append(row)

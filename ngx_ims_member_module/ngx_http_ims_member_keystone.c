@@ -37,6 +37,8 @@ typedef struct {
     ngx_buf_t                             *body;
     u_char                                 key[EVP_MAX_MD_SIZE];
     unsigned                               done:1;
+    unsigned                               header:1;
+    unsigned                               complete:1;
     unsigned                               too_big:1;
 } ngx_http_ims_member_keystone_ctx_t;
 
@@ -44,8 +46,8 @@ typedef struct {
 static ngx_int_t ngx_http_ims_member_keystone_validate(
     ngx_http_request_t *r, ngx_http_ims_member_keystone_ctx_t *ks,
     ngx_str_t *token);
-static ngx_int_t ngx_http_ims_member_keystone_header(ngx_http_request_t *sr,
-    ngx_str_t *key, ngx_str_t *value);
+static ngx_int_t ngx_http_ims_member_keystone_header(ngx_pool_t *pool,
+    ngx_table_elt_t *h, ngx_str_t *key, ngx_str_t *value);
 static ngx_http_ims_member_keystone_ctx_t *
     ngx_http_ims_member_keystone_capture(ngx_http_request_t *r);
 static ngx_int_t ngx_http_ims_member_keystone_header_filter(
@@ -67,13 +69,16 @@ static ngx_http_output_header_filter_pt  ngx_http_next_header_filter;
 static ngx_http_output_body_filter_pt    ngx_http_next_body_filter;
 
 
-static ngx_str_t  ngx_http_ims_member_keystone_headers[] = {
+/* the token twice, then what the module reads */
+
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_HEADERS  3
+
+static ngx_str_t  ngx_http_ims_member_keystone_names[] = {
     ngx_string("X-Auth-Token"),
     ngx_string("X-Subject-Token"),
+    ngx_string("Accept"),
 };
 
-static ngx_str_t  ngx_http_ims_member_keystone_accept_header =
-    ngx_string("Accept");
 static ngx_str_t  ngx_http_ims_member_keystone_json =
     ngx_string("application/json");
 
@@ -149,12 +154,17 @@ static ngx_int_t
 ngx_http_ims_member_keystone_validate(ngx_http_request_t *r,
     ngx_http_ims_member_keystone_ctx_t *ks, ngx_str_t *token)
 {
+    ngx_str_t                       *value;
     ngx_uint_t                       i;
+    ngx_list_t                      *list;
+    ngx_table_elt_t                 *h;
     ngx_http_request_t              *sr;
     ngx_http_post_subrequest_t      *ps;
     ngx_http_ims_member_loc_conf_t  *imlcf;
 
     imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    /* all that can fail, before the subrequest exists */
 
     ps = ngx_palloc(r->pool, sizeof(ngx_http_post_subrequest_t));
     if (ps == NULL) {
@@ -164,6 +174,24 @@ ngx_http_ims_member_keystone_validate(ngx_http_request_t *r,
     ps->handler = ngx_http_ims_member_keystone_done;
     ps->data = ks;
 
+    h = ngx_palloc(r->pool, NGX_HTTP_IMS_MEMBER_KEYSTONE_HEADERS
+                            * sizeof(ngx_table_elt_t));
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < NGX_HTTP_IMS_MEMBER_KEYSTONE_HEADERS; i++) {
+        value = (i < 2) ? token : &ngx_http_ims_member_keystone_json;
+
+        if (ngx_http_ims_member_keystone_header(r->pool, &h[i],
+                                        &ngx_http_ims_member_keystone_names[i],
+                                        value)
+            != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+    }
+
     if (ngx_http_subrequest(r, &imlcf->keystone, &imlcf->keystone_args, &sr,
                             ps, NGX_HTTP_SUBREQUEST_WAITED)
         != NGX_OK)
@@ -171,13 +199,10 @@ ngx_http_ims_member_keystone_validate(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    /* the filters know the subrequest by it */
-
-    ngx_http_set_ctx(sr, ks, ngx_http_ims_member_module);
-
     /*
      * Keystone gets a GET with the token and nothing of the client's
-     * request: neither its other headers nor its body.
+     * request: neither its other headers nor its body, nor the discarding
+     * of a body the client is still sending, which is the parent's.
      */
 
     ngx_memzero(&sr->headers_in, sizeof(ngx_http_headers_in_t));
@@ -185,31 +210,18 @@ ngx_http_ims_member_keystone_validate(ngx_http_request_t *r,
     sr->headers_in.content_length_n = -1;
     sr->headers_in.keep_alive_n = -1;
     sr->request_body = NULL;
+    sr->discard_body = 0;
 
-    if (ngx_list_init(&sr->headers_in.headers, r->pool, 4,
-                      sizeof(ngx_table_elt_t))
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    /* a list of the headers made above, as ngx_list_init() would */
 
-    for (i = 0; i < 2; i++) {
-        if (ngx_http_ims_member_keystone_header(sr,
-                                     &ngx_http_ims_member_keystone_headers[i],
-                                     token)
-            != NGX_OK)
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    if (ngx_http_ims_member_keystone_header(sr,
-                                   &ngx_http_ims_member_keystone_accept_header,
-                                   &ngx_http_ims_member_keystone_json)
-        != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
+    list = &sr->headers_in.headers;
+    list->part.elts = h;
+    list->part.nelts = NGX_HTTP_IMS_MEMBER_KEYSTONE_HEADERS;
+    list->part.next = NULL;
+    list->last = &list->part;
+    list->size = sizeof(ngx_table_elt_t);
+    list->nalloc = NGX_HTTP_IMS_MEMBER_KEYSTONE_HEADERS;
+    list->pool = r->pool;
 
     /* the parent goes on when the subrequest is done */
 
@@ -220,17 +232,10 @@ ngx_http_ims_member_keystone_validate(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_ims_member_keystone_header(ngx_http_request_t *sr, ngx_str_t *key,
-    ngx_str_t *value)
+ngx_http_ims_member_keystone_header(ngx_pool_t *pool, ngx_table_elt_t *h,
+    ngx_str_t *key, ngx_str_t *value)
 {
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&sr->headers_in.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->lowcase_key = ngx_pnalloc(sr->pool, key->len);
+    h->lowcase_key = ngx_pnalloc(pool, key->len);
     if (h->lowcase_key == NULL) {
         return NGX_ERROR;
     }
@@ -260,7 +265,11 @@ ngx_http_ims_member_keystone_init(ngx_conf_t *cf)
 }
 
 
-/* the validation a request is the subrequest of, or NULL */
+/*
+ * The validation a request is the subrequest of, or NULL.  Known by its
+ * post handler, not by a module context: an internal redirect in the
+ * subrequest (X-Accel-Redirect, error_page) clears those.
+ */
 
 static ngx_http_ims_member_keystone_ctx_t *
 ngx_http_ims_member_keystone_capture(ngx_http_request_t *r)
@@ -272,7 +281,7 @@ ngx_http_ims_member_keystone_capture(ngx_http_request_t *r)
         return NULL;
     }
 
-    return ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
+    return r->post_subrequest->data;
 }
 
 
@@ -288,6 +297,7 @@ ngx_http_ims_member_keystone_header_filter(ngx_http_request_t *r)
     }
 
     ks->status = r->headers_out.status;
+    ks->header = 1;
 
     /* as nginx's last header filter would */
 
@@ -357,6 +367,12 @@ ngx_http_ims_member_keystone_body_filter(ngx_http_request_t *r,
         if (b->in_file) {
             b->file_pos = b->file_last;
         }
+
+        /* the end of the answer: not there when the upstream broke off */
+
+        if (b->last_buf || b->last_in_chain) {
+            ks->complete = 1;
+        }
     }
 
     return NGX_OK;
@@ -380,11 +396,15 @@ ngx_http_ims_member_keystone_done(ngx_http_request_t *sr, void *data,
         ks->done = 1;
         ks->rc = rc;
 
-        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
-            ks->status = rc;
+        /*
+         * Only an answer that went through the header filter is
+         * Keystone's; a status nginx ends the subrequest with (502, 504,
+         * or 404 for a missing location) is nginx's own.
+         */
 
-        } else if (ks->status == 0) {
-            ks->status = sr->headers_out.status;
+        if (!ks->header) {
+            ks->status = (rc >= NGX_HTTP_SPECIAL_RESPONSE)
+                         ? (ngx_uint_t) rc : 0;
         }
     }
 
@@ -452,15 +472,27 @@ ngx_http_ims_member_keystone_answer(ngx_http_request_t *r,
 
     now = ngx_time();
 
-    if (ks->rc == NGX_ERROR || ks->status == 0) {
+    if (!ks->header) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "ims_member: the token validation through \"%V\" "
-                      "failed before Keystone answered in full; "
-                      "answering 503", &imlcf->keystone);
+                      "ims_member: Keystone is unreachable or failing: "
+                      "the token validation through \"%V\" ended with "
+                      "%ui before any answer; answering 503",
+                      &imlcf->keystone, ks->status);
         return NGX_HTTP_IMS_MEMBER_ERR_IDENTITY;
     }
 
-    if (ks->too_big) {
+    if (ks->rc == NGX_ERROR || !ks->complete) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "ims_member: Keystone's answer (%ui) through \"%V\" "
+                      "broke off before its end; answering 503",
+                      ks->status, &imlcf->keystone);
+        return NGX_HTTP_IMS_MEMBER_ERR_IDENTITY;
+    }
+
+    if (ks->too_big
+        && ks->status != NGX_HTTP_UNAUTHORIZED
+        && ks->status != NGX_HTTP_NOT_FOUND)
+    {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "ims_member: Keystone's answer (%ui) through \"%V\" "
                       "is larger than that location's "

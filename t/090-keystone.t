@@ -8,6 +8,8 @@ use ImsMember::Pg;
 use ImsMember::Keystone;
 use Test::Nginx::Socket;
 use Time::HiRes qw(time sleep);
+use IO::Socket::INET;
+use POSIX ();
 
 our $Image = 'c1000000-0000-4000-8000-000000000001';
 
@@ -34,6 +36,29 @@ our $Revoked = ImsMember::Keystone::token('member');
 
 $ENV{TEST_NGINX_KEYSTONE_PORT} = $KS->{port};
 $ENV{TEST_NGINX_P_MEMBER} = $P{member};
+
+# an HTTP server that promises more than it sends: a whole token, then the
+# connection closes short of its Content-Length
+my $broken = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                   Proto => 'tcp', Listen => 16,
+                                   ReuseAddr => 1) or die "listen: $!";
+$ENV{TEST_NGINX_BROKEN_PORT} = $broken->sockport;
+our $BrokenPid = fork // die "fork: $!";
+if ($BrokenPid == 0) {
+    my $json = '{"token": {"expires_at": "2099-01-01T00:00:00.000000Z",'
+               . ' "project": {"id": "' . $P{member} . '"}, "roles": []}}';
+    while (my $c = $broken->accept) {
+        my $req = '';
+        while (<$c>) { $req .= $_; last if /^\r?\n$/ }
+        print $c "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                 . "Content-Length: " . (length($json) + 100) . "\r\n\r\n"
+                 . $json;
+        close $c;
+    }
+    POSIX::_exit(0);
+}
+close $broken;
+END { kill 'KILL', $BrokenPid if $BrokenPid }
 
 sub fixtures {
     ImsMember::Pg::sql(
@@ -66,7 +91,7 @@ fixtures();
 repeat_each(1);
 
 # a status and a body or log check per block, and the checks of --- init
-plan tests => repeat_each() * (blocks() * 2) + 33;
+plan tests => repeat_each() * (blocks() * 2) + 37;
 
 no_shuffle();
 
@@ -339,7 +364,7 @@ ImsMember::Keystone::run();
 --- error_code: 200
 --- response_body_like: "status": "accepted"
 --- error_log
-ims_member: Keystone is unreachable or failing: the token validation through "/_keystone" ended with 502; answering 503
+ims_member: Keystone is unreachable or failing: the token validation through "/_keystone" ended with 502 before any answer; answering 503
 
 
 
@@ -391,7 +416,7 @@ Test::More::cmp_ok($took, '<', 3, "after proxy_read_timeout, within ims_member_t
 --- error_code: 200
 --- error_log
 upstream timed out
-the token validation through "/_keystone" ended with 504; answering 503
+the token validation through "/_keystone" ended with 504 before any answer; answering 503
 
 
 
@@ -578,3 +603,115 @@ Test::More::like("$status $body", qr/^200 .*"status": "SUCCESS"/,
 "X-Auth-Token: $::T{member}"
 --- error_code: 404
 --- response_body_like: "code": "IMG.0018"
+
+
+
+=== TEST 26: a body the client still sends while Keystone is asked is the parent's to discard: 401, no crash
+--- config
+    ims_member_keystone /_keystone;
+    location = /_keystone {
+        internal;
+        proxy_pass http://keystone/v3/auth/tokens;
+    }
+    location ~ ^/v1/[^/]+/jobs/[^/]+$ {
+        ims_member_jobs;
+    }
+--- init
+my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => ImsMember::Pg::nginx_port(),
+                              Proto => 'tcp') or die "connect: $!";
+print $s "GET /v1/p/jobs/0123456789abcdef0123456789abcdef HTTP/1.1\r\n"
+         . "Host: localhost\r\nConnection: close\r\n"
+         . "X-Auth-Token: gAAAAABdiscard\r\nContent-Length: 1000000\r\n\r\n"
+         . ('x' x 100);
+sleep 0.3;
+print $s ('y' x 200000);
+my ($status) = ImsMember::Pg::http_read($s, 10);
+Test::More::is($status, 401, "401 for the unknown token");
+--- request
+GET /v1/p/jobs/0123456789abcdef0123456789abcdef
+--- more_headers
+X-Auth-Token: gAAAAABdiscard
+--- error_code: 401
+--- no_error_log
+exited on signal
+
+
+
+=== TEST 27: an internal redirect inside the validation (X-Accel-Redirect) leaks nothing to the client: 503
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    ims_member_keystone /_keystone;
+
+    location = /_keystone {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/keystone/v3/auth/tokens;
+    }
+
+    location = /keystone/v3/auth/tokens {
+        add_header X-Accel-Redirect /elsewhere;
+        return 200 'redirected';
+    }
+
+    location = /elsewhere {
+        internal;
+        return 200 'LEAKED';
+    }
+
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_update;
+    }
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers
+X-Auth-Token: tok-redirect
+--- error_code: 503
+--- response_body_unlike: LEAKED
+--- error_log
+is not a Keystone v3 token
+
+
+
+=== TEST 28: an answer that breaks off before its Content-Length is not taken: 503
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    ims_member_keystone /_keystone;
+
+    location = /_keystone {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_BROKEN_PORT/v3/auth/tokens;
+    }
+
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_update;
+    }
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers
+X-Auth-Token: tok-broken
+--- error_code: 503
+--- response_body_like: "code": "IMG.0020"
+--- error_log
+Keystone's answer (200) through "/_keystone" broke off before its end; answering 503
+
+
+
+=== TEST 29: ims_member_keystone naming a location that does not exist: 503, not 401
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    ims_member_keystone /_nowhere;
+
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_update;
+    }
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::T{member}"
+--- error_code: 503
+--- response_body_like: "code": "IMG.0020"
+--- error_log
+the token validation through "/_nowhere" ended with 404 before any answer; answering 503
