@@ -390,6 +390,22 @@ def job_answer(cluster, nginx, n=100000, gets=10):
                                   for p in rss0)}
 
 
+def busy_ms():
+    """CPU time, all processes, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal
+    busy = sum(fields[:3]) + sum(fields[5:8])
+    return busy * 1000.0 / os.sysconf("SC_CLK_TCK")
+
+
+def children_ms():
+    """CPU time of this script's finished children (wrk)."""
+    import resource
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (u.ru_utime + u.ru_stime) * 1000.0
+
+
 def identity(cluster, nginx, duration, rounds=5):
     """f. trusted project against cached Keystone identity, alternating."""
     # every token validated once, so that the runs see the cache only
@@ -403,11 +419,14 @@ def identity(cluster, nginx, duration, rounds=5):
                      {"BENCH_PROJECT_HEADER": "1"}),
                     ("keystone", nginx.keystone_port, None)):
                 cluster.psql("ims", "-c", "CHECKPOINT")
-                cpu0 = nginx.cpu_ms()
+                cpu0, busy0, wrk0 = nginx.cpu_ms(), busy_ms(), children_ms()
                 r = wrk(port, c, duration, env)
-                cpu1 = nginx.cpu_ms()
-                r["worker_cpu_us_per_request"] = \
-                    (cpu1 - cpu0) * 1000.0 / max(r["requests"], 1)
+                cpu1, busy1, wrk1 = nginx.cpu_ms(), busy_ms(), children_ms()
+                n = max(r["requests"], 1)
+                r["worker_cpu_us_per_request"] = (cpu1 - cpu0) * 1000.0 / n
+                # nginx and PostgreSQL: the machine less wrk itself
+                r["server_cpu_us_per_request"] = \
+                    ((busy1 - busy0) - (wrk1 - wrk0)) * 1000.0 / n
                 runs[mode].append(r)
         row = {"concurrency": c}
         for mode in runs:
@@ -417,12 +436,17 @@ def identity(cluster, nginx, duration, rounds=5):
                                             for x in runs[mode]),
                 "worker_cpu_us_per_request": statistics.median(
                     x["worker_cpu_us_per_request"] for x in runs[mode]),
+                "server_cpu_us_per_request": statistics.median(
+                    x["server_cpu_us_per_request"] for x in runs[mode]),
                 "errors": sum(x["errors"] for x in runs[mode]),
                 "runs": [x["rps"] for x in runs[mode]],
                 "runs_cpu_us": [x["worker_cpu_us_per_request"]
                                 for x in runs[mode]]}
         row["keystone_over_trusted"] = (row["keystone"]["rps"]
                                         / row["trusted"]["rps"])
+        row["keystone_server_cpu_over_trusted"] = (
+            row["keystone"]["server_cpu_us_per_request"]
+            / row["trusted"]["server_cpu_us_per_request"])
         out.append(row)
     return out
 
@@ -556,16 +580,20 @@ def report(r):
           % (r["date"], r["cores"], r["workers"], r["pool"],
              r["versions"]["nginx"], r["versions"]["postgresql"]))
     if "identity" in r:
-        print("\nidentity (req/s median of rounds, p50 ms, worker CPU "
-              "us/request)")
+        print("\nidentity (medians of rounds: req/s, p50 ms, CPU us a "
+              "request of the nginx workers and of nginx + PostgreSQL)")
         for row in r["identity"]:
             t, k = row["trusted"], row["keystone"]
-            print("%5d | trusted %6.0f %5.2f %5.1f | keystone, cached "
-                  "%6.0f %5.2f %5.1f | keystone/trusted %.3f"
+            print("%5d | trusted %6.0f %5.2f %5.1f %6.1f | keystone, cached "
+                  "%6.0f %5.2f %5.1f %6.1f | keystone/trusted req/s %.3f, "
+                  "CPU %.3f"
                   % (row["concurrency"], t["rps"], t["p50_ms"],
-                     t["worker_cpu_us_per_request"], k["rps"], k["p50_ms"],
+                     t["worker_cpu_us_per_request"],
+                     t["server_cpu_us_per_request"], k["rps"], k["p50_ms"],
                      k["worker_cpu_us_per_request"],
-                     row["keystone_over_trusted"]))
+                     k["server_cpu_us_per_request"],
+                     row["keystone_over_trusted"],
+                     row["keystone_server_cpu_over_trusted"]))
             if t["errors"] or k["errors"]:
                 print("      (answers other than 200: trusted %d, keystone "
                       "%d)" % (t["errors"], k["errors"]))

@@ -73,7 +73,7 @@ ngx_http_ims_member_identify(ngx_http_request_t *r,
             != NGX_OK)
         {
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "ims_member: EVP_Digest(SHA-256) failed");
+                          "ims_member: SHA-256 failed in OpenSSL");
             *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
             return NGX_OK;
         }
@@ -170,16 +170,84 @@ ngx_http_ims_member_identity_params(ngx_http_ims_member_identity_t *identity,
 ngx_int_t
 ngx_http_ims_member_sha256_hex(u_char *dst, u_char *data, size_t len)
 {
-    u_char        md[EVP_MAX_MD_SIZE];
+    u_char  md[NGX_HTTP_IMS_MEMBER_SHA256_LEN];
+
+    if (ngx_http_ims_member_sha256(md, data, len) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    (void) ngx_hex_dump(dst, md, NGX_HTTP_IMS_MEMBER_SHA256_LEN);
+
+    return NGX_OK;
+}
+
+
+/*
+ * SHA-256 through one digest context of the process and an algorithm
+ * fetched once: EVP_Digest() makes a context and looks the algorithm up
+ * on every call, which costs a worker more than the hash itself.
+ */
+
+static EVP_MD_CTX    *ngx_http_ims_member_md_ctx;
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+static EVP_MD        *ngx_http_ims_member_md;
+#else
+static const EVP_MD  *ngx_http_ims_member_md;
+#endif
+
+
+/* dst: NGX_HTTP_IMS_MEMBER_SHA256_LEN bytes */
+
+ngx_int_t
+ngx_http_ims_member_sha256(u_char *dst, u_char *data, size_t len)
+{
     unsigned int  n;
 
-    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1
-        || n * 2 != NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN)
+    if (ngx_http_ims_member_md_ctx == NULL) {
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+        ngx_http_ims_member_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+#else
+        ngx_http_ims_member_md = EVP_sha256();
+#endif
+
+        if (ngx_http_ims_member_md == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_ims_member_md_ctx = EVP_MD_CTX_new();
+        if (ngx_http_ims_member_md_ctx == NULL) {
+            return NGX_ERROR;
+        }
+    }
+
+    if (EVP_DigestInit_ex(ngx_http_ims_member_md_ctx, ngx_http_ims_member_md,
+                          NULL) != 1
+        || EVP_DigestUpdate(ngx_http_ims_member_md_ctx, data, len) != 1
+        || EVP_DigestFinal_ex(ngx_http_ims_member_md_ctx, dst, &n) != 1
+        || n != NGX_HTTP_IMS_MEMBER_SHA256_LEN)
     {
         return NGX_ERROR;
     }
 
-    (void) ngx_hex_dump(dst, md, n);
-
     return NGX_OK;
+}
+
+
+void
+ngx_http_ims_member_sha256_free(void)
+{
+    if (ngx_http_ims_member_md_ctx) {
+        EVP_MD_CTX_free(ngx_http_ims_member_md_ctx);
+        ngx_http_ims_member_md_ctx = NULL;
+    }
+
+#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
+    if (ngx_http_ims_member_md) {
+        EVP_MD_free(ngx_http_ims_member_md);
+    }
+#endif
+
+    ngx_http_ims_member_md = NULL;
 }

@@ -15,7 +15,8 @@
 #include "ngx_http_ims_member_module.h"
 
 
-/* lower-case hex of a SHA-256 digest */
+/* a SHA-256 digest, and its lower-case hex */
+#define NGX_HTTP_IMS_MEMBER_SHA256_LEN      32
 #define NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN  64
 
 
@@ -27,6 +28,8 @@ void ngx_http_ims_member_identity_params(
     ngx_http_ims_member_identity_t *identity, ngx_str_t *params);
 ngx_int_t ngx_http_ims_member_sha256_hex(u_char *dst, u_char *data,
     size_t len);
+ngx_int_t ngx_http_ims_member_sha256(u_char *dst, u_char *data, size_t len);
+void ngx_http_ims_member_sha256_free(void);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_AUTH_H_INCLUDED_ */

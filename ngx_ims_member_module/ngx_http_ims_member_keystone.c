@@ -8,8 +8,6 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/evp.h>
-
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_auth.h"
@@ -35,7 +33,7 @@ typedef struct {
     ngx_int_t                              rc;
     ngx_uint_t                             status;
     ngx_buf_t                             *body;
-    u_char                                 key[EVP_MAX_MD_SIZE];
+    u_char                                 key[NGX_HTTP_IMS_MEMBER_SHA256_LEN];
     unsigned                               done:1;
     unsigned                               header:1;
     unsigned                               complete:1;
@@ -94,7 +92,6 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
     ngx_str_t *token, ngx_http_ims_member_identity_t *identity,
     ngx_uint_t *err)
 {
-    unsigned                               n;
     ngx_int_t                              rc;
     ngx_http_ims_member_main_conf_t       *imcf;
     ngx_http_ims_member_keystone_ctx_t    *ks;
@@ -111,12 +108,11 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
     ks->request = r;
     ks->identity = identity;
 
-    if (EVP_Digest(token->data, token->len, ks->key, &n, EVP_sha256(), NULL)
-        != 1
-        || n != NGX_HTTP_IMS_MEMBER_KEYSTONE_KEY_LEN)
+    if (ngx_http_ims_member_sha256(ks->key, token->data, token->len)
+        != NGX_OK)
     {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ims_member: EVP_Digest(SHA-256) failed");
+                      "ims_member: SHA-256 failed in OpenSSL");
         *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
         return NGX_OK;
     }

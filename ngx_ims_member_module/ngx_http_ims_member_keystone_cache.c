@@ -268,14 +268,20 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
     ngx_http_ims_member_keystone_node_t   *kn;
     ngx_http_ims_member_keystone_cache_t  *cache;
 
-    if (entry->project.len > 255 || entry->roles.len > 65535) {
+    size = offsetof(ngx_http_ims_member_keystone_node_t, data)
+           + entry->project.len + entry->roles.len;
+
+    /*
+     * An entry of more than half a page (a token with very many roles)
+     * is not kept: whole pages for it could cost the zone most of its
+     * entries.
+     */
+
+    if (entry->project.len > 255 || size > ngx_pagesize / 2) {
         return;
     }
 
     cache = zone->data;
-
-    size = offsetof(ngx_http_ims_member_keystone_node_t, data)
-           + entry->project.len + entry->roles.len;
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_auth.h"
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_job.h"
 #include "ngx_http_ims_member_jobs.h"
@@ -830,6 +831,8 @@ static void
 ngx_http_ims_member_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_ims_member_main_conf_t  *imcf;
+
+    ngx_http_ims_member_sha256_free();
 
     imcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_ims_member_module);
