@@ -91,7 +91,7 @@ fixtures();
 repeat_each(1);
 
 # a status and a body or log check per block, and the checks of --- init
-plan tests => repeat_each() * (blocks() * 2) + 37;
+plan tests => repeat_each() * (blocks() * 2) + 38;
 
 no_shuffle();
 
@@ -617,6 +617,8 @@ Test::More::like("$status $body", qr/^200 .*"status": "SUCCESS"/,
         ims_member_jobs;
     }
 --- init
+# Keystone holds the validation while the rest of the body arrives
+ImsMember::Keystone::pause();
 my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                               PeerPort => ImsMember::Pg::nginx_port(),
                               Proto => 'tcp') or die "connect: $!";
@@ -626,6 +628,8 @@ print $s "GET /v1/p/jobs/0123456789abcdef0123456789abcdef HTTP/1.1\r\n"
          . ('x' x 100);
 sleep 0.3;
 print $s ('y' x 200000);
+sleep 0.3;
+ImsMember::Keystone::resume();
 my ($status) = ImsMember::Pg::http_read($s, 10);
 Test::More::is($status, 401, "401 for the unknown token");
 --- request
@@ -662,6 +666,13 @@ exited on signal
     location ~ ^/v2/images/[^/]+/members/[^/]+$ {
         ims_member_update;
     }
+--- init
+my $s = ImsMember::Pg::http_send('PUT', "/v2/images/$::Image/members/$::P{member}",
+    '{"status": "accepted"}', 'X-Auth-Token' => 'tok-redirect');
+my $data = '';
+1 while sysread($s, $data, 65536, length $data);
+Test::More::like($data, qr{^HTTP/1\.1 503 },
+                 "the answer starts with its status line, nothing before");
 --- request eval
 "PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
 --- more_headers
