@@ -110,6 +110,7 @@ EOC
             --http-socket "127.0.0.1:$keystone_port" \
             --wsgi-file /usr/bin/keystone-wsgi-public --master \
             --processes 2 --need-app --lazy-apps \
+            --add-header 'Connection: close' \
             --pidfile "$k/uwsgi.pid" --daemonize "$k/uwsgi.log"
     fi
 

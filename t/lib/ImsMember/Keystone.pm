@@ -76,6 +76,9 @@ sub run {
              '--wsgi-file', '/usr/bin/keystone-wsgi-public',
              '--master', '--processes', '2', '--threads', '1',
              '--die-on-term', '--need-app', '--lazy-apps',
+             # its HTTP socket closes every connection after one answer:
+             # say so, or a client reusing one may meet a reset
+             '--add-header', 'Connection: close',
              '--logto', "$dir/uwsgi.log", '--log-date';
         die "exec uwsgi: $!";
     }
@@ -118,13 +121,24 @@ sub restart {
 sub pause { kill 'STOP', -$pid }
 sub resume { kill 'CONT', -$pid }
 
-# requests Keystone served of one path (a prefix), from uwsgi's log
+# requests Keystone served of one path (a prefix), from uwsgi's log; uwsgi
+# logs a request after its answer, so the count is read until it settles
 sub requests {
     my $path = shift // '/v3/auth/tokens';
-    open my $fh, '<', "$dir/uwsgi.log" or return 0;
-    my $n = 0;
-    while (<$fh>) {
-        $n++ if m{\] (?:GET|HEAD) \Q$path\E};
+    my $count = sub {
+        open my $fh, '<', "$dir/uwsgi.log" or return 0;
+        my $n = 0;
+        while (<$fh>) {
+            $n++ if m{\] (?:GET|HEAD) \Q$path\E};
+        }
+        return $n;
+    };
+    my $n = $count->();
+    for (1 .. 20) {
+        select(undef, undef, undef, 0.25);
+        my $m = $count->();
+        last if $m == $n;
+        $n = $m;
     }
     return $n;
 }
