@@ -12,7 +12,7 @@ packages=(
     liblist-moreutils-perl libwww-perl libipc-run-perl liburi-perl
     curl procps
     python3-keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
-    python3-glanceclient python3-openstacksdk
+    python3-glanceclient python3-openstacksdk glance-api glance-common
 )
 
 missing=()

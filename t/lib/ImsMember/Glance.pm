@@ -1,0 +1,151 @@
+package ImsMember::Glance;
+
+# A real glance-api for one test file: Debian's glance-api (25.1, Zed) on
+# 127.0.0.1, its database on the file's PostgreSQL cluster (ImsMember::Pg)
+# made by "glance-manage db_sync", sql/ims.sql loaded into it, a local file
+# store.  start() brings it up once for the file; it is stopped when the
+# file ends.  The identity comes from Glance's own headers (X-Identity-
+# Status, X-Project-Id, X-Roles: the "trusted-auth" pipeline), as a
+# Keystone middleware in front would set them.
+
+use strict;
+use warnings;
+
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
+use HTTP::Tiny;
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(time);
+
+use ImsMember::Pg;
+
+my $root = abs_path(dirname(__FILE__) . '/../../..');
+my ($dir, $port, $pid, $owner_pid);
+
+sub url { return "http://127.0.0.1:$port" }
+sub port { return $port }
+
+# the database of glance-api: libpq's keywords for the module
+sub dsn {
+    return "hostaddr=127.0.0.1 port=$ENV{TEST_NGINX_PG_PORT} dbname=glance"
+           . " user=postgres sslmode=disable";
+}
+
+sub sql {
+    my $query = shift;
+    my @cmd = ImsMember::Pg::psql_cmd_db('glance');
+    my $out = ImsMember::Pg::run_quiet(@cmd, '-c', $query);
+    chomp $out;
+    return $out;
+}
+
+sub write_conf {
+    my $pg = $ENV{TEST_NGINX_PG_PORT};
+
+    # Debian's pipelines, and one that trusts the identity headers
+    open my $in, '<', '/etc/glance/glance-api-paste.ini'
+        or die "no /etc/glance/glance-api-paste.ini: is glance-api"
+               . " installed?\n";
+    open my $out, '>', "$dir/glance-api-paste.ini" or die "$!";
+    print $out $_ while <$in>;
+    print $out "\n[pipeline:glance-api-trusted-auth]\n",
+               "pipeline = cors healthcheck http_proxy_to_wsgi",
+               " versionnegotiation osprofiler context rootapp\n";
+    close $out;
+    close $in;
+
+    open my $fh, '>', "$dir/glance-api.conf" or die "$!";
+    print $fh <<"_EOC_";
+[DEFAULT]
+bind_host = 127.0.0.1
+bind_port = $port
+workers = 1
+log_file = $dir/glance-api.log
+debug = false
+enabled_backends = local:file
+
+[database]
+connection = postgresql://postgres\@127.0.0.1:$pg/glance
+
+[paste_deploy]
+config_file = $dir/glance-api-paste.ini
+flavor = trusted-auth
+
+[glance_store]
+default_backend = local
+
+[local]
+filesystem_store_datadir = $dir/images
+
+[os_glance_staging_store]
+filesystem_store_datadir = $dir/staging
+
+[os_glance_tasks_store]
+filesystem_store_datadir = $dir/tasks
+
+[oslo_policy]
+enforce_scope = false
+enforce_new_defaults = false
+_EOC_
+    close $fh;
+}
+
+sub run {
+    $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', "$dir/glance-api.out";
+        open STDERR, '>&', \*STDOUT;
+        setpgrp(0, 0);
+        exec 'glance-api', '--config-file', "$dir/glance-api.conf";
+        die "exec glance-api: $!";
+    }
+    my $http = HTTP::Tiny->new(timeout => 5);
+    my $deadline = time + 180;
+    while (time < $deadline) {
+        my $r = $http->get(url() . '/healthcheck');
+        return if $r->{status} == 200;
+        die "glance-api exited; see $dir/glance-api.out\n"
+            if waitpid($pid, WNOHANG) == $pid;
+        select(undef, undef, undef, 0.2);
+    }
+    die "glance-api did not come up in 180 s; see $dir/glance-api.out\n";
+}
+
+sub stop {
+    return unless $pid;
+    kill 'TERM', -$pid;
+    my $deadline = time + 30;
+    while (time < $deadline) {
+        last if waitpid($pid, WNOHANG) == $pid;
+        select(undef, undef, undef, 0.05);
+    }
+    kill 'KILL', -$pid;
+    waitpid($pid, 0);
+    undef $pid;
+}
+
+# Brings glance-api up on its own database, with the module's schema.
+sub start {
+    $dir = ImsMember::Pg::dir() . '/glance';
+    mkdir $dir;
+    mkdir "$dir/$_" for qw(images staging tasks);
+    $port = ImsMember::Pg::free_port();
+    $owner_pid = $$;
+
+    ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('postgres'), '-c',
+                             'CREATE DATABASE glance');
+    write_conf();
+    ImsMember::Pg::run_quiet('glance-manage', '--config-file',
+                             "$dir/glance-api.conf", 'db_sync');
+    ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('glance'),
+                             '-f', "$root/sql/ims.sql");
+    run();
+    return { url => url(), port => $port };
+}
+
+END {
+    stop() if $pid && $owner_pid && $owner_pid == $$;
+}
+
+1;
