@@ -6,7 +6,8 @@ package ImsMember::Glance;
 # store.  start() brings it up once for the file; it is stopped when the
 # file ends.  The identity comes from Glance's own headers (X-Identity-
 # Status, X-Project-Id, X-Roles: the "trusted-auth" pipeline), as a
-# Keystone middleware in front would set them.
+# Keystone middleware in front would set them, or with start(keystone =>
+# {...}) from a real Keystone through Glance's own keystonemiddleware.
 
 use strict;
 use warnings;
@@ -40,7 +41,9 @@ sub sql {
 }
 
 sub write_conf {
+    my $ks = shift;
     my $pg = $ENV{TEST_NGINX_PG_PORT};
+    my $flavor = $ks ? 'keystone' : 'trusted-auth';
 
     # Debian's pipelines, and one that trusts the identity headers
     open my $in, '<', '/etc/glance/glance-api-paste.ini'
@@ -69,7 +72,7 @@ connection = postgresql://postgres\@127.0.0.1:$pg/glance
 
 [paste_deploy]
 config_file = $dir/glance-api-paste.ini
-flavor = trusted-auth
+flavor = $flavor
 
 [glance_store]
 default_backend = local
@@ -87,6 +90,21 @@ filesystem_store_datadir = $dir/tasks
 enforce_scope = false
 enforce_new_defaults = false
 _EOC_
+    if ($ks) {
+        print $fh <<"_EOC_";
+
+[keystone_authtoken]
+www_authenticate_uri = $ks->{url}
+auth_url = $ks->{url}
+auth_type = password
+username = $ks->{username}
+password = $ks->{password}
+project_name = $ks->{project}
+user_domain_id = default
+project_domain_id = default
+service_token_roles_required = true
+_EOC_
+    }
     close $fh;
 }
 
@@ -125,8 +143,10 @@ sub stop {
     undef $pid;
 }
 
-# Brings glance-api up on its own database, with the module's schema.
+# Brings glance-api up on its own database, with the module's schema;
+# keystone => { url, username, password, project }: Glance's service user.
 sub start {
+    my (%o) = @_;
     $dir = ImsMember::Pg::dir() . '/glance';
     mkdir $dir;
     mkdir "$dir/$_" for qw(images staging tasks);
@@ -135,7 +155,7 @@ sub start {
 
     ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('postgres'), '-c',
                              'CREATE DATABASE glance');
-    write_conf();
+    write_conf($o{keystone});
     ImsMember::Pg::run_quiet('glance-manage', '--config-file',
                              "$dir/glance-api.conf", 'db_sync');
     ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('glance'),
