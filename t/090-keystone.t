@@ -624,10 +624,16 @@ Test::More::like("$status $body", qr/^200 .*"status": "SUCCESS"/,
     }
 --- init
 # Keystone holds the validation while the rest of the body arrives
+my $s;
+my $deadline = time + 30;   # nginx may still be starting (valgrind)
+until ($s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => ImsMember::Pg::nginx_port(),
+                                  Proto => 'tcp'))
+{
+    die "connect: $!" if time > $deadline;
+    sleep 0.1;
+}
 ImsMember::Keystone::pause();
-my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                              PeerPort => ImsMember::Pg::nginx_port(),
-                              Proto => 'tcp') or die "connect: $!";
 print $s "GET /v1/p/jobs/0123456789abcdef0123456789abcdef HTTP/1.1\r\n"
          . "Host: localhost\r\nConnection: close\r\n"
          . "X-Auth-Token: gAAAAABdiscard\r\nContent-Length: 1000000\r\n\r\n"
