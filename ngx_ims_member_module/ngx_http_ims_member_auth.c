@@ -251,3 +251,53 @@ ngx_http_ims_member_sha256_free(void)
 
     ngx_http_ims_member_md = NULL;
 }
+
+
+/* role names as Keystone spells them; compared in any case */
+
+char *
+ngx_http_ims_member_admin_roles(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf = conf;
+
+    ngx_str_t   *value, *role;
+    ngx_uint_t   i;
+
+    if (imlcf->admin_roles != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    imlcf->admin_roles = ngx_array_create(cf->pool, cf->args->nelts - 1,
+                                          sizeof(ngx_str_t));
+    if (imlcf->admin_roles == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (value[i].len == 0
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ',')
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ' ')
+            || ngx_strlchr(value[i].data, value[i].data + value[i].len,
+                           '\t'))
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid role \"%V\": one role name per "
+                               "parameter, without commas or blanks",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        role = ngx_array_push(imlcf->admin_roles);
+        if (role == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *role = value[i];
+    }
+
+    return NGX_CONF_OK;
+}

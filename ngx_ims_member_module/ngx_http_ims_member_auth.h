@@ -30,6 +30,8 @@ ngx_int_t ngx_http_ims_member_sha256_hex(u_char *dst, u_char *data,
     size_t len);
 ngx_int_t ngx_http_ims_member_sha256(u_char *dst, u_char *data, size_t len);
 void ngx_http_ims_member_sha256_free(void);
+char *ngx_http_ims_member_admin_roles(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_AUTH_H_INCLUDED_ */

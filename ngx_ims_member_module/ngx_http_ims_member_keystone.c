@@ -28,7 +28,6 @@
  */
 
 typedef struct {
-    ngx_http_request_t                    *request;
     ngx_http_ims_member_identity_t        *identity;
     ngx_int_t                              rc;
     ngx_uint_t                             status;
@@ -105,7 +104,6 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    ks->request = r;
     ks->identity = identity;
 
     if (ngx_http_ims_member_sha256(ks->key, token->data, token->len)
@@ -603,4 +601,56 @@ ngx_http_ims_member_keystone_apply(ngx_http_request_t *r,
     default:
         return NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED;
     }
+}
+
+
+/* "off", or the URI of an internal location; a query string is kept */
+
+char *
+ngx_http_ims_member_keystone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf = conf;
+
+    u_char                           *q;
+    ngx_str_t                        *value;
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    if (imlcf->keystone.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&imlcf->keystone, "");
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len < 2 || value[1].data[0] != '/') {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"ims_member_keystone\" takes \"off\" or the "
+                           "URI of an internal location that proxies to "
+                           "Keystone's /v3/auth/tokens, not \"%V\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ims_member_module);
+    imcf->keystone = 1;
+
+    imlcf->keystone = value[1];
+
+    q = ngx_strlchr(value[1].data, value[1].data + value[1].len, '?');
+
+    if (q) {
+        imlcf->keystone.len = q - value[1].data;
+        imlcf->keystone_args.data = q + 1;
+        imlcf->keystone_args.len = value[1].data + value[1].len - (q + 1);
+
+    } else {
+        /* the service catalog is of no use here and makes answers long */
+        ngx_str_set(&imlcf->keystone_args, "nocatalog");
+    }
+
+    return NGX_CONF_OK;
 }

@@ -16,6 +16,8 @@
 
 
 ngx_int_t ngx_http_ims_member_keystone_init(ngx_conf_t *cf);
+char *ngx_http_ims_member_keystone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_int_t ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
     ngx_str_t *token, ngx_http_ims_member_identity_t *identity,
     ngx_uint_t *err);

@@ -406,3 +406,113 @@ ngx_http_ims_member_keystone_delete(
     ngx_rbtree_delete(&cache->sh->rbtree, &kn->node);
     ngx_slab_free_locked(cache->shpool, kn);
 }
+
+
+/* zone=NAME:SIZE [valid=TIME] [invalid=TIME] */
+
+char *
+ngx_http_ims_member_keystone_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_ims_member_main_conf_t  *imcf = conf;
+
+    u_char      *p;
+    time_t       t;
+    ssize_t      size;
+    ngx_str_t   *value, name, s;
+    ngx_uint_t   i;
+
+    if (imcf->keystone_cache) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    ngx_str_null(&name);
+    size = 0;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "zone=", 5) == 0) {
+
+            name.data = value[i].data + 5;
+
+            p = ngx_strlchr(name.data, value[i].data + value[i].len, ':');
+
+            if (p == NULL || p == name.data) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid zone \"%V\": use "
+                                   "zone=NAME:SIZE", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            name.len = p - name.data;
+
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+
+            size = ngx_parse_size(&s);
+
+            if (size == NGX_ERROR) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid zone size \"%V\"", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            if (size < (ssize_t) (8 * ngx_pagesize)) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "zone \"%V\" is too small: at least "
+                                   "%uz bytes", &value[i], 8 * ngx_pagesize);
+                return NGX_CONF_ERROR;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "valid=", 6) == 0
+            || ngx_strncmp(value[i].data, "invalid=", 8) == 0)
+        {
+            p = ngx_strlchr(value[i].data, value[i].data + value[i].len, '=');
+
+            s.data = p + 1;
+            s.len = value[i].data + value[i].len - s.data;
+
+            t = ngx_parse_time(&s, 1);
+
+            if (t == (time_t) NGX_ERROR || t == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid time \"%V\": a time of at "
+                                   "least one second, e.g. 5m", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            if (value[i].data[0] == 'v') {
+                imcf->keystone_valid = t;
+
+            } else {
+                imcf->keystone_invalid = t;
+            }
+
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (name.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" must have the \"zone\" parameter",
+                           &cmd->name);
+        return NGX_CONF_ERROR;
+    }
+
+    imcf->keystone_cache = ngx_http_ims_member_keystone_cache_add(cf, &name,
+                                                                  size);
+    if (imcf->keystone_cache == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}

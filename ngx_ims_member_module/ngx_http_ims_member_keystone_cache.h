@@ -37,6 +37,8 @@ ngx_int_t ngx_http_ims_member_keystone_cache_get(ngx_shm_zone_t *zone,
 void ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone,
     u_char *key, ngx_http_ims_member_keystone_entry_t *entry,
     ngx_log_t *log);
+char *ngx_http_ims_member_keystone_cache(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_KEYSTONE_CACHE_H_INCLUDED_ */

@@ -73,12 +73,11 @@ plan tests => repeat_each() * (blocks() * 2) + 21;
 
 no_shuffle();
 
-run_tests();
+# the README's recipe in front of an existing Glance
+add_block_preprocessor(sub {
+    my $block = shift;
 
-__DATA__
-
-=== TEST 1: every case answers with Glance's status code, straight or through nginx
---- http_config
+    $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_GLANCE_DSN";
 
     map $http_x_identity_status $ims_project {
@@ -89,7 +88,9 @@ __DATA__
     upstream glance {
         server 127.0.0.1:$TEST_NGINX_GLANCE_PORT;
     }
---- config
+_EOC_
+
+    $block->set_value("config", <<'_EOC_');
     location ~ ^/v2/images/[^/]+/members/[^/]+$ {
         ims_member_project $ims_project;
         ims_member_roles   $http_x_roles;
@@ -104,6 +105,14 @@ __DATA__
     location @glance {
         proxy_pass http://glance;
     }
+_EOC_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: every case answers with Glance's status code, straight or through nginx
 --- init
 my $glance = $::G->{url};
 my $nginx = 'http://127.0.0.1:' . ImsMember::Pg::nginx_port();
@@ -155,28 +164,6 @@ X-Roles: member
 
 
 === TEST 2: what the module writes, Glance reads; what Glance shows, the module changes
---- http_config
-    ims_member_database "$TEST_NGINX_GLANCE_DSN";
-
-    map $http_x_identity_status $ims_project {
-        Confirmed  $http_x_project_id;
-        default    "";
-    }
-
-    upstream glance {
-        server 127.0.0.1:$TEST_NGINX_GLANCE_PORT;
-    }
---- config
-    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
-        ims_member_project $ims_project;
-        ims_member_roles   $http_x_roles;
-        ims_member_update;
-        error_page 405 = @glance;
-    }
-
-    location @glance {
-        proxy_pass http://glance;
-    }
 --- init
 main::fixtures();
 my $nginx = 'http://127.0.0.1:' . ImsMember::Pg::nginx_port();

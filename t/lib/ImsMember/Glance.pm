@@ -14,9 +14,6 @@ use warnings;
 
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
-use HTTP::Tiny;
-use POSIX qw(WNOHANG);
-use Time::HiRes qw(time);
 
 use ImsMember::Pg;
 
@@ -109,37 +106,16 @@ _EOC_
 }
 
 sub run {
-    $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', "$dir/glance-api.out";
-        open STDERR, '>&', \*STDOUT;
-        setpgrp(0, 0);
-        exec 'glance-api', '--config-file', "$dir/glance-api.conf";
-        die "exec glance-api: $!";
-    }
-    my $http = HTTP::Tiny->new(timeout => 5);
-    my $deadline = time + 180;
-    while (time < $deadline) {
-        my $r = $http->get(url() . '/healthcheck');
-        return if $r->{status} == 200;
-        die "glance-api exited; see $dir/glance-api.out\n"
-            if waitpid($pid, WNOHANG) == $pid;
-        select(undef, undef, undef, 0.2);
-    }
-    die "glance-api did not come up in 180 s; see $dir/glance-api.out\n";
+    $pid = ImsMember::Pg::spawn("$dir/glance-api.out", {},
+                                'glance-api', '--config-file',
+                                "$dir/glance-api.conf");
+    ImsMember::Pg::wait_http($pid, url() . '/healthcheck', 180,
+                             "glance-api (see $dir/glance-api.out)");
 }
 
 sub stop {
     return unless $pid;
-    kill 'TERM', -$pid;
-    my $deadline = time + 30;
-    while (time < $deadline) {
-        last if waitpid($pid, WNOHANG) == $pid;
-        select(undef, undef, undef, 0.05);
-    }
-    kill 'KILL', -$pid;
-    waitpid($pid, 0);
+    ImsMember::Pg::reap($pid);
     undef $pid;
 }
 

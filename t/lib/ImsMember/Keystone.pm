@@ -12,7 +12,6 @@ use warnings;
 
 use HTTP::Tiny;
 use JSON::PP;
-use POSIX qw(WNOHANG);
 use Time::HiRes qw(time);
 
 use ImsMember::Pg;
@@ -64,51 +63,25 @@ _EOC_
 
 # uwsgi in the background, logging every request to uwsgi.log
 sub run {
-    $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', "$dir/uwsgi.out";
-        open STDERR, '>&', \*STDOUT;
-        setpgrp(0, 0);
-        $ENV{OS_KEYSTONE_CONFIG_FILES} = "$dir/keystone.conf";
-        exec 'uwsgi', '--plugin', 'python3',
-             '--http-socket', "127.0.0.1:$port",
-             '--wsgi-file', '/usr/bin/keystone-wsgi-public',
-             '--master', '--processes', '2', '--threads', '1',
-             '--die-on-term', '--need-app', '--lazy-apps',
-             # its HTTP socket closes every connection after one answer:
-             # say so, or a client reusing one may meet a reset
-             '--add-header', 'Connection: close',
-             '--logto', "$dir/uwsgi.log", '--log-date';
-        die "exec uwsgi: $!";
-    }
-    wait_up();
-}
-
-sub wait_up {
-    my $http = HTTP::Tiny->new(timeout => 5);
-    my $deadline = time + 120;
-    while (time < $deadline) {
-        my $r = $http->get(url() . '/v3');
-        return if $r->{status} == 200;
-        die "uwsgi (keystone) exited; see $dir/uwsgi.out\n"
-            if waitpid($pid, WNOHANG) == $pid;
-        select(undef, undef, undef, 0.2);
-    }
-    die "keystone did not come up in 120 s; see $dir/uwsgi.out\n";
+    $pid = ImsMember::Pg::spawn("$dir/uwsgi.out",
+        { OS_KEYSTONE_CONFIG_FILES => "$dir/keystone.conf" },
+        'uwsgi', '--plugin', 'python3',
+        '--http-socket', "127.0.0.1:$port",
+        '--wsgi-file', '/usr/bin/keystone-wsgi-public',
+        '--master', '--processes', '2', '--threads', '1',
+        '--die-on-term', '--need-app', '--lazy-apps',
+        # its HTTP socket closes every connection after one answer:
+        # say so, or a client reusing one may meet a reset
+        '--add-header', 'Connection: close',
+        '--logto', "$dir/uwsgi.log", '--log-date');
+    ImsMember::Pg::wait_http($pid, url() . '/v3', 120,
+                             "keystone (see $dir/uwsgi.out)");
 }
 
 # Keystone stops answering at all (its processes killed)
 sub stop {
     return unless $pid;
-    kill 'TERM', -$pid;
-    my $deadline = time + 30;
-    while (time < $deadline) {
-        last if waitpid($pid, WNOHANG) == $pid;
-        select(undef, undef, undef, 0.05);
-    }
-    kill 'KILL', -$pid;
-    waitpid($pid, 0);
+    ImsMember::Pg::reap($pid);
     undef $pid;
 }
 

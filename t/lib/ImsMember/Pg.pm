@@ -17,7 +17,9 @@ use Cwd qw(abs_path);
 use File::Basename qw(dirname);
 use File::Temp qw(tempdir);
 use IO::Socket::INET;
+use HTTP::Tiny;
 use IPC::Run qw(start pump finish timeout);
+use POSIX ();
 use Time::HiRes qw(time);
 
 my $root = abs_path(dirname(__FILE__) . '/../../..');
@@ -203,6 +205,49 @@ sub wait_until {
         select(undef, undef, undef, 0.02);
     }
     return $v;
+}
+
+# A service of the tests in the background, in a process group of its own,
+# its output appended to a file: (output file, environment, command).
+sub spawn {
+    my ($out, $env, @cmd) = @_;
+    my $pid = fork // die "fork: $!";
+    if ($pid == 0) {
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $out;
+        open STDERR, '>&', \*STDOUT;
+        setpgrp(0, 0);
+        $ENV{$_} = $env->{$_} for keys %$env;
+        exec @cmd;
+        die "exec $cmd[0]: $!";
+    }
+    return $pid;
+}
+
+# Waits (bounded) until a service answers 200 at a URL; dies if it exits.
+sub wait_http {
+    my ($pid, $url, $limit, $what) = @_;
+    my $http = HTTP::Tiny->new(timeout => 5);
+    my $deadline = time + $limit;
+    while (time < $deadline) {
+        return if $http->get($url)->{status} == 200;
+        die "$what exited\n" if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        select(undef, undef, undef, 0.2);
+    }
+    die "$what did not come up in $limit s\n";
+}
+
+# Stops a spawned service and its process group, TERM then KILL.
+sub reap {
+    my $pid = shift;
+    kill 'TERM', -$pid;
+    my $deadline = time + 30;
+    while (time < $deadline) {
+        return if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        select(undef, undef, undef, 0.05);
+    }
+    kill 'KILL', -$pid;
+    waitpid($pid, 0);
 }
 
 # Puts the fixtures back as they were.
