@@ -6,4 +6,4 @@
 \set k random(0, 2)
 \set m (:i + 333 * :k) % 1000
 \set s random(0, 1)
-SELECT result, status, created_at, updated_at FROM ims_member_update(encode(sha256(convert_to('tok-' || :m, 'UTF8')), 'hex'), NULL, NULL::boolean, bench_image_id(:i::integer), 'm-' || :m, CASE WHEN :s::integer = 0 THEN 'accepted' ELSE 'rejected' END, 'vault-bench');
+SELECT result, status, created_at, updated_at FROM ims_member_update(encode(sha256(convert_to('tok-' || :m, 'UTF8')), 'hex'), NULL, NULL::boolean, bench_image_id(:i::integer), 'm-' || :m, CASE WHEN :s::integer = 0 THEN 'accepted' ELSE 'rejected' END, 'vault-bench', false);

@@ -10,6 +10,7 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_util.h"
 
@@ -17,10 +18,20 @@
 #define ngx_http_ims_member_error(status, code, message)                     \
     { status, ngx_string(code), ngx_string(message) }
 
+#define NGX_HTTP_IMS_MEMBER_MSG_BODY                                          \
+    "The request body must be a JSON object."
+
+#define NGX_HTTP_IMS_MEMBER_MSG_STATUS                                        \
+    "Field \"status\" is required and must be one of"                         \
+    " \"accepted\", \"rejected\" or \"pending\"."
+
+
 
 /*
  * What the module answers: the IMG code of every cause, JSON bodies, the
- * request id of every answer and of the request's error log lines.
+ * request id of every answer and of the request's error log lines; with
+ * "ims_member_errors glance", Glance's answers instead (see
+ * ngx_http_ims_member_glance.c).
  */
 
 typedef struct {
@@ -30,8 +41,7 @@ typedef struct {
 } ngx_http_ims_member_error_t;
 
 
-static ngx_int_t ngx_http_ims_member_header_out(ngx_http_request_t *r,
-    ngx_str_t *name, ngx_str_t *value);
+
 static u_char *ngx_http_ims_member_log_error(ngx_http_request_t *r,
     ngx_http_request_t *sr, u_char *buf, size_t len);
 
@@ -46,11 +56,10 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_errors[] = {
         "Authentication required: send a valid, unexpired X-Auth-Token."),
 
     ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0002",
-        "The request body must be a JSON object."),
+        NGX_HTTP_IMS_MEMBER_MSG_BODY),
 
     ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0003",
-        "Field \"status\" is required and must be one of"
-        " \"accepted\", \"rejected\" or \"pending\"."),
+        NGX_HTTP_IMS_MEMBER_MSG_STATUS),
 
     ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0004",
         "Field \"vault_id\", when given, must be a non-empty string."),
@@ -112,6 +121,20 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_errors[] = {
 
     ngx_http_ims_member_error(NGX_HTTP_SERVICE_UNAVAILABLE, "IMG.0020",
         "The identity service cannot validate the token now; retry later."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0002",
+        NGX_HTTP_IMS_MEMBER_MSG_BODY),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0002",
+        NGX_HTTP_IMS_MEMBER_MSG_BODY),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0002",
+        NGX_HTTP_IMS_MEMBER_MSG_BODY),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0003",
+        NGX_HTTP_IMS_MEMBER_MSG_STATUS),
+
+    ngx_http_ims_member_error(NGX_HTTP_NOT_ALLOWED, "", ""),
 };
 
 
@@ -203,10 +226,6 @@ ngx_http_ims_member_header_in(ngx_http_request_t *r, ngx_str_t *name)
 ngx_int_t
 ngx_http_ims_member_not_allowed(ngx_http_request_t *r, ngx_str_t *allow)
 {
-    ngx_uint_t                 i;
-    ngx_http_err_page_t       *err_page;
-    ngx_http_core_loc_conf_t  *clcf;
-
     static ngx_str_t  name = ngx_string("Allow");
 
     /*
@@ -214,16 +233,8 @@ ngx_http_ims_member_not_allowed(ngx_http_request_t *r, ngx_str_t *allow)
      * behind nginx; that answer must not carry our Allow header
      */
 
-    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
-
-    if (clcf->error_pages) {
-        err_page = clcf->error_pages->elts;
-
-        for (i = 0; i < clcf->error_pages->nelts; i++) {
-            if (err_page[i].status == NGX_HTTP_NOT_ALLOWED) {
-                return NGX_HTTP_NOT_ALLOWED;
-            }
-        }
+    if (ngx_http_ims_member_error_page(r, NGX_HTTP_NOT_ALLOWED)) {
+        return NGX_HTTP_NOT_ALLOWED;
     }
 
     if (ngx_http_ims_member_header_out(r, &name, allow) != NGX_OK) {
@@ -231,6 +242,31 @@ ngx_http_ims_member_not_allowed(ngx_http_request_t *r, ngx_str_t *allow)
     }
 
     return NGX_HTTP_NOT_ALLOWED;
+}
+
+
+ngx_uint_t
+ngx_http_ims_member_error_page(ngx_http_request_t *r, ngx_uint_t status)
+{
+    ngx_uint_t                 i;
+    ngx_http_err_page_t       *err_page;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (clcf->error_pages == NULL) {
+        return 0;
+    }
+
+    err_page = clcf->error_pages->elts;
+
+    for (i = 0; i < clcf->error_pages->nelts; i++) {
+        if (err_page[i].status == (ngx_int_t) status) {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -248,6 +284,16 @@ ngx_int_t
 ngx_http_ims_member_send_parts(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *parts, ngx_uint_t n)
 {
+    return ngx_http_ims_member_send_typed(r, status,
+                                          &ngx_http_ims_member_json_type,
+                                          parts, n);
+}
+
+
+ngx_int_t
+ngx_http_ims_member_send_typed(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *parts, ngx_uint_t n)
+{
     off_t         len;
     ngx_int_t     rc;
     ngx_buf_t    *b;
@@ -261,8 +307,8 @@ ngx_http_ims_member_send_parts(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_ims_member_json_type;
-    r->headers_out.content_type_len = ngx_http_ims_member_json_type.len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = len;
 
@@ -325,6 +371,7 @@ ngx_http_ims_member_send_error(ngx_http_request_t *r, ngx_uint_t err)
 {
     ngx_str_t                     body;
     ngx_uint_t                    level;
+    ngx_http_ims_member_ctx_t    *ctx;
     ngx_http_ims_member_error_t  *e;
 
     if (err == NGX_HTTP_IMS_MEMBER_OK
@@ -345,6 +392,17 @@ ngx_http_ims_member_send_error(ngx_http_request_t *r, ngx_uint_t err)
 
     ngx_log_error(level, r->connection->log, 0,
                   "ims_member: answered %ui %V", e->status, &e->code);
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
+
+    if (err == NGX_HTTP_IMS_MEMBER_ERR_NOT_ALLOWED) {
+        return ngx_http_ims_member_glance_send_not_allowed(r, ctx);
+    }
+
+    if (ngx_http_ims_member_glance_errors(r)) {
+        return ngx_http_ims_member_glance_send_error(r, ctx, err,
+                                                     &e->message);
+    }
 
     if (ngx_http_ims_member_json_error(r->pool, &e->code, &e->message, &body)
         != NGX_OK)
@@ -389,7 +447,7 @@ ngx_http_ims_member_error_message(ngx_str_t *code, ngx_str_t *message)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_ims_member_header_out(ngx_http_request_t *r, ngx_str_t *name,
     ngx_str_t *value)
 {

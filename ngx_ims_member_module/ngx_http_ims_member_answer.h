@@ -12,6 +12,8 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "ngx_http_ims_member_module.h"
+
 
 /* the causes of error answers; each has one stable IMG code */
 
@@ -37,6 +39,19 @@
 #define NGX_HTTP_IMS_MEMBER_ERR_UNSCOPED        19
 #define NGX_HTTP_IMS_MEMBER_ERR_IDENTITY        20
 
+/* finer causes of IMG.0002 and IMG.0003, told apart in Glance's words */
+#define NGX_HTTP_IMS_MEMBER_ERR_BODY_EMPTY      21
+#define NGX_HTTP_IMS_MEMBER_ERR_BODY_TYPE       22
+#define NGX_HTTP_IMS_MEMBER_ERR_BODY_LIST       23
+#define NGX_HTTP_IMS_MEMBER_ERR_STATUS_VALUE    24
+
+/* a method the endpoint does not serve, answered after identity */
+#define NGX_HTTP_IMS_MEMBER_ERR_NOT_ALLOWED     25
+
+/* ims_member_errors */
+#define NGX_HTTP_IMS_MEMBER_ERRORS_IMS          0
+#define NGX_HTTP_IMS_MEMBER_ERRORS_GLANCE       1
+
 
 ngx_int_t ngx_http_ims_member_answer_init(ngx_http_request_t *r,
     ngx_str_t *request_id);
@@ -44,10 +59,16 @@ ngx_table_elt_t *ngx_http_ims_member_header_in(ngx_http_request_t *r,
     ngx_str_t *name);
 ngx_int_t ngx_http_ims_member_not_allowed(ngx_http_request_t *r,
     ngx_str_t *allow);
+ngx_uint_t ngx_http_ims_member_error_page(ngx_http_request_t *r,
+    ngx_uint_t status);
+ngx_int_t ngx_http_ims_member_header_out(ngx_http_request_t *r,
+    ngx_str_t *name, ngx_str_t *value);
 ngx_int_t ngx_http_ims_member_send(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
 ngx_int_t ngx_http_ims_member_send_parts(ngx_http_request_t *r,
     ngx_uint_t status, ngx_str_t *parts, ngx_uint_t n);
+ngx_int_t ngx_http_ims_member_send_typed(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *type, ngx_str_t *parts, ngx_uint_t n);
 void ngx_http_ims_member_finalize(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *body);
 ngx_int_t ngx_http_ims_member_send_error(ngx_http_request_t *r,

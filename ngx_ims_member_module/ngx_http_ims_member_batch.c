@@ -48,6 +48,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_batch = {
     NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS,
     1,
     0,
+    0,
     ngx_http_ims_member_batch_parse,
     ngx_http_ims_member_batch_params,
     ngx_http_ims_member_batch_answer

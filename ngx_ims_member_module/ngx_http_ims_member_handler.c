@@ -10,6 +10,7 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_auth.h"
 #include "ngx_http_ims_member_handler.h"
 
@@ -43,13 +44,18 @@ ngx_http_ims_member_handle(ngx_http_request_t *r,
     ngx_http_ims_member_endpoint_t *endpoint)
 {
     ngx_int_t                   rc;
+    ngx_uint_t                  allowed;
     ngx_http_ims_member_ctx_t  *ctx;
 
-    if (!(r->method & endpoint->methods)) {
+    allowed = (r->method & endpoint->methods) ? 1 : 0;
+
+    /* Glance refuses a method only once it knows the caller */
+
+    if (!allowed && !ngx_http_ims_member_glance_not_allowed(r, endpoint)) {
         return ngx_http_ims_member_not_allowed(r, &endpoint->allow);
     }
 
-    if (!endpoint->body) {
+    if (!endpoint->body && allowed) {
         rc = ngx_http_discard_request_body(r);
 
         if (rc != NGX_OK) {
@@ -62,7 +68,13 @@ ngx_http_ims_member_handle(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (endpoint->body) {
+    if (!allowed) {
+
+        /* Glance reads that body too: malformed JSON is a 400 */
+        ctx->error = NGX_HTTP_IMS_MEMBER_ERR_NOT_ALLOWED;
+    }
+
+    if (endpoint->body || !allowed) {
         rc = ngx_http_read_client_request_body(r,
                                              ngx_http_ims_member_body_handler);
 
@@ -257,7 +269,9 @@ ngx_http_ims_member_identified(ngx_http_request_t *r, ngx_uint_t err)
     ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
     ep = ctx->endpoint;
 
-    err = ep->parse(r, ctx);
+    /* what was found wrong before the caller was known, or the checks */
+
+    err = ctx->error ? ctx->error : ep->parse(r, ctx);
 
     if (err != NGX_HTTP_IMS_MEMBER_OK
         && ctx->identity.token_sha256.len == 0)

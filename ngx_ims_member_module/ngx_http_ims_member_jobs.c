@@ -43,6 +43,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_jobs = {
     NGX_HTTP_IMS_MEMBER_SQL_JOB_GET_NPARAMS,
     7,
     1,
+    0,
     ngx_http_ims_member_jobs_parse,
     ngx_http_ims_member_jobs_params,
     ngx_http_ims_member_jobs_answer

@@ -81,6 +81,37 @@ ngx_http_ims_member_json_parse(ngx_pool_t *pool, u_char *data, size_t len,
 }
 
 
+/* for an answer that names the mistake: the JSON value, if any, a text is */
+
+ngx_uint_t
+ngx_http_ims_member_json_kind(u_char *data, size_t len)
+{
+    json_t        *root;
+    ngx_uint_t     kind;
+    json_error_t   err;
+
+    root = json_loadb((const char *) data, len, JSON_DECODE_ANY, &err);
+
+    if (root == NULL) {
+        return NGX_HTTP_IMS_MEMBER_JSON_MALFORMED;
+    }
+
+    if (json_is_object(root)) {
+        kind = NGX_HTTP_IMS_MEMBER_JSON_OBJECT;
+
+    } else if (json_is_array(root)) {
+        kind = NGX_HTTP_IMS_MEMBER_JSON_ARRAY;
+
+    } else {
+        kind = NGX_HTTP_IMS_MEMBER_JSON_SCALAR;
+    }
+
+    json_decref(root);
+
+    return kind;
+}
+
+
 /*
  * A member of the object that must be a string.  NGX_OK: *value points to
  * it (valid while the pool lives); NGX_DECLINED: absent; NGX_ABORT: present

@@ -17,10 +17,18 @@
 typedef struct ngx_http_ims_member_json_s  ngx_http_ims_member_json_t;
 
 
+/* what a text that is not a JSON object is */
+#define NGX_HTTP_IMS_MEMBER_JSON_MALFORMED  0
+#define NGX_HTTP_IMS_MEMBER_JSON_ARRAY      1
+#define NGX_HTTP_IMS_MEMBER_JSON_SCALAR     2
+#define NGX_HTTP_IMS_MEMBER_JSON_OBJECT     3
+
+
 
 
 ngx_int_t ngx_http_ims_member_json_parse(ngx_pool_t *pool, u_char *data,
     size_t len, ngx_http_ims_member_json_t **doc);
+ngx_uint_t ngx_http_ims_member_json_kind(u_char *data, size_t len);
 ngx_int_t ngx_http_ims_member_json_string(ngx_http_ims_member_json_t *doc,
     char *key, ngx_str_t *value);
 ngx_int_t ngx_http_ims_member_json_strings(ngx_http_ims_member_json_t *doc,

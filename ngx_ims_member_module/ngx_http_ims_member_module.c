@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_auth.h"
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_job.h"
@@ -66,6 +67,13 @@ static ngx_conf_post_t  ngx_http_ims_member_batch_max_post =
 
 static ngx_conf_post_t  ngx_http_ims_member_queue_post =
     { ngx_http_ims_member_queue };
+
+
+static ngx_conf_enum_t  ngx_http_ims_member_errors[] = {
+    { ngx_string("ims"), NGX_HTTP_IMS_MEMBER_ERRORS_IMS },
+    { ngx_string("glance"), NGX_HTTP_IMS_MEMBER_ERRORS_GLANCE },
+    { ngx_null_string, 0 }
+};
 
 
 static ngx_command_t  ngx_http_ims_member_commands[] = {
@@ -160,6 +168,13 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_ims_member_loc_conf_t, roles),
       NULL },
+
+    { ngx_string("ims_member_errors"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_loc_conf_t, errors),
+      &ngx_http_ims_member_errors },
 
     { ngx_string("ims_member_update"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -341,6 +356,7 @@ ngx_http_ims_member_create_loc_conf(ngx_conf_t *cf)
     imlcf->project = NGX_CONF_UNSET_PTR;
     imlcf->roles = NGX_CONF_UNSET_PTR;
     imlcf->admin_roles = NGX_CONF_UNSET_PTR;
+    imlcf->errors = NGX_CONF_UNSET_UINT;
 
     return imlcf;
 }
@@ -362,6 +378,8 @@ ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->project, prev->project, NULL);
     ngx_conf_merge_ptr_value(conf->roles, prev->roles, NULL);
     ngx_conf_merge_ptr_value(conf->admin_roles, prev->admin_roles, NULL);
+    ngx_conf_merge_uint_value(conf->errors, prev->errors,
+                              NGX_HTTP_IMS_MEMBER_ERRORS_IMS);
 
     if (conf->admin_roles == NULL) {
         conf->admin_roles = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));

@@ -56,6 +56,7 @@ typedef struct {
     ngx_http_complex_value_t          *project;
     ngx_http_complex_value_t          *roles;
     ngx_array_t                       *admin_roles;   /* of ngx_str_t */
+    ngx_uint_t                         errors;
 } ngx_http_ims_member_loc_conf_t;
 
 
@@ -103,6 +104,8 @@ typedef struct {
     ngx_uint_t                         nparams;
     ngx_uint_t                         ncols;
     ngx_uint_t                         more_rows;  /* unsigned  more_rows:1 */
+    /* Glance's endpoint: errors as "ims_member_errors" says */
+    ngx_uint_t                         glance;     /* unsigned  glance:1 */
     ngx_http_ims_member_parse_pt       parse;
     ngx_http_ims_member_params_pt      params;
     ngx_http_ims_member_answer_pt      answer;
@@ -118,6 +121,10 @@ struct ngx_http_ims_member_ctx_s {
     ngx_http_ims_member_pg_op_t       *op;
     ngx_http_ims_member_identity_t     identity;
     ngx_str_t                          body;
+
+    /* the URL's ids as sent, for Glance's messages */
+    ngx_str_t                          image_id;
+    ngx_str_t                          member_id;
 
     /* the answer nginx found without asking for the entities, if any */
     ngx_uint_t                         error;

@@ -19,9 +19,10 @@
 ngx_str_t  ngx_http_ims_member_sql[] = {
 
     /* NGX_HTTP_IMS_MEMBER_SQL_UPDATE: token hash, project, admin, image,
-     * member, status (NULL: identity only), vault */
+     * member, status (NULL: identity only), vault, Glance's rules */
     ngx_string("SELECT result, status, created_at, updated_at"
-               " FROM ims_member_update($1, $2, $3::boolean, $4, $5, $6, $7)"),
+               " FROM ims_member_update($1, $2, $3::boolean, $4, $5, $6, $7,"
+               " $8::boolean)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT: token hash, project, admin,
      * job id, project_id (NULL: identity only), status, vault, images */

@@ -15,7 +15,7 @@
 /* statement numbers: indexes into ngx_http_ims_member_sql[] */
 
 #define NGX_HTTP_IMS_MEMBER_SQL_UPDATE          0
-#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS  7
+#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS  8
 
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT          1
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS  8

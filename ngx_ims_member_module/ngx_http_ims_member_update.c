@@ -10,6 +10,7 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_sql.h"
@@ -31,15 +32,18 @@ typedef struct {
 /* PUT /v2/images/{image_id}/members/{member_id} */
 
 typedef struct {
-    ngx_str_t                   image_id;
-    ngx_str_t                   member_id;
+    ngx_str_t                   member;         /* as the database sees it */
     ngx_str_t                   status;
     ngx_str_t                   vault_id;
+    ngx_uint_t                  glance;         /* unsigned  glance:1 */
 } ngx_http_ims_member_update_ctx_t;
 
 
 static ngx_uint_t ngx_http_ims_member_update_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
+static ngx_uint_t ngx_http_ims_member_update_body(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx);
+static ngx_int_t ngx_http_ims_member_ascii(ngx_str_t *id);
 static ngx_int_t ngx_http_ims_member_update_params(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
 static void ngx_http_ims_member_update_answer(ngx_http_request_t *r,
@@ -55,6 +59,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_update = {
     NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS,
     4,
     0,
+    1,
     ngx_http_ims_member_update_parse,
     ngx_http_ims_member_update_params,
     ngx_http_ims_member_update_answer
@@ -76,6 +81,7 @@ static ngx_http_ims_member_result_t  ngx_http_ims_member_results[] = {
     { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED },
     { ngx_string("owner"), NGX_HTTP_IMS_MEMBER_ERR_OWNER },
     { ngx_string("member_not_found"), NGX_HTTP_IMS_MEMBER_ERR_MEMBER },
+    { ngx_string("bad_status"), NGX_HTTP_IMS_MEMBER_ERR_STATUS_VALUE },
     { ngx_string("vault_required"),
       NGX_HTTP_IMS_MEMBER_ERR_VAULT_REQUIRED },
     { ngx_null_string, 0 }
@@ -92,18 +98,21 @@ ngx_http_ims_member_update_handler(ngx_http_request_t *r)
 /*
  * What nginx can tell without the database, in the contract's order after
  * identity: the URL, then the body, then ids the database cannot hold.
+ * With Glance's errors, Glance's order: a status value outside the three
+ * and a member id that names no member are found wrong only after the
+ * image checks, by the database.
  */
 
 static ngx_uint_t
 ngx_http_ims_member_update_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx)
 {
-    ngx_int_t                          rc;
-    ngx_str_t                          parts[5], *s;
-    ngx_http_ims_member_json_t        *doc;
+    ngx_str_t                          parts[5];
+    ngx_uint_t                         err;
     ngx_http_ims_member_update_ctx_t  *uc;
 
     uc = ctx->data;
+    uc->glance = ngx_http_ims_member_glance_errors(r);
 
     /* /v2/images/{image_id}/members/{member_id} */
 
@@ -115,8 +124,62 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND;
     }
 
-    uc->image_id = parts[2];
-    uc->member_id = parts[4];
+    ctx->image_id = parts[2];
+    ctx->member_id = parts[4];
+    uc->member = parts[4];
+
+    err = ngx_http_ims_member_update_body(r, ctx);
+
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        return err;
+    }
+
+    /*
+     * Such ids name no row: the same answer the database would give.
+     * Glance reads the URL as Latin-1, so to it a non-ASCII id names none.
+     */
+
+    if (ngx_http_ims_member_valid_id(&ctx->image_id,
+                                     NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
+        != NGX_OK
+        || (uc->glance && ngx_http_ims_member_ascii(&ctx->image_id) != NGX_OK))
+    {
+        return NGX_HTTP_IMS_MEMBER_ERR_IMAGE;
+    }
+
+    if (ngx_http_ims_member_valid_id(&uc->member,
+                                     NGX_HTTP_IMS_MEMBER_MEMBER_ID_MAX)
+        != NGX_OK
+        || (uc->glance && ngx_http_ims_member_ascii(&uc->member) != NGX_OK))
+    {
+        if (!uc->glance) {
+            return NGX_HTTP_IMS_MEMBER_ERR_MEMBER;
+        }
+
+        /* no member is "": Glance's projects are never empty */
+        ngx_str_set(&uc->member, "");
+    }
+
+    return NGX_HTTP_IMS_MEMBER_OK;
+}
+
+
+/* in Glance's order: no body, not JSON, not an object, no status */
+
+static ngx_uint_t
+ngx_http_ims_member_update_body(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx)
+{
+    ngx_int_t                          rc;
+    ngx_str_t                         *s;
+    ngx_http_ims_member_json_t        *doc;
+    ngx_http_ims_member_update_ctx_t  *uc;
+
+    uc = ctx->data;
+
+    if (ctx->body.len == 0 && !r->headers_in.chunked) {
+        return NGX_HTTP_IMS_MEMBER_ERR_BODY_EMPTY;
+    }
 
     rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
                                         ctx->body.len, &doc);
@@ -126,16 +189,27 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
     }
 
     if (rc == NGX_DECLINED) {
-        return NGX_HTTP_IMS_MEMBER_ERR_BODY;
+        switch (ngx_http_ims_member_json_kind(ctx->body.data,
+                                              ctx->body.len))
+        {
+        case NGX_HTTP_IMS_MEMBER_JSON_ARRAY:
+            return NGX_HTTP_IMS_MEMBER_ERR_BODY_LIST;
+
+        case NGX_HTTP_IMS_MEMBER_JSON_SCALAR:
+            return NGX_HTTP_IMS_MEMBER_ERR_BODY_TYPE;
+
+        default:
+            return NGX_HTTP_IMS_MEMBER_ERR_BODY;
+        }
     }
 
-    if (ngx_http_ims_member_json_string(doc, "status", &uc->status)
-        != NGX_OK)
-    {
+    rc = ngx_http_ims_member_json_string(doc, "status", &uc->status);
+
+    if (rc == NGX_DECLINED) {
         return NGX_HTTP_IMS_MEMBER_ERR_STATUS;
     }
 
-    for (s = ngx_http_ims_member_statuses; s->len; s++) {
+    for (s = ngx_http_ims_member_statuses; rc == NGX_OK && s->len; s++) {
         if (s->len == uc->status.len
             && ngx_strncmp(s->data, uc->status.data, s->len) == 0)
         {
@@ -143,37 +217,48 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
         }
     }
 
-    if (s->len == 0) {
-        return NGX_HTTP_IMS_MEMBER_ERR_STATUS;
+    if (rc != NGX_OK || s->len == 0) {
+        if (!uc->glance) {
+            return NGX_HTTP_IMS_MEMBER_ERR_STATUS_VALUE;
+        }
+
+        /* refused by the database once it has found the member */
+        ngx_str_set(&uc->status, "");
     }
 
     rc = ngx_http_ims_member_json_string(doc, "vault_id", &uc->vault_id);
 
     if (rc == NGX_ABORT || (rc == NGX_OK && uc->vault_id.len == 0)) {
-        return NGX_HTTP_IMS_MEMBER_ERR_VAULT;
+
+        /* Glance reads "status" alone: no other field makes it refuse */
+
+        if (!uc->glance) {
+            return NGX_HTTP_IMS_MEMBER_ERR_VAULT;
+        }
+
+        rc = NGX_DECLINED;
     }
 
     if (rc == NGX_DECLINED) {
         ngx_str_null(&uc->vault_id);
     }
 
-    /* such ids name no row: the same answer the database would give */
-
-    if (ngx_http_ims_member_valid_id(&uc->image_id,
-                                     NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
-        != NGX_OK)
-    {
-        return NGX_HTTP_IMS_MEMBER_ERR_IMAGE;
-    }
-
-    if (ngx_http_ims_member_valid_id(&uc->member_id,
-                                     NGX_HTTP_IMS_MEMBER_MEMBER_ID_MAX)
-        != NGX_OK)
-    {
-        return NGX_HTTP_IMS_MEMBER_ERR_MEMBER;
-    }
-
     return NGX_HTTP_IMS_MEMBER_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_ascii(ngx_str_t *id)
+{
+    size_t  i;
+
+    for (i = 0; i < id->len; i++) {
+        if (id->data[i] >= 0x80) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -185,10 +270,17 @@ ngx_http_ims_member_update_params(ngx_http_request_t *r,
 
     uc = ctx->data;
 
-    params[3] = uc->image_id;
-    params[4] = uc->member_id;
+    params[3] = ctx->image_id;
+    params[4] = uc->member;
     params[5] = uc->status;
     params[6] = uc->vault_id;
+
+    if (uc->glance) {
+        ngx_str_set(&params[7], "t");
+
+    } else {
+        ngx_str_set(&params[7], "f");
+    }
 
     return NGX_OK;
 }
@@ -226,18 +318,33 @@ ngx_http_ims_member_update_answer(ngx_http_request_t *r,
         return;
     }
 
-    /* the member as Glance shows it */
+    /* the member as the contract shows it, or in Glance's own order */
 
-    ngx_str_set(&kv[0], "status");
-    kv[1] = row[1];
-    ngx_str_set(&kv[2], "created_at");
-    kv[3] = row[2];
-    ngx_str_set(&kv[4], "updated_at");
-    kv[5] = row[3];
-    ngx_str_set(&kv[6], "image_id");
-    kv[7] = uc->image_id;
-    ngx_str_set(&kv[8], "member_id");
-    kv[9] = uc->member_id;
+    if (uc->glance) {
+        ngx_str_set(&kv[0], "member_id");
+        kv[1] = ctx->member_id;
+        ngx_str_set(&kv[2], "image_id");
+        kv[3] = ctx->image_id;
+        ngx_str_set(&kv[4], "status");
+        kv[5] = row[1];
+        ngx_str_set(&kv[6], "created_at");
+        kv[7] = row[2];
+        ngx_str_set(&kv[8], "updated_at");
+        kv[9] = row[3];
+
+    } else {
+        ngx_str_set(&kv[0], "status");
+        kv[1] = row[1];
+        ngx_str_set(&kv[2], "created_at");
+        kv[3] = row[2];
+        ngx_str_set(&kv[4], "updated_at");
+        kv[5] = row[3];
+        ngx_str_set(&kv[6], "image_id");
+        kv[7] = ctx->image_id;
+        ngx_str_set(&kv[8], "member_id");
+        kv[9] = ctx->member_id;
+    }
+
     ngx_str_set(&kv[10], "schema");
     ngx_str_set(&kv[11], "/v2/schemas/member");
 

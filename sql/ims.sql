@@ -60,14 +60,20 @@ $$;
 --   not_shared        image visibility is not "shared"
 --   owner             the caller owns the image and is not an administrator
 --   member_not_found  no live membership, or another project's membership
+--   bad_status        p_status is not pending, accepted or rejected
 --   vault_required    accepting a full-ECS image from a CBR backup, no vault
 --   ok                status, created_at, updated_at are the member row's
 --
 -- The caller is either a token hash (looked up in ims_tokens) or, when that
 -- is NULL, a project and an administrator flag from a trusted layer.
+-- p_glance: Glance's own rule where the contract differs, for nginx's
+-- "ims_member_errors glance": an image without an owner is visible to all.
+DROP FUNCTION IF EXISTS ims_member_update(text, text, boolean, text, text,
+                                          text, text);
+
 CREATE OR REPLACE FUNCTION ims_member_update(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_status text, p_vault text)
+    p_status text, p_vault text, p_glance boolean)
 RETURNS TABLE (result text, status text, created_at text, updated_at text)
 LANGUAGE plpgsql
 AS $$
@@ -103,6 +109,7 @@ BEGIN
     IF NOT FOUND
        OR NOT (v_admin
                OR v_owner IS NOT DISTINCT FROM v_project
+               OR (p_glance AND v_owner IS NULL)
                OR v_vis IN ('public', 'community')
                OR (v_vis = 'shared'
                    AND EXISTS (SELECT 1 FROM image_members m
@@ -141,6 +148,12 @@ BEGIN
     IF NOT FOUND THEN
         RETURN QUERY SELECT 'member_not_found', NULL::text, NULL::text,
                             NULL::text;
+        RETURN;
+    END IF;
+
+    -- Glance sets the status only once it has found the member.
+    IF p_status NOT IN ('pending', 'accepted', 'rejected') THEN
+        RETURN QUERY SELECT 'bad_status', NULL::text, NULL::text, NULL::text;
         RETURN;
     END IF;
 

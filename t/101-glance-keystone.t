@@ -3,7 +3,8 @@
 # member update on Glance's database (identity from Keystone).  The users'
 # clients, python-glanceclient and openstacksdk with passwords and the
 # catalog's image endpoint, share, accept, reject and list, and see through
-# nginx what Glance alone shows.
+# nginx what Glance alone shows; every answer of the member update, a 401
+# for a bad token included, is Glance's own, byte for byte.
 
 use lib 't/lib';
 use ImsMember::Pg;
@@ -28,20 +29,93 @@ $ENV{TEST_NGINX_GLANCE_DSN} = ImsMember::Glance::dsn();
 $ENV{TEST_NGINX_GLANCE_PORT} = $G->{port};
 $ENV{TEST_NGINX_KEYSTONE_PORT} = $KS->{port};
 
+$ENV{TEST_NGINX_KEYSTONE_URL} = $KS->{url};
+
+# Glance's rows for the comparison: the owner's images, the member's
+# membership
+our %Image = (
+    shared  => 'b1000000-0000-4000-8000-000000000001',
+    private => 'b1000000-0000-4000-8000-000000000002',
+    missing => 'b1000000-0000-4000-8000-000000000003',
+);
+
+sub fixtures {
+    my $owner = $KS->{projects}{owner};
+    my $member = $KS->{projects}{member};
+    my @sql = ("DELETE FROM image_members WHERE image_id LIKE 'b1%'",
+               "DELETE FROM images WHERE id LIKE 'b1%'");
+    for my $v ('shared', 'private') {
+        push @sql, "INSERT INTO images (id, name, status, created_at,"
+                   . " deleted, owner, visibility, os_hidden, protected,"
+                   . " min_disk, min_ram) VALUES ('$Image{$v}', '$v',"
+                   . " 'active', '2020-01-01 00:00:00', false, '$owner',"
+                   . " '$v', false, false, 0, 0)";
+        push @sql, "INSERT INTO image_members (image_id, member, can_share,"
+                   . " status, created_at, updated_at, deleted) VALUES"
+                   . " ('$Image{$v}', '$member', false, 'pending',"
+                   . " '2020-01-01 00:00:00', '2020-01-01 00:00:00', false)";
+    }
+    ImsMember::Glance::sql(join('; ', @sql));
+}
+
+# [token (a user's, or the text itself), image, member (a project's
+# name, or the text itself), body, [Accept values], method]
+our @Cases;
+my $ok = '{"status": "accepted"}';
+for my $accept ([], ['application/json'], ['text/html']) {
+    for my $c (['member', 'shared', 'member', $ok],
+               ['member', 'shared', 'member', '{"status": "bogus"}'],
+               ['member', 'shared', 'member', 'not json'],
+               ['member', 'private', 'member', $ok],
+               ['member', 'missing', 'member', '{"status": "bogus"}'],
+               ['member', 'shared', 'owner', $ok],
+               ['owner', 'shared', 'member', $ok],
+               ['owner', 'private', 'member', $ok],
+               ['admin', 'shared', 'member', '{"status": "rejected"}'],
+               ['admin', 'private', 'nobody', '{"status": "x"}'],
+               ['not-a-token', 'shared', 'member', $ok],
+               [undef, 'shared', 'member', $ok])
+    {
+        push @Cases, [@$c, $accept];
+    }
+}
+
+sub send_case {
+    my ($port, $c) = @_;
+    my ($user, $image, $member, $body, $accept) = @$c;
+    my @h = map { (Accept => $_) } @$accept;
+    if (defined $user) {
+        push @h, 'X-Auth-Token' => $KS->{tokens}{$user} // $user;
+    }
+    $member = $KS->{projects}{$member} // $member;
+    my $r = ImsMember::Glance::raw($port, 'PUT',
+        "/v2/images/$Image{$image}/members/$member", \@h, $body);
+    # keystonemiddleware names Keystone on a 401; the README's add_header
+    # does the same through nginx
+    return ImsMember::Glance::seen($r) . "\nWWW-Authenticate: "
+           . ($r->{headers}{'www-authenticate'} // '(none)');
+}
+
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 11;
+plan tests => repeat_each() * (blocks() * 2) + 11 + @Cases;
 
 no_shuffle();
+no_root_location();
 
-run_tests();
+# the README's recipe for a Keystone cloud in front of Glance
+add_block_preprocessor(sub {
+    my $block = shift;
 
-__DATA__
-
-=== TEST 1: glanceclient and openstacksdk share, accept, reject and list through nginx as with Glance alone
---- http_config
+    $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_GLANCE_DSN";
     ims_member_keystone_cache zone=keystone:1m;
+
+    # Glance's keystonemiddleware names Keystone on each 401
+    map $status $keystone_www_authenticate {
+        401      'Keystone uri="$TEST_NGINX_KEYSTONE_URL"';
+        default  "";
+    }
 
     # who answered: the module (no upstream) or Glance
     log_format flows '$request_method $uri $status upstream=$upstream_addr';
@@ -54,7 +128,9 @@ __DATA__
     upstream keystone {
         server 127.0.0.1:$TEST_NGINX_KEYSTONE_PORT;
     }
---- config
+_EOC_
+
+    $block->set_value("config", <<'_EOC_');
     location = /_keystone {
         internal;
         proxy_pass http://keystone/v3/auth/tokens;
@@ -62,21 +138,16 @@ __DATA__
 
     location ~ ^/v2/images/[^/]+/members/[^/]+$ {
         ims_member_keystone /_keystone;
+        ims_member_errors   glance;
         ims_member_update;
+
+        add_header WWW-Authenticate $keystone_www_authenticate always;
+
+        # the other methods on a member stay Glance's
         error_page 405 = @glance;
     }
 
-    location /v2/ {
-        proxy_set_header Host $http_host;
-        proxy_pass http://glance;
-    }
-
-    location = /versions {
-        proxy_set_header Host $http_host;
-        proxy_pass http://glance;
-    }
-
-    location = / {
+    location / {
         proxy_set_header Host $http_host;
         proxy_pass http://glance;
     }
@@ -85,6 +156,14 @@ __DATA__
         proxy_set_header Host $http_host;
         proxy_pass http://glance;
     }
+_EOC_
+});
+
+run_tests();
+
+__DATA__
+
+=== TEST 1: glanceclient and openstacksdk share, accept, reject and list through nginx as with Glance alone
 --- init
 my $member = $::KS->{projects}{member};
 my $out = `/usr/bin/python3 t/lib/glance_flows.py $::KS->{url} $ImsMember::Keystone::Password $::G->{url} $member 2>&1`;
@@ -114,3 +193,23 @@ GET /versions
 [qr{^PUT /v2/images/[0-9a-f-]{36}/members/[0-9a-f]{32} 200 upstream=-$},
  qr{^POST /v2/images/[0-9a-f-]{36}/members 200 upstream=127\.0\.0\.1:\d+$},
  qr{^GET /v2/images/[0-9a-f-]{36}/members 200 upstream=127\.0\.0\.1:\d+$}]
+
+
+
+=== TEST 2: Keystone's callers see Glance's answers, byte for byte
+--- init
+my $port = ImsMember::Pg::nginx_port();
+for my $c (@::Cases) {
+    main::fixtures();
+    my $g = main::send_case($::G->{port}, $c);
+    main::fixtures();
+    my $n = main::send_case($port, $c);
+    my ($user, $image, $member, $body, $accept) = @$c;
+    Test::More::is($n, $g, sprintf("%s on %s/%s, body '%s', Accept %s",
+                                   $user // 'no token', $image, $member,
+                                   $body, join(' + ', @$accept) || 'none'));
+}
+--- request
+GET /versions
+--- error_code: 200
+--- response_body_like: "id": "v2

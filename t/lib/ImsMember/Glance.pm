@@ -14,6 +14,7 @@ use warnings;
 
 use Cwd qw(abs_path);
 use File::Basename qw(dirname);
+use IO::Socket::INET;
 
 use ImsMember::Pg;
 
@@ -117,6 +118,58 @@ sub stop {
     return unless $pid;
     ImsMember::Pg::reap($pid);
     undef $pid;
+}
+
+# One request, exactly as given (no header of a client library's own), on
+# a connection of its own: (port, method, path, [name => value, ...], body
+# or undef, chunked).  The body, when there is one and it is not chunked,
+# gets its Content-Length.  Returns { status, headers => { lc name =>
+# value }, body }.
+sub raw {
+    my ($port, $method, $path, $headers, $body, $chunked) = @_;
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
+                                  Timeout => 30)
+        or die "connect to $port: $!\n";
+    my $req = "$method $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n"
+              . "Connection: close\r\n";
+    my @h = @$headers;
+    while (my ($k, $v) = splice @h, 0, 2) {
+        $req .= "$k: $v\r\n";
+    }
+    if ($chunked) {
+        $req .= "Transfer-Encoding: chunked\r\n\r\n";
+        $req .= sprintf("%x\r\n%s\r\n", length $body, $body)
+            if defined $body && length $body;
+        $req .= "0\r\n\r\n";
+    } elsif (defined $body) {
+        $req .= "Content-Length: " . length($body) . "\r\n\r\n$body";
+    } else {
+        $req .= "\r\n";
+    }
+    print $s $req;
+    local $/;
+    my $resp = <$s> // '';
+    close $s;
+    my ($head, $content) = split /\r\n\r\n/, $resp, 2;
+    my ($line, @lines) = split /\r\n/, $head // '';
+    my %h;
+    for (@lines) {
+        my ($k, $v) = split /:\s*/, $_, 2;
+        $h{lc $k} = $v;
+    }
+    my ($status) = ($line // '') =~ m{^HTTP/1\.\d (\d+)};
+    return { status => $status // 0, line => $line // '', headers => \%h,
+             body => $content // '' };
+}
+
+# What a client sees of an answer, as one text: the status and its reason,
+# Content-Type and the body, the time of an update masked.
+sub seen {
+    my $r = shift;
+    (my $body = $r->{body}) =~ s/"updated_at": "[^"]*"/"updated_at": "-"/g;
+    (my $line = $r->{line}) =~ s{^HTTP/1\.\d }{};
+    return "$line; " . ($r->{headers}{'content-type'} // '(none)')
+           . "\n$body";
 }
 
 # Brings glance-api up on its own database, with the module's schema;

@@ -1,0 +1,436 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_glance.h"
+#include "ngx_http_ims_member_glance_page.h"
+#include "ngx_http_ims_member_json.h"
+
+
+/*
+ * "ims_member_errors glance": the answers of Glance's own endpoints as
+ * glance-api 25.1 gives them, each cause with Glance's status and words,
+ * in the format the request's Accept headers ask for.
+ */
+
+#define ngx_http_ims_member_glance_error(status, args, explanation)           \
+    { status, args, ngx_string(explanation) }
+
+/* the ids a Glance message names, in its order */
+#define NGX_HTTP_IMS_MEMBER_GLANCE_NONE    0
+#define NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE   1
+#define NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER  2
+
+
+typedef struct {
+    ngx_uint_t                  status;
+    ngx_uint_t                  args;
+    ngx_str_t                   explanation;    /* empty: the IMG message */
+} ngx_http_ims_member_glance_t;
+
+
+static ngx_int_t ngx_http_ims_member_glance_send(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *explanation, ngx_str_t *tail);
+static ngx_int_t ngx_http_ims_member_glance_accept(ngx_http_request_t *r,
+    ngx_str_t *accept);
+
+
+/*
+ * Glance's answer to each cause, as glance-api 25.1 words it
+ * (glance/api/v2/image_members.py, glance/common/wsgi.py, webob): 401
+ * whenever the caller is not known (Glance's keystonemiddleware defers its
+ * decision, so a Keystone that cannot be asked is a 401 too), 500 when the
+ * database fails.  The vault rules are the module's own: their IMG
+ * messages, in Glance's format.
+ */
+
+#define NGX_HTTP_IMS_MEMBER_GLANCE_401                                        \
+    "This server could not verify that you are authorized to access the"     \
+    " document you requested. Either you supplied the wrong credentials"      \
+    " (e.g., bad password), or your browser does not understand how to"       \
+    " supply the credentials required."
+
+#define NGX_HTTP_IMS_MEMBER_GLANCE_500                                        \
+    "The server has either erred or is incapable of performing the"          \
+    " requested operation."
+
+#define NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN                                  \
+    "Not allowed to update members for image %V."
+
+static ngx_http_ims_member_glance_t  ngx_http_ims_member_glance_answers[] = {
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_OK, 0, ""),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
+        NGX_HTTP_IMS_MEMBER_GLANCE_401),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Malformed JSON in request body."),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Status not specified"),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND,
+        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE, "Image %V not found."),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
+        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
+        NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
+        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
+        NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND,
+        NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
+        "%V not found in the member list of the image %V."),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_INTERNAL_SERVER_ERROR, 0,
+        NGX_HTTP_IMS_MEMBER_GLANCE_500),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_INTERNAL_SERVER_ERROR, 0,
+        NGX_HTTP_IMS_MEMBER_GLANCE_500),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0,
+        "The resource could not be found."),
+
+    /* the batch's and the jobs' causes: not Glance's endpoints */
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0, ""),
+    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0, ""),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
+        NGX_HTTP_IMS_MEMBER_GLANCE_401),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
+        NGX_HTTP_IMS_MEMBER_GLANCE_401),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Body expected in request."),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Unexpected body type. Expected list/dict."),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Expected a status in the form: {\"status\": \"status\"}"),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Incorrect request: Status must be \"pending\", \"accepted\" or"
+        " \"rejected\"."),
+
+    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_ALLOWED, 0, ""),
+};
+
+/* webob's titles of the statuses Glance answers with */
+
+static ngx_str_t  ngx_http_ims_member_glance_titles[] = {
+    ngx_string("Bad Request"),                  /* 400 */
+    ngx_string("Unauthorized"),                 /* 401 */
+    ngx_null_string,
+    ngx_string("Forbidden"),                    /* 403 */
+    ngx_string("Not Found"),                    /* 404 */
+    ngx_string("Method Not Allowed"),           /* 405 */
+};
+
+static ngx_str_t  ngx_http_ims_member_glance_title_500 =
+    ngx_string("Internal Server Error");
+
+
+/*
+ * Whether a method the endpoint does not serve gets Glance's own 405, which
+ * Glance gives only once it knows the caller: not when error_page takes it
+ */
+
+ngx_uint_t
+ngx_http_ims_member_glance_not_allowed(ngx_http_request_t *r,
+    ngx_http_ims_member_endpoint_t *endpoint)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf;
+
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    return endpoint->glance
+           && imlcf->errors == NGX_HTTP_IMS_MEMBER_ERRORS_GLANCE
+           && !ngx_http_ims_member_error_page(r, NGX_HTTP_NOT_ALLOWED);
+}
+
+
+/* Glance's words for a cause, with the URL's ids where it names them */
+
+ngx_int_t
+ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err, ngx_str_t *message)
+{
+    u_char                        *p;
+    size_t                         len;
+    ngx_str_t                      explanation;
+    ngx_http_ims_member_glance_t  *g;
+
+    if (err >= sizeof(ngx_http_ims_member_glance_answers)
+               / sizeof(ngx_http_ims_member_glance_t))
+    {
+        err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+    }
+
+    g = &ngx_http_ims_member_glance_answers[err];
+
+    if (g->explanation.len == 0) {
+        return ngx_http_ims_member_glance_send(r, g->status, message, NULL);
+    }
+
+    len = g->explanation.len + ctx->image_id.len + ctx->member_id.len;
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    explanation.data = p;
+
+    switch (g->args) {
+
+    case NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE:
+        p = ngx_snprintf(p, len, (char *) g->explanation.data,
+                         &ctx->image_id);
+        break;
+
+    case NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER:
+        p = ngx_snprintf(p, len, (char *) g->explanation.data,
+                         &ctx->member_id, &ctx->image_id);
+        break;
+
+    default: /* NGX_HTTP_IMS_MEMBER_GLANCE_NONE */
+        p = ngx_cpymem(p, g->explanation.data, g->explanation.len);
+    }
+
+    explanation.len = p - explanation.data;
+
+    return ngx_http_ims_member_glance_send(r, g->status, &explanation, NULL);
+}
+
+
+/* Glance's 405 page (webob's HTTPMethodNotAllowed) */
+
+ngx_int_t
+ngx_http_ims_member_glance_send_not_allowed(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx)
+{
+    u_char     *p;
+    ngx_str_t   explanation, tail;
+
+    static ngx_str_t  name = ngx_string("Allow");
+
+    if (!ngx_http_ims_member_glance_errors(r)) {
+        return ngx_http_ims_member_not_allowed(r, &ctx->endpoint->allow);
+    }
+
+    /*
+     * Glance parses a body before it refuses the method: one with a length,
+     * or chunked on a method that may have a body
+     */
+
+    if (r->headers_in.content_length_n > 0
+        || (r->headers_in.chunked
+            && (r->method & (NGX_HTTP_POST|NGX_HTTP_PATCH))))
+    {
+        switch (ngx_http_ims_member_json_kind(ctx->body.data, ctx->body.len))
+        {
+        case NGX_HTTP_IMS_MEMBER_JSON_MALFORMED:
+            return ngx_http_ims_member_send_error(r,
+                                              NGX_HTTP_IMS_MEMBER_ERR_BODY);
+
+        case NGX_HTTP_IMS_MEMBER_JSON_SCALAR:
+            return ngx_http_ims_member_send_error(r,
+                                         NGX_HTTP_IMS_MEMBER_ERR_BODY_TYPE);
+
+        default:
+            break;
+        }
+    }
+
+    if (ngx_http_ims_member_header_out(r, &name, &ctx->endpoint->allow)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_pnalloc(r->pool, sizeof("The method  is not allowed for this"
+                                    " resource. ") - 1
+                             + r->method_name.len);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    explanation.data = p;
+    explanation.len = ngx_sprintf(p, "The method %V is not allowed for this"
+                                  " resource. ", &r->method_name)
+                      - p;
+
+    ngx_str_set(&tail, "<br /><br />\n");
+
+    /* webob's reason phrase, not nginx's "Not Allowed" */
+    ngx_str_set(&r->headers_out.status_line, "405 Method Not Allowed");
+
+    return ngx_http_ims_member_glance_send(r, NGX_HTTP_NOT_ALLOWED,
+                                           &explanation, &tail);
+}
+
+
+/* whether this request's errors are Glance's */
+
+ngx_uint_t
+ngx_http_ims_member_glance_errors(ngx_http_request_t *r)
+{
+    ngx_http_ims_member_ctx_t       *ctx;
+    ngx_http_ims_member_loc_conf_t  *imlcf;
+
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    if (imlcf->errors != NGX_HTTP_IMS_MEMBER_ERRORS_GLANCE) {
+        return 0;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
+
+    return (ctx && ctx->endpoint->glance) ? 1 : 0;
+}
+
+
+/* Glance's error page in the format the Accept headers ask for */
+
+static ngx_int_t
+ngx_http_ims_member_glance_send(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *explanation, ngx_str_t *tail)
+{
+    ngx_str_t                           body, *type;
+    ngx_http_ims_member_glance_page_t   page;
+
+    if (ngx_http_ims_member_glance_accept(r, &body) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    page.format = ngx_http_ims_member_glance_format(body.data,
+                                                    body.data + body.len);
+    page.status = status;
+    page.explanation = *explanation;
+
+    if (tail) {
+        page.tail = *tail;
+
+    } else {
+        ngx_str_null(&page.tail);
+    }
+
+    if (status == NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        page.title = ngx_http_ims_member_glance_title_500;
+
+    } else if (status >= NGX_HTTP_BAD_REQUEST
+               && status <= NGX_HTTP_NOT_ALLOWED)
+    {
+        page.title = ngx_http_ims_member_glance_titles[status
+                                                  - NGX_HTTP_BAD_REQUEST];
+
+    } else {
+        page.title.len = 0;
+    }
+
+    if (page.title.len == 0
+        || ngx_http_ims_member_glance_page(r->pool, &page, &body) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    type = ngx_http_ims_member_glance_type(page.format);
+
+    return ngx_http_ims_member_send_typed(r, status, type, &body, 1);
+}
+
+
+/* the Accept headers, joined with commas as Glance's server joins them */
+
+static ngx_int_t
+ngx_http_ims_member_glance_accept(ngx_http_request_t *r, ngx_str_t *accept)
+{
+    u_char           *p;
+    size_t            len;
+    ngx_uint_t        i, n, pass;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ngx_str_null(accept);
+    p = NULL;
+    len = 0;
+    n = 0;
+
+    for (pass = 0; pass < 2; pass++) {
+        part = &r->headers_in.headers.part;
+        h = part->elts;
+
+        for (i = 0; /* void */; i++) {
+
+            if (i >= part->nelts) {
+                if (part->next == NULL) {
+                    break;
+                }
+
+                part = part->next;
+                h = part->elts;
+                i = 0;
+            }
+
+            if (h[i].key.len != sizeof("Accept") - 1
+                || ngx_strncasecmp(h[i].key.data, (u_char *) "Accept",
+                                   sizeof("Accept") - 1)
+                   != 0)
+            {
+                continue;
+            }
+
+            if (pass == 0) {
+                *accept = h[i].value;
+                len += h[i].value.len + 1;
+                n++;
+                continue;
+            }
+
+            if (p != accept->data) {
+                *p++ = ',';
+            }
+
+            p = ngx_cpymem(p, h[i].value.data, h[i].value.len);
+        }
+
+        if (n < 2) {
+            return NGX_OK;
+        }
+
+        if (pass == 0) {
+            p = ngx_pnalloc(r->pool, len);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            accept->data = p;
+        }
+    }
+
+    accept->len = p - accept->data;
+
+    return NGX_OK;
+}

@@ -1,0 +1,27 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_GLANCE_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_GLANCE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_ims_member_module.h"
+
+
+ngx_uint_t ngx_http_ims_member_glance_errors(ngx_http_request_t *r);
+ngx_uint_t ngx_http_ims_member_glance_not_allowed(ngx_http_request_t *r,
+    ngx_http_ims_member_endpoint_t *endpoint);
+ngx_int_t ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err, ngx_str_t *message);
+ngx_int_t ngx_http_ims_member_glance_send_not_allowed(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_GLANCE_H_INCLUDED_ */
