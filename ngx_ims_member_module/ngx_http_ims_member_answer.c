@@ -48,7 +48,7 @@ static u_char *ngx_http_ims_member_log_error(ngx_http_request_t *r,
 
 /* indexed by NGX_HTTP_IMS_MEMBER_ERR_* */
 
-static ngx_http_ims_member_error_t  ngx_http_ims_member_errors[] = {
+static ngx_http_ims_member_error_t  ngx_http_ims_member_causes[] = {
 
     ngx_http_ims_member_error(NGX_HTTP_OK, "", ""),
 
@@ -375,7 +375,7 @@ ngx_http_ims_member_send_error(ngx_http_request_t *r, ngx_uint_t err)
     ngx_http_ims_member_error_t  *e;
 
     if (err == NGX_HTTP_IMS_MEMBER_OK
-        || err >= sizeof(ngx_http_ims_member_errors)
+        || err >= sizeof(ngx_http_ims_member_causes)
                   / sizeof(ngx_http_ims_member_error_t))
     {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -383,15 +383,7 @@ ngx_http_ims_member_send_error(ngx_http_request_t *r, ngx_uint_t err)
         err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
     }
 
-    e = &ngx_http_ims_member_errors[err];
-
-    /* the client's own mistakes are answered, and logged only for debug */
-
-    level = (e->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
-                                                          : NGX_LOG_INFO;
-
-    ngx_log_error(level, r->connection->log, 0,
-                  "ims_member: answered %ui %V", e->status, &e->code);
+    e = &ngx_http_ims_member_causes[err];
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
 
@@ -400,9 +392,17 @@ ngx_http_ims_member_send_error(ngx_http_request_t *r, ngx_uint_t err)
     }
 
     if (ngx_http_ims_member_glance_errors(r)) {
-        return ngx_http_ims_member_glance_send_error(r, ctx, err,
+        return ngx_http_ims_member_glance_send_error(r, ctx, err, &e->code,
                                                      &e->message);
     }
+
+    /* the client's own mistakes are answered, and logged only for debug */
+
+    level = (e->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
+                                                          : NGX_LOG_INFO;
+
+    ngx_log_error(level, r->connection->log, 0,
+                  "ims_member: answered %ui %V", e->status, &e->code);
 
     if (ngx_http_ims_member_json_error(r->pool, &e->code, &e->message, &body)
         != NGX_OK)
@@ -429,16 +429,16 @@ ngx_http_ims_member_error_message(ngx_str_t *code, ngx_str_t *message)
     ngx_uint_t  i;
 
     for (i = 1;
-         i < sizeof(ngx_http_ims_member_errors)
+         i < sizeof(ngx_http_ims_member_causes)
              / sizeof(ngx_http_ims_member_error_t);
          i++)
     {
-        if (ngx_http_ims_member_errors[i].code.len == code->len
-            && ngx_strncmp(ngx_http_ims_member_errors[i].code.data,
+        if (ngx_http_ims_member_causes[i].code.len == code->len
+            && ngx_strncmp(ngx_http_ims_member_causes[i].code.data,
                            code->data, code->len)
                == 0)
         {
-            *message = ngx_http_ims_member_errors[i].message;
+            *message = ngx_http_ims_member_causes[i].message;
             return NGX_OK;
         }
     }

@@ -152,6 +152,39 @@ static ngx_str_t  ngx_http_ims_member_glance_title_500 =
     ngx_string("Internal Server Error");
 
 
+/* ims_member_errors ims | glance */
+
+char *
+ngx_http_ims_member_errors(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (imlcf->errors != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "ims", 3) == 0) {
+        imlcf->errors = NGX_HTTP_IMS_MEMBER_ERRORS_IMS;
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len == 6 && ngx_strncmp(value[1].data, "glance", 6) == 0) {
+        imlcf->errors = NGX_HTTP_IMS_MEMBER_ERRORS_GLANCE;
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\": \"ims\" (JSON IMG.xxxx errors) "
+                       "or \"glance\" (Glance's own answers)", &value[1]);
+
+    return NGX_CONF_ERROR;
+}
+
+
 /*
  * Whether a method the endpoint does not serve gets Glance's own 405, which
  * Glance gives only once it knows the caller: not when error_page takes it
@@ -175,11 +208,13 @@ ngx_http_ims_member_glance_not_allowed(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err, ngx_str_t *message)
+    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err, ngx_str_t *code,
+    ngx_str_t *message)
 {
     u_char                        *p;
     size_t                         len;
     ngx_str_t                      explanation;
+    ngx_uint_t                     level;
     ngx_http_ims_member_glance_t  *g;
 
     if (err >= sizeof(ngx_http_ims_member_glance_answers)
@@ -189,6 +224,15 @@ ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
     }
 
     g = &ngx_http_ims_member_glance_answers[err];
+
+    /* the IMG code names the cause in the log, whatever Glance says */
+
+    level = (g->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
+                                                          : NGX_LOG_INFO;
+
+    ngx_log_error(level, r->connection->log, 0,
+                  "ims_member: answered %ui as Glance does (%V)", g->status,
+                  code);
 
     if (g->explanation.len == 0) {
         return ngx_http_ims_member_glance_send(r, g->status, message, NULL);

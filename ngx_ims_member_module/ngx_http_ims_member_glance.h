@@ -15,11 +15,14 @@
 #include "ngx_http_ims_member_module.h"
 
 
+char *ngx_http_ims_member_errors(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_uint_t ngx_http_ims_member_glance_errors(ngx_http_request_t *r);
 ngx_uint_t ngx_http_ims_member_glance_not_allowed(ngx_http_request_t *r,
     ngx_http_ims_member_endpoint_t *endpoint);
 ngx_int_t ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err, ngx_str_t *message);
+    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err, ngx_str_t *code,
+    ngx_str_t *message);
 ngx_int_t ngx_http_ims_member_glance_send_not_allowed(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
 

@@ -404,16 +404,22 @@ ngx_http_ims_member_glance_page(ngx_pool_t *pool,
     ngx_http_ims_member_glance_page_t *page, ngx_str_t *out)
 {
     u_char     *p, *s, c;
-    size_t      len, n;
+    size_t      len, n, slen;
     ngx_str_t  *tail;
-    u_char      status[NGX_INT_T_LEN + 64];
-    size_t      slen;
+    u_char      status[sizeof("999 ") - 1 + 64];
 
-    if (page->title.len > 64 - 1) {
+    /* "404 Not Found" */
+
+    if (page->status < 100 || page->status > 999 || page->title.len > 64) {
         return NGX_ERROR;
     }
 
-    slen = ngx_sprintf(status, "%ui %V", page->status, &page->title) - status;
+    status[0] = (u_char) ('0' + page->status / 100);
+    status[1] = (u_char) ('0' + page->status / 10 % 10);
+    status[2] = (u_char) ('0' + page->status % 10);
+    status[3] = ' ';
+    ngx_memcpy(&status[4], page->title.data, page->title.len);
+    slen = 4 + page->title.len;
 
     tail = page->tail.len ? &page->tail : &ngx_http_ims_member_glance_tail;
     n = page->explanation.len + tail->len;
@@ -583,7 +589,7 @@ ngx_http_ims_member_glance_strip_tags(u_char *s, size_t n)
 }
 
 
-/* html.escape(s, quote=True), then non-ASCII as "&#N;" */
+/* html.escape(s, quote=True), then non-ASCII (128 to 255) as "&#N;" */
 
 static u_char *
 ngx_http_ims_member_glance_html(u_char *dst, u_char *src, size_t n)
@@ -620,7 +626,12 @@ ngx_http_ims_member_glance_html(u_char *dst, u_char *src, size_t n)
                 *dst++ = c;
 
             } else {
-                dst = ngx_sprintf(dst, "&#%ui;", (ngx_uint_t) c);
+                *dst++ = '&';
+                *dst++ = '#';
+                *dst++ = (u_char) ('0' + c / 100);
+                *dst++ = (u_char) ('0' + c / 10 % 10);
+                *dst++ = (u_char) ('0' + c % 10);
+                *dst++ = ';';
             }
         }
     }

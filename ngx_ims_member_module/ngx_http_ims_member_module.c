@@ -11,6 +11,7 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_auth.h"
+#include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_job.h"
 #include "ngx_http_ims_member_jobs.h"
@@ -67,13 +68,6 @@ static ngx_conf_post_t  ngx_http_ims_member_batch_max_post =
 
 static ngx_conf_post_t  ngx_http_ims_member_queue_post =
     { ngx_http_ims_member_queue };
-
-
-static ngx_conf_enum_t  ngx_http_ims_member_errors[] = {
-    { ngx_string("ims"), NGX_HTTP_IMS_MEMBER_ERRORS_IMS },
-    { ngx_string("glance"), NGX_HTTP_IMS_MEMBER_ERRORS_GLANCE },
-    { ngx_null_string, 0 }
-};
 
 
 static ngx_command_t  ngx_http_ims_member_commands[] = {
@@ -171,10 +165,10 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
 
     { ngx_string("ims_member_errors"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_ims_member_errors,
       NGX_HTTP_LOC_CONF_OFFSET,
-      offsetof(ngx_http_ims_member_loc_conf_t, errors),
-      &ngx_http_ims_member_errors },
+      0,
+      NULL },
 
     { ngx_string("ims_member_update"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,

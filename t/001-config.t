@@ -355,3 +355,29 @@ invalid role "admin,cloud_admin": one role name per parameter, without commas or
 --- must_die
 --- error_log
 "ims_member_keystone_cache" directive is duplicate
+
+
+
+=== TEST 31: an error format that does not exist
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_errors openstack;
+        ims_member_update;
+    }
+--- must_die
+--- error_log
+invalid value "openstack": "ims" (JSON IMG.xxxx errors) or "glance" (Glance's own answers)
+
+
+
+=== TEST 32: the error format is set once per level
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    ims_member_errors glance;
+    ims_member_errors ims;
+--- must_die
+--- error_log
+"ims_member_errors" directive is duplicate

@@ -20,7 +20,14 @@ typedef struct {
 } unit_parse_t;
 
 
+typedef struct {
+    ngx_str_t    text;
+    ngx_uint_t   kind;
+} unit_kind_t;
+
+
 static void test_json_parse(void);
+static void test_json_kind(void);
 static void test_json_string(void);
 static void test_json_strings(void);
 static void test_json_object(void);
@@ -74,10 +81,30 @@ static unit_parse_t  unit_parses[] = {
 };
 
 
+/* what Glance tells apart in a body that is not an object */
+
+static unit_kind_t  unit_kinds[] = {
+    { unit_s("{\"status\": 1}"), NGX_HTTP_IMS_MEMBER_JSON_OBJECT },
+    { unit_s(" [] "), NGX_HTTP_IMS_MEMBER_JSON_ARRAY },
+    { unit_s("[\"accepted\"]"), NGX_HTTP_IMS_MEMBER_JSON_ARRAY },
+    { unit_s("5"), NGX_HTTP_IMS_MEMBER_JSON_SCALAR },
+    { unit_s("\"accepted\""), NGX_HTTP_IMS_MEMBER_JSON_SCALAR },
+    { unit_s("null"), NGX_HTTP_IMS_MEMBER_JSON_SCALAR },
+    { unit_s("true"), NGX_HTTP_IMS_MEMBER_JSON_SCALAR },
+    { unit_s(""), NGX_HTTP_IMS_MEMBER_JSON_MALFORMED },
+    { unit_s("not json"), NGX_HTTP_IMS_MEMBER_JSON_MALFORMED },
+    { unit_s("[1"), NGX_HTTP_IMS_MEMBER_JSON_MALFORMED },
+    { unit_s("[] []"), NGX_HTTP_IMS_MEMBER_JSON_MALFORMED },
+    { unit_s("\"\xff\""), NGX_HTTP_IMS_MEMBER_JSON_MALFORMED },
+    { ngx_null_string, 0 }
+};
+
+
 void
 test_json(void)
 {
     test_json_parse();
+    test_json_kind();
     test_json_string();
     test_json_strings();
     test_json_object();
@@ -692,4 +719,18 @@ unit_json_released(const char *name)
                 name);
 
     unit_json_blocks = 0;
+}
+
+
+static void
+test_json_kind(void)
+{
+    unit_kind_t  *t;
+
+    unit_section("json: ngx_http_ims_member_json_kind");
+
+    for (t = unit_kinds; t->text.data; t++) {
+        unit_is_int(ngx_http_ims_member_json_kind(t->text.data, t->text.len),
+                    t->kind, "\"%s\"", unit_esc(t->text.data, t->text.len));
+    }
 }

@@ -46,6 +46,7 @@ main(void)
 
     test_util();
     test_json();
+    test_glance();
 
     printf("1..%lu\n", (unsigned long) unit_n);
 

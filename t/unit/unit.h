@@ -66,6 +66,7 @@ extern ngx_int_t   unit_json_blocks;
 
 void test_util(void);
 void test_json(void);
+void test_glance(void);
 
 
 #endif /* _NGX_UNIT_H_INCLUDED_ */
