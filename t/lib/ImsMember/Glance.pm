@@ -127,9 +127,14 @@ sub stop {
 # value }, body }.
 sub raw {
     my ($port, $method, $path, $headers, $body, $chunked) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => $port,
-                                  Timeout => 30)
-        or die "connect to $port: $!\n";
+    my ($s, $deadline) = (undef, time + 30);
+    # nginx may still be starting (under valgrind, say)
+    until ($s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => $port, Timeout => 30))
+    {
+        die "connect to $port: $!\n" if time > $deadline;
+        select(undef, undef, undef, 0.1);
+    }
     my $req = "$method $path HTTP/1.1\r\nHost: 127.0.0.1:$port\r\n"
               . "Connection: close\r\n";
     my @h = @$headers;
