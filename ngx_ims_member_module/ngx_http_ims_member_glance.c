@@ -65,75 +65,110 @@ static ngx_int_t ngx_http_ims_member_glance_accept(ngx_http_request_t *r,
 #define NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN                                  \
     "Not allowed to update members for image %V."
 
+/*
+ * Indexed by NGX_HTTP_IMS_MEMBER_ERR_*.  An empty explanation: the IMG
+ * message (the vault rules; the batch's and the jobs' causes, which are
+ * not Glance's endpoints).
+ */
+
 static ngx_http_ims_member_glance_t  ngx_http_ims_member_glance_answers[] = {
 
+    /* OK */
     ngx_http_ims_member_glance_error(NGX_HTTP_OK, 0, ""),
 
+    /* UNAUTHORIZED */
     ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
         NGX_HTTP_IMS_MEMBER_GLANCE_401),
 
+    /* BODY */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
         "Malformed JSON in request body."),
 
+    /* STATUS */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
         "Status not specified"),
 
+    /* VAULT */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
 
+    /* IMAGE */
     ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE, "Image %V not found."),
 
+    /* NOT_SHARED */
     ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN),
 
+    /* OWNER */
     ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN),
 
+    /* MEMBER */
     ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
         "%V not found in the member list of the image %V."),
 
+    /* VAULT_REQUIRED */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
 
+    /* UNAVAILABLE */
     ngx_http_ims_member_glance_error(NGX_HTTP_INTERNAL_SERVER_ERROR, 0,
         NGX_HTTP_IMS_MEMBER_GLANCE_500),
 
+    /* INTERNAL */
     ngx_http_ims_member_glance_error(NGX_HTTP_INTERNAL_SERVER_ERROR, 0,
         NGX_HTTP_IMS_MEMBER_GLANCE_500),
 
+    /* NOT_FOUND */
     ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0,
         "The resource could not be found."),
 
-    /* the batch's and the jobs' causes: not Glance's endpoints */
+    /* IMAGES */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
 
+    /* TOO_MANY */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    /* PROJECT */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    /* BATCH_STATUS */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    /* FORBIDDEN */
     ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0, ""),
+
+    /* JOB */
     ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0, ""),
 
+    /* UNSCOPED */
     ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
         NGX_HTTP_IMS_MEMBER_GLANCE_401),
 
+    /* IDENTITY */
     ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
         NGX_HTTP_IMS_MEMBER_GLANCE_401),
 
+    /* BODY_EMPTY */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
         "Body expected in request."),
 
+    /* BODY_TYPE */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
         "Unexpected body type. Expected list/dict."),
 
+    /* BODY_LIST */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
         "Expected a status in the form: {\"status\": \"status\"}"),
 
+    /* STATUS_VALUE */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
         "Incorrect request: Status must be \"pending\", \"accepted\" or"
         " \"rejected\"."),
 
+    /* NOT_ALLOWED */
     ngx_http_ims_member_glance_error(NGX_HTTP_NOT_ALLOWED, 0, ""),
 };
 

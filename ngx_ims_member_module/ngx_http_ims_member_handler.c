@@ -10,8 +10,8 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
-#include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_auth.h"
+#include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
 
 
@@ -69,8 +69,7 @@ ngx_http_ims_member_handle(ngx_http_request_t *r,
     }
 
     if (!allowed) {
-
-        /* Glance reads that body too: malformed JSON is a 400 */
+        /* Glance's 405 comes after the identity and after the body's parse */
         ctx->error = NGX_HTTP_IMS_MEMBER_ERR_NOT_ALLOWED;
     }
 

@@ -98,7 +98,7 @@ sub send_case {
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 13 + @Cases;
+plan tests => repeat_each() * (blocks() * 2) + 15 + @Cases;
 
 no_shuffle();
 no_root_location();
@@ -191,6 +191,13 @@ Test::More::is(scalar @{ $g->{glance_alone}{listed} || [] }, 1,
                "glanceclient: the accepted image is in the member's list");
 Test::More::is_deeply($g->{owner_sees}, [[$member, 'accepted']],
                       "glanceclient: the owner sees it accepted");
+Test::More::is_deeply($g->{refusals}{through_nginx},
+                      $g->{refusals}{glance_alone},
+                      "glanceclient: refusals in Glance's own words")
+    or Test::More::diag(JSON::PP->new->encode($g->{refusals}));
+Test::More::like($g->{refusals}{through_nginx}[0] // '',
+                 qr/^HTTPNotFound: HTTP 404 Not Found: Image \S+ not found\.$/,
+                 "glanceclient: a missing image, as Glance says it");
 my $s = $r->{openstacksdk} || {};
 Test::More::is_deeply($s->{update}, [$member, 'rejected'],
                       "openstacksdk: the member rejects (the module)");

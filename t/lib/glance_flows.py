@@ -8,7 +8,9 @@ password against Keystone and using the catalog's image endpoint (nginx in
 front of Glance): the owner creates a shared image and adds the member
 (Glance), the member accepts it with glanceclient and rejects the other
 with openstacksdk (the module), then both list members and images through
-nginx and straight from Glance.  Prints one JSON document of what each saw.
+nginx and straight from Glance; glanceclient's words for two refused
+updates, through nginx and from Glance.  Prints one JSON document of what
+each saw.
 """
 
 import json
@@ -57,6 +59,23 @@ def main():
         'glance_alone': glance_view(direct, image['id']),
         'owner_sees': sorted((m['member_id'], m['status']) for m in
                              owner.image_members.list(image['id'])),
+    }
+
+    # what glanceclient says of an update Glance refuses, through nginx and
+    # from Glance alone
+    def refusal(client, image_id, status):
+        try:
+            client.image_members.update(image_id, member, status)
+        except Exception as e:
+            return '%s: %s' % (type(e).__name__, e)
+        return 'accepted'
+
+    missing = '00000000-0000-4000-8000-00000000dead'
+    out['glanceclient']['refusals'] = {
+        'through_nginx': [refusal(member_c, missing, 'accepted'),
+                          refusal(member_c, image['id'], 'maybe')],
+        'glance_alone': [refusal(direct, missing, 'accepted'),
+                         refusal(direct, image['id'], 'maybe')],
     }
 
     # openstacksdk: the catalog's endpoint
