@@ -351,8 +351,9 @@ ngx_http_ims_member_json_dump(ngx_pool_t *pool, json_t *root, ngx_str_t *out)
 /*
  * Keystone's answer to a token validation, {"token": {"expires_at": ...,
  * "project": {"id": ...}, "roles": [{"name": ...}, ...], ...}}.  NGX_OK:
- * *entry holds the project and the role names (kind VALID) or says that
- * the token has no project scope (UNSCOPED), and the expiry; NGX_DECLINED:
+ * *entry holds the project and the role names (kind VALID), or the role
+ * names of a token without a project scope (UNSCOPED), and the expiry;
+ * NGX_DECLINED:
  * not such an answer; NGX_ERROR: no memory.
  */
 
@@ -395,10 +396,14 @@ ngx_http_ims_member_json_token(ngx_pool_t *pool, u_char *data, size_t len,
     project = json_object_get(token, "project");
 
     if (project == NULL || json_is_null(project)) {
+
+        /* a domain's or the system's roles: Glance still heeds them */
+
         entry->kind = NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED;
         ngx_str_null(&entry->project);
-        ngx_str_null(&entry->roles);
-        rc = NGX_OK;
+        rc = ngx_http_ims_member_json_roles(pool,
+                                            json_object_get(token, "roles"),
+                                            &entry->roles);
         goto done;
     }
 

@@ -11,6 +11,7 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_auth.h"
+#include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_keystone.h"
 #include "ngx_http_ims_member_keystone_cache.h"
@@ -596,7 +597,19 @@ ngx_http_ims_member_keystone_apply(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_OK;
 
     case NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED:
-        return NGX_HTTP_IMS_MEMBER_ERR_UNSCOPED;
+
+        /*
+         * Glance takes such a token as a caller without a project, and an
+         * administrator by its roles; the module's own endpoints want one
+         */
+
+        if (!ngx_http_ims_member_glance_errors(r)) {
+            return NGX_HTTP_IMS_MEMBER_ERR_UNSCOPED;
+        }
+
+        ngx_str_set(&identity->project, "");
+        identity->admin = ngx_http_ims_member_is_admin(r, &entry->roles);
+        return NGX_HTTP_IMS_MEMBER_OK;
 
     default:
         return NGX_HTTP_IMS_MEMBER_ERR_UNAUTHORIZED;

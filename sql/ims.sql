@@ -66,8 +66,9 @@ $$;
 --
 -- The caller is either a token hash (looked up in ims_tokens) or, when that
 -- is NULL, a project and an administrator flag from a trusted layer.
--- p_glance: Glance's own rule where the contract differs, for nginx's
--- "ims_member_errors glance": an image without an owner is visible to all.
+-- p_glance: Glance's own rules where the contract differs, for nginx's
+-- "ims_member_errors glance": an image without an owner is visible to all,
+-- and a caller whose token has no project (p_project '') owns it.
 DROP FUNCTION IF EXISTS ims_member_update(text, text, boolean, text, text,
                                           text, text);
 
@@ -127,7 +128,11 @@ BEGIN
         RETURN;
     END IF;
 
-    IF v_owner IS NOT DISTINCT FROM v_project AND NOT v_admin THEN
+    -- To Glance a caller without a project ('') owns what has no owner.
+    IF (v_owner IS NOT DISTINCT FROM v_project
+        OR (p_glance AND v_owner IS NULL AND v_project = ''))
+       AND NOT v_admin
+    THEN
         RETURN QUERY SELECT 'owner', NULL::text, NULL::text, NULL::text;
         RETURN;
     END IF;

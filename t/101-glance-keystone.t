@@ -34,22 +34,33 @@ $ENV{TEST_NGINX_KEYSTONE_URL} = $KS->{url};
 # Glance's rows for the comparison: the owner's images, the member's
 # membership
 our %Image = (
-    shared  => 'b1000000-0000-4000-8000-000000000001',
-    private => 'b1000000-0000-4000-8000-000000000002',
-    missing => 'b1000000-0000-4000-8000-000000000003',
+    shared    => 'b1000000-0000-4000-8000-000000000001',
+    private   => 'b1000000-0000-4000-8000-000000000002',
+    missing   => 'b1000000-0000-4000-8000-000000000003',
+    ownerless => 'b1000000-0000-4000-8000-000000000004',
 );
+
+# tokens without a project: Glance takes them as callers without one
+$KS->{tokens}{'admin@domain'} = ImsMember::Keystone::token('admin',
+    { domain => { id => 'default' } });
+$KS->{tokens}{'admin@system'} = ImsMember::Keystone::token('admin',
+    { system => { all => JSON::PP::true() } });
+$KS->{tokens}{'member@unscoped'} = ImsMember::Keystone::token('member',
+    'unscoped');
 
 sub fixtures {
     my $owner = $KS->{projects}{owner};
     my $member = $KS->{projects}{member};
     my @sql = ("DELETE FROM image_members WHERE image_id LIKE 'b1%'",
                "DELETE FROM images WHERE id LIKE 'b1%'");
-    for my $v ('shared', 'private') {
+    for my $v ('shared', 'private', 'ownerless') {
+        my $o = $v eq 'ownerless' ? 'NULL' : "'$owner'";
+        my $vis = $v eq 'ownerless' ? 'shared' : $v;
         push @sql, "INSERT INTO images (id, name, status, created_at,"
                    . " deleted, owner, visibility, os_hidden, protected,"
                    . " min_disk, min_ram) VALUES ('$Image{$v}', '$v',"
-                   . " 'active', '2020-01-01 00:00:00', false, '$owner',"
-                   . " '$v', false, false, 0, 0)";
+                   . " 'active', '2020-01-01 00:00:00', false, $o,"
+                   . " '$vis', false, false, 0, 0)";
         push @sql, "INSERT INTO image_members (image_id, member, can_share,"
                    . " status, created_at, updated_at, deleted) VALUES"
                    . " ('$Image{$v}', '$member', false, 'pending',"
@@ -74,7 +85,12 @@ for my $accept ([], ['application/json'], ['text/html']) {
                ['admin', 'shared', 'member', '{"status": "rejected"}'],
                ['admin', 'private', 'nobody', '{"status": "x"}'],
                ['not-a-token', 'shared', 'member', $ok],
-               [undef, 'shared', 'member', $ok])
+               [undef, 'shared', 'member', $ok],
+               ['member@unscoped', 'shared', 'member', $ok],
+               ['member@unscoped', 'ownerless', 'member', $ok],
+               ['admin@domain', 'shared', 'member', $ok],
+               ['admin@domain', 'private', 'nobody', $ok],
+               ['admin@system', 'ownerless', 'member', '{"status": "x"}'])
     {
         push @Cases, [@$c, $accept];
     }

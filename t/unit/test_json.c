@@ -639,7 +639,9 @@ static unit_token_t  unit_tokens[] = {
       NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "member" },
     { unit_token("\"system\": {\"all\": true}, \"roles\": "
                  "[{\"name\": \"admin\"}]"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "" },
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "admin" },
+    { unit_token("\"domain\": {\"id\": \"d\"}, \"roles\": 5"),
+      NGX_DECLINED, 0, NULL, NULL },
     { unit_token("\"domain\": {\"id\": \"default\"}"),
       NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "" },
     { unit_token("\"project\": null"),
