@@ -5,8 +5,11 @@ One run, on one machine, one load at a time:
 
   a. the single member update through the module (wrk), at 1, 8, 32, 64
      connections;
-  b. the limit: pgbench -M prepared running the module's statement with the
-     same parameters' spread;
+  p. the physical limit: pgbench -M prepared running the plain UPDATE of a
+     member's status by its key on the same random pairs (bench/plain.sql);
+     module/plain is the headline;
+  b. pgbench -M prepared running the module's own statement with the same
+     parameters' spread (what the statement costs without nginx);
   c. the HTTP ceiling: the same wrk load on a "return 200" location of the
      same nginx;
   d. batch jobs: submit-to-SUCCESS of a 1,000- and a 10,000-image job, and
@@ -15,7 +18,9 @@ One run, on one machine, one load at a time:
   f. identity: the update of a. with a trusted project (ims_member_project
      from a header) and with a cached Keystone identity (ims_member_keystone
      with ims_member_keystone_cache), in alternating rounds: req/s and the
-     workers' CPU time per request.
+     workers' CPU time per request;
+  g. tokens: the single-connection p50 of a. with the 1,001 tokens of the
+     seed, then with 100,000 more live tokens in ims_tokens.
 
 It starts its own PostgreSQL cluster (durable commits, as shipped) and nginx
 on 127.0.0.1, prints one table and writes it as JSON in bench/results/.
@@ -275,14 +280,14 @@ def wrk(port, conns, duration, env=None):
             "requests": total, "errors": int(bad.group(1)) if bad else 0}
 
 
-def pgbench(cluster, clients, duration, base):
-    """pgbench -M prepared with the module's statement; req/s, p50, p99."""
-    logdir = os.path.join(base, "pgbench-%d" % clients)
+def pgbench(cluster, clients, duration, base, script="pgbench.sql"):
+    """pgbench -M prepared with a script of bench/; req/s, p50, p99."""
+    logdir = os.path.join(base, "%s-%d" % (script.split(".")[0], clients))
     os.makedirs(logdir)
     os.chmod(logdir, 0o777)
     cmd = [cluster.bin + "/pgbench", "-n", "-M", "prepared", "-c",
            str(clients), "-j", str(min(2, clients)), "-T", str(duration),
-           "-f", os.path.join(BENCH, "pgbench.sql"), "-l",
+           "-f", os.path.join(BENCH, script), "-l",
            "--log-prefix", logdir + "/tx", "-h", "127.0.0.1", "-p",
            str(cluster.port), "-U", "postgres", "ims"]
     out = run(cmd, cwd=logdir).stdout
@@ -451,6 +456,28 @@ def identity(cluster, nginx, duration, rounds=5):
     return out
 
 
+def tokens(cluster, nginx, duration):
+    """Single-connection p50 of the update with the seed's tokens, then with
+    100,000 more live ones (other projects'); the extra ones are removed."""
+    out = {}
+    for n in (1001, 101001):
+        if n > 1001:
+            cluster.psql("ims", "-c",
+                         "INSERT INTO ims_tokens (token_sha256, project_id,"
+                         " expires_at, is_admin) SELECT encode(sha256("
+                         "convert_to('tok-x-' || i, 'UTF8')), 'hex'),"
+                         " 'x-' || i, now() + interval '1 day', false"
+                         " FROM generate_series(1, 100000) AS i;"
+                         " ANALYZE ims_tokens")
+        cluster.psql("ims", "-c", "CHECKPOINT")
+        out[str(n)] = wrk(nginx.port, 1, duration)
+    cluster.psql("ims", "-c", "DELETE FROM ims_tokens WHERE project_id"
+                 " LIKE 'x-%'")
+    cluster.psql("ims", "-c", "VACUUM ANALYZE ims_tokens")
+    out["p50_ratio"] = out["101001"]["p50_ms"] / out["1001"]["p50_ms"]
+    return out
+
+
 def versions():
     def first(cmd):
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -508,14 +535,20 @@ def main():
             print("concurrency %d ..." % c, flush=True)
             a = wrk(nginx.port, c, args.duration)
             cluster.psql("ims", "-c", "CHECKPOINT")
+            p = pgbench(cluster, c, args.duration, base, "plain.sql")
+            cluster.psql("ims", "-c", "CHECKPOINT")
             b = pgbench(cluster, c, args.duration, base)
             cluster.psql("ims", "-c", "CHECKPOINT")
             h = wrk(nginx.ceiling_port, c, args.duration)
-            rows.append({"concurrency": c, "module": a, "pgbench": b,
-                         "return200": h,
+            rows.append({"concurrency": c, "module": a, "plain": p,
+                         "pgbench": b, "return200": h,
+                         "module_over_plain": a["rps"] / p["rps"],
                          "module_over_pgbench": a["rps"] / b["rps"],
                          "module_over_return200": a["rps"] / h["rps"]})
         result["single_update"] = rows
+
+        print("tokens: 1,001, then 101,001 ...", flush=True)
+        result["tokens"] = tokens(cluster, nginx, args.duration)
 
         print("batch jobs ...", flush=True)
         t1000, s1000 = batch(nginx.port, 1000, "accepted",
@@ -600,21 +633,26 @@ def report(r):
     if "single_update" not in r:
         return
     print("\nsingle update (req/s, p50/p99 ms)")
-    print("%5s | %-24s | %-24s | %-24s | %5s | %5s"
-          % ("conns", "a. module", "b. pgbench (limit)", "c. return 200",
-             "a/b", "a/c"))
+    print("%5s | %-24s | %-24s | %-24s | %-24s | %5s | %5s | %5s"
+          % ("conns", "a. module", "p. plain UPDATE (limit)",
+             "b. module's statement", "c. return 200", "a/p", "a/b", "a/c"))
     for row in r["single_update"]:
         cells = []
-        for k in ("module", "pgbench", "return200"):
+        for k in ("module", "plain", "pgbench", "return200"):
             x = row[k]
             cells.append("%8.0f %6.2f/%7.2f" % (x["rps"], x["p50_ms"],
                                                 x["p99_ms"]))
-        print("%5d | %-24s | %-24s | %-24s | %5.2f | %5.3f"
-              % (row["concurrency"], cells[0], cells[1], cells[2],
-                 row["module_over_pgbench"], row["module_over_return200"]))
+        print("%5d | %-24s | %-24s | %-24s | %-24s | %5.2f | %5.2f | %5.3f"
+              % (row["concurrency"], cells[0], cells[1], cells[2], cells[3],
+                 row["module_over_plain"], row["module_over_pgbench"],
+                 row["module_over_return200"]))
         if row["module"]["errors"]:
             print("      (module: %d answers other than 200)"
                   % row["module"]["errors"])
+    t = r["tokens"]
+    print("\ntokens: single-connection p50 %.3f ms with 1,001 live tokens, "
+          "%.3f ms with 101,001 (ratio %.3f)"
+          % (t["1001"]["p50_ms"], t["101001"]["p50_ms"], t["p50_ratio"]))
     b = r["batch"]
     print("\nbatch jobs: 1,000 images %.0f ms (%s), 10,000 images %.0f ms "
           "(%s), submit to RUNNING p50 %.1f ms (max %.1f)"
