@@ -73,7 +73,7 @@ static ngx_str_t  ngx_http_ims_member_statuses[] = {
 };
 
 
-/* the "result" column of ims_member_update() (sql/ims.sql) */
+/* the "result" column of the update (ims_member_update_failure()) */
 
 static ngx_http_ims_member_result_t  ngx_http_ims_member_results[] = {
     { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
@@ -304,10 +304,17 @@ ngx_http_ims_member_update_answer(ngx_http_request_t *r,
         }
     }
 
-    if (res->name.len == 0) {
+    /* an "ok" without a row: the rules said yes and no at once */
+
+    if (res->name.len == 0
+        || (res->err == NGX_HTTP_IMS_MEMBER_OK
+            && (row[1].data == NULL || row[2].data == NULL
+                || row[3].data == NULL)))
+    {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ims_member: ims_member_update() returned unknown "
-                      "result \"%V\"", &row[0]);
+                      "ims_member: the member update returned result "
+                      "\"%V\" without its row; is sql/ims.sql of this "
+                      "version loaded?", &row[0]);
         ngx_http_ims_member_finalize_error(r,
                                            NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
         return;

@@ -34,6 +34,10 @@ CREATE TABLE IF NOT EXISTS ims_member_vaults (
 -- ims_member_identify: the caller, from a token hash (looked up in
 -- ims_tokens; no row when it is unknown or expired) or, when that is NULL,
 -- from the project and administrator flag a trusted layer gave nginx.
+-- The hash is compared as the key's own type (char(64)), so that the
+-- lookup is one probe of the primary key however many tokens there are
+-- (as text, the column would be cast and every row read); the function is
+-- inlined into the statements that call it.
 CREATE OR REPLACE FUNCTION ims_member_identify(p_token_sha256 text,
     p_project text, p_admin boolean,
     OUT project text, OUT admin boolean)
@@ -43,16 +47,20 @@ AS $$
     SELECT t.project_id::text, t.is_admin
       FROM ims_tokens t
      WHERE p_token_sha256 IS NOT NULL
-       AND t.token_sha256 = p_token_sha256 AND t.expires_at > now()
+       AND t.token_sha256 = p_token_sha256::bpchar
+       AND t.expires_at > now()
     UNION ALL
     SELECT p_project, coalesce(p_admin, false)
      WHERE p_token_sha256 IS NULL AND p_project IS NOT NULL
 $$;
 
 
--- ims_member_update: the whole single member update in one call, so that
--- one request costs one round trip.  The checks run in the order Glance
--- applies them and the first that fails names the answer in "result":
+-- The single member update is one statement of the module's own (see
+-- ngx_http_ims_member_sql.c): index probes that find the member row when
+-- every rule holds, and one UPDATE of it (none when the status is already
+-- the one asked).  When it finds no row, the same statement asks
+-- ims_member_update_failure() which rule failed, in the order Glance
+-- applies them:
 --
 --   unauthorized      token unknown or expired
 --   identified        p_status is NULL: identity was all that was asked
@@ -62,45 +70,40 @@ $$;
 --   member_not_found  no live membership, or another project's membership
 --   bad_status        p_status is not pending, accepted or rejected
 --   vault_required    accepting a full-ECS image from a CBR backup, no vault
---   ok                status, created_at, updated_at are the member row's
+--   ok                every rule holds (a row changed under the statement)
 --
 -- The caller is either a token hash (looked up in ims_tokens) or, when that
 -- is NULL, a project and an administrator flag from a trusted layer.
 -- p_glance: Glance's own rules where the contract differs, for nginx's
 -- "ims_member_errors glance": an image without an owner is visible to all,
 -- and a caller whose token has no project (p_project '') owns it.
+-- Read-only: it takes no lock and writes nothing.
 DROP FUNCTION IF EXISTS ims_member_update(text, text, boolean, text, text,
                                           text, text);
+DROP FUNCTION IF EXISTS ims_member_update(text, text, boolean, text, text,
+                                          text, text, boolean);
 
-CREATE OR REPLACE FUNCTION ims_member_update(p_token_sha256 text,
+CREATE OR REPLACE FUNCTION ims_member_update_failure(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
     p_status text, p_vault text, p_glance boolean)
-RETURNS TABLE (result text, status text, created_at text, updated_at text)
-LANGUAGE plpgsql
+RETURNS text
+LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
     v_project  text;
     v_admin    boolean;
     v_vis      text;
     v_owner    text;
-    v_id       integer;
-    v_status   text;
-    v_created  timestamp without time zone;
-    v_updated  timestamp without time zone;
-    v_now      timestamp without time zone;
 BEGIN
     SELECT c.project, c.admin INTO v_project, v_admin
       FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
 
     IF NOT FOUND THEN
-        RETURN QUERY SELECT 'unauthorized', NULL::text, NULL::text,
-                            NULL::text;
-        RETURN;
+        RETURN 'unauthorized';
     END IF;
 
     IF p_status IS NULL THEN
-        RETURN QUERY SELECT 'identified', NULL::text, NULL::text, NULL::text;
-        RETURN;
+        RETURN 'identified';
     END IF;
 
     SELECT i.visibility::text, i.owner INTO v_vis, v_owner
@@ -118,14 +121,11 @@ BEGIN
                                   AND m.member = v_project
                                   AND NOT m.deleted)))
     THEN
-        RETURN QUERY SELECT 'image_not_found', NULL::text, NULL::text,
-                            NULL::text;
-        RETURN;
+        RETURN 'image_not_found';
     END IF;
 
     IF v_vis <> 'shared' THEN
-        RETURN QUERY SELECT 'not_shared', NULL::text, NULL::text, NULL::text;
-        RETURN;
+        RETURN 'not_shared';
     END IF;
 
     -- To Glance a caller without a project ('') owns what has no owner.
@@ -133,33 +133,20 @@ BEGIN
         OR (p_glance AND v_owner IS NULL AND v_project = ''))
        AND NOT v_admin
     THEN
-        RETURN QUERY SELECT 'owner', NULL::text, NULL::text, NULL::text;
-        RETURN;
+        RETURN 'owner';
     END IF;
 
-    IF NOT v_admin AND p_member <> v_project THEN
-        RETURN QUERY SELECT 'member_not_found', NULL::text, NULL::text,
-                            NULL::text;
-        RETURN;
-    END IF;
-
-    -- The row lock serialises concurrent updates of one membership only.
-    SELECT m.id, m.status, m.created_at, m.updated_at
-      INTO v_id, v_status, v_created, v_updated
-      FROM image_members m
-     WHERE m.image_id = p_image AND m.member = p_member AND NOT m.deleted
-       FOR UPDATE;
-
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT 'member_not_found', NULL::text, NULL::text,
-                            NULL::text;
-        RETURN;
+    IF (NOT v_admin AND p_member <> v_project)
+       OR NOT EXISTS (SELECT 1 FROM image_members m
+                       WHERE m.image_id = p_image AND m.member = p_member
+                         AND NOT m.deleted)
+    THEN
+        RETURN 'member_not_found';
     END IF;
 
     -- Glance sets the status only once it has found the member.
     IF p_status NOT IN ('pending', 'accepted', 'rejected') THEN
-        RETURN QUERY SELECT 'bad_status', NULL::text, NULL::text, NULL::text;
-        RETURN;
+        RETURN 'bad_status';
     END IF;
 
     IF p_status = 'accepted' AND p_vault IS NULL
@@ -170,45 +157,10 @@ BEGIN
                     WHERE p.image_id = p_image AND NOT p.deleted
                       AND p.name = '__backup_id' AND p.value <> '')
     THEN
-        RETURN QUERY SELECT 'vault_required', NULL::text, NULL::text,
-                            NULL::text;
-        RETURN;
+        RETURN 'vault_required';
     END IF;
 
-    -- A repeat of the status the member already has changes nothing.
-    IF v_status IS DISTINCT FROM p_status THEN
-        v_now := now() AT TIME ZONE 'UTC';
-
-        UPDATE image_members m
-           SET status = p_status, updated_at = v_now
-         WHERE m.id = v_id;
-
-        v_status := p_status;
-        v_updated := v_now;
-    END IF;
-
-    -- The vault an acceptance names is kept, on a repeat too (the member
-    -- row then stays as it is); the same vault again writes nothing.
-    IF p_status = 'accepted' AND p_vault IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM ims_member_vaults v
-                        WHERE v.image_id = p_image AND v.member = p_member
-                          AND v.vault_id = p_vault)
-    THEN
-        v_now := coalesce(v_now, now() AT TIME ZONE 'UTC');
-
-        INSERT INTO ims_member_vaults AS v
-               (image_id, member, vault_id, created_at, updated_at)
-        VALUES (p_image, p_member, p_vault, v_now, v_now)
-        ON CONFLICT (image_id, member)
-        DO UPDATE SET vault_id = EXCLUDED.vault_id,
-                      updated_at = EXCLUDED.updated_at;
-    END IF;
-
-    RETURN QUERY
-        SELECT 'ok', v_status,
-               to_char(v_created, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-               to_char(coalesce(v_updated, v_created),
-                       'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+    RETURN 'ok';
 END;
 $$;
 

@@ -334,6 +334,9 @@ unused for ims_member_idle_timeout
     ims_member_pool 1;
     ims_member_queue 1;
 --- init
+# the row's status is not the one asked: the update waits for the lock (a
+# repeat of its status would take none)
+ImsMember::Pg::reset_fixtures();
 my $lock = ImsMember::Pg::session();
 $lock->query("BEGIN");
 $lock->query("SELECT 1 FROM image_members WHERE image_id ="
@@ -376,6 +379,8 @@ already wait for a database connection
     ims_member_pool 2;
     ims_member_queue 0;
 --- init
+ImsMember::Pg::reset_fixtures();
+
 # a fresh worker: both wait for connections being opened
 my @s = map {
     ImsMember::Pg::http_send('PUT',
