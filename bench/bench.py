@@ -124,8 +124,8 @@ class Cluster:
 class Nginx:
     """nginx with the module: the member endpoints, and a return 200."""
 
-    def __init__(self, base, dsn):
-        self.prefix = os.path.join(base, "nginx")
+    def __init__(self, base, dsn, group_commit="on", name="nginx"):
+        self.prefix = os.path.join(base, name)
         self.port = free_port()
         self.ceiling_port = free_port()
         self.trusted_port = free_port()
@@ -147,6 +147,7 @@ http {
     client_body_temp_path %(prefix)s/body;
     ims_member_database "%(dsn)s";
     ims_member_pool %(pool)d;
+    ims_member_group_commit %(group_commit)s;
     ims_member_batch_max 10000;
     server {
         listen 127.0.0.1:%(port)d backlog=4096;
@@ -204,7 +205,8 @@ http {
     }
 }
 """ % {"module": MODULE, "workers": WORKERS, "prefix": self.prefix,
-       "dsn": dsn, "pool": POOL, "port": self.port,
+       "dsn": dsn, "pool": POOL, "group_commit": group_commit,
+       "port": self.port,
        "ceiling": self.ceiling_port, "trusted": self.trusted_port,
        "keystone": self.keystone_port, "standin": self.standin_port})
         run(["nginx", "-p", self.prefix + "/", "-c",
@@ -302,8 +304,12 @@ def update_statement():
     start = src.index("NGX_HTTP_IMS_MEMBER_SQL_UPDATE:")
     start = src.index("ngx_string(", start) + len("ngx_string(")
     end = src.index("),\n", start)
+    # the rules it shares with the group of one: a macro of literals
+    rules = src.index("#define NGX_HTTP_IMS_MEMBER_SQL_RULES")
+    rules = src[rules:src.index("\n\n", rules)].split("\n", 1)[1]
+    text = src[start:end].replace("NGX_HTTP_IMS_MEMBER_SQL_RULES", rules)
     sql = "".join(json.loads(lit) for lit in
-                  re.findall(r'"(?:[^"\\]|\\.)*"', src[start:end]))
+                  re.findall(r'"(?:[^"\\]|\\.)*"', text))
     # pgbench takes any ":name" for a variable, even in a literal
     sql = sql.replace("HH24:MI:SS", "HH24' || ':' || 'MI' || ':' || 'SS")
     return re.sub(r"\$(\d)\b", lambda m: UPDATE_PARAMS[m.group(1)], sql)

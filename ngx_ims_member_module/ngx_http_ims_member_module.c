@@ -107,6 +107,13 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       offsetof(ngx_http_ims_member_main_conf_t, queue),
       &ngx_http_ims_member_queue_post },
 
+    { ngx_string("ims_member_group_commit"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, group_commit),
+      NULL },
+
     { ngx_string("ims_member_job_interval"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -258,6 +265,7 @@ ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
     imcf->queue = NGX_CONF_UNSET_UINT;
     imcf->timeout = NGX_CONF_UNSET_MSEC;
     imcf->idle_timeout = NGX_CONF_UNSET_MSEC;
+    imcf->group_commit = NGX_CONF_UNSET;
     imcf->job_interval = NGX_CONF_UNSET_MSEC;
     imcf->batch_max = NGX_CONF_UNSET_UINT;
     imcf->job_retention = NGX_CONF_UNSET;
@@ -277,6 +285,7 @@ ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(imcf->queue, 1024);
     ngx_conf_init_msec_value(imcf->timeout, 10000);
     ngx_conf_init_msec_value(imcf->idle_timeout, 5 * 60 * 1000);
+    ngx_conf_init_value(imcf->group_commit, 1);
     ngx_conf_init_msec_value(imcf->job_interval, 1000);
     ngx_conf_init_uint_value(imcf->batch_max, 1000);
     ngx_conf_init_value(imcf->job_retention, 7 * 24 * 60 * 60);
@@ -595,6 +604,11 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
     conf.stmts = ngx_http_ims_member_sql;
     conf.nstmts = NGX_HTTP_IMS_MEMBER_SQL_N;
     conf.idempotent = NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT;
+    conf.group_commit = imcf->group_commit;
+    conf.grouped = NGX_HTTP_IMS_MEMBER_SQL_UPDATE;
+    conf.group = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP;
+    conf.group_wait = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT;
+    conf.group_one = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE;
 
     imcf->pool = ngx_http_ims_member_pg_pool_create(cycle, &conf);
     if (imcf->pool == NULL) {

@@ -22,6 +22,7 @@ typedef struct {
     ngx_uint_t                         queue;
     ngx_msec_t                         timeout;
     ngx_msec_t                         idle_timeout;
+    ngx_flag_t                         group_commit;
     ngx_msec_t                         job_interval;
     ngx_uint_t                         batch_max;
     time_t                             job_retention;

@@ -20,6 +20,7 @@
  * a caller that leaves lets go of it here.
  */
 
+static void ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op);
 static void ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op);
 static void ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev);
 static void ngx_http_ims_member_pg_done_handler(ngx_event_t *ev);
@@ -62,26 +63,12 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
         op->args[i] = (char *) p;
     }
 
-    op->pg = pg;
-    op->conn = NULL;
-    op->rc = NGX_OK;
-    op->rows.pool = op->pool;
-    op->rows.nrows = 0;
-    op->rows.ncols = 0;
-    op->rows.values = NULL;
-    op->queued = 0;
-    op->retried = 0;
-    op->unreached = 0;
+    ngx_http_ims_member_pg_op_init(pg, op);
 
-    op->timer.handler = ngx_http_ims_member_pg_timeout_handler;
-    op->timer.data = op->ident;
-    op->timer.log = op->log;
-
-    op->done.handler = ngx_http_ims_member_pg_done_handler;
-    op->done.data = op->ident;
-    op->done.log = op->log;
-
-    ngx_add_timer(&op->timer, pg->conf.timeout);
+    if (pg->conf.group_commit && op->stmt == pg->conf.grouped) {
+        ngx_http_ims_member_pg_group_add(pg, op);
+        return NGX_OK;
+    }
 
     if (!ngx_queue_empty(&pg->idle)) {
         q = ngx_queue_head(&pg->idle);
@@ -123,6 +110,38 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
 }
 
 
+/* the fields of a new operation, and its timer */
+
+void
+ngx_http_ims_member_pg_op_init(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_op_t *op)
+{
+    op->pg = pg;
+    op->conn = NULL;
+    op->group = NULL;
+    op->rc = NGX_OK;
+    op->rows.pool = op->pool;
+    op->rows.nrows = 0;
+    op->rows.ncols = 0;
+    op->rows.values = NULL;
+    op->queued = 0;
+    op->gqueued = 0;
+    op->counted = 0;
+    op->retried = 0;
+    op->unreached = 0;
+
+    op->timer.handler = ngx_http_ims_member_pg_timeout_handler;
+    op->timer.data = op->ident;
+    op->timer.log = op->log;
+
+    op->done.handler = ngx_http_ims_member_pg_done_handler;
+    op->done.data = op->ident;
+    op->done.log = op->log;
+
+    ngx_add_timer(&op->timer, pg->conf.timeout);
+}
+
+
 void
 ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
 {
@@ -138,14 +157,46 @@ ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
         ngx_delete_posted_event(&op->done);
     }
 
-    if (op->queued) {
-        ngx_queue_remove(&op->queue);
-        op->queued = 0;
-        op->pg->waiting--;
+    ngx_http_ims_member_pg_unqueue(op);
+
+    if (op->group) {
+        ngx_http_ims_member_pg_group_leave(op);
     }
 
     if (op->conn) {
         ngx_http_ims_member_pg_detach(op);
+    }
+}
+
+
+/* out of the queues; a groupable statement's place goes to what waits */
+
+static void
+ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = op->pg;
+
+    if (op->queued) {
+        ngx_queue_remove(&op->queue);
+        op->queued = 0;
+        pg->waiting--;
+    }
+
+    if (op->gqueued) {
+        ngx_queue_remove(&op->queue);
+        op->gqueued = 0;
+        pg->gwaiting--;
+    }
+
+    if (op->counted) {
+        op->counted = 0;
+        pg->counted--;
+
+        if (!ngx_queue_empty(&pg->gops) && !pg->kick.posted) {
+            ngx_post_event(&pg->kick, &ngx_posted_events);
+        }
     }
 }
 
@@ -204,11 +255,7 @@ ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op, ngx_int_t rc)
         ngx_del_timer(&op->timer);
     }
 
-    if (op->queued) {
-        ngx_queue_remove(&op->queue);
-        op->queued = 0;
-        op->pg->waiting--;
-    }
+    ngx_http_ims_member_pg_unqueue(op);
 
     ngx_post_event(&op->done, &ngx_posted_events);
 }
@@ -217,7 +264,8 @@ ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op, ngx_int_t rc)
 static void
 ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev)
 {
-    ngx_http_ims_member_pg_op_t  *op;
+    ngx_http_ims_member_pg_op_t    *op;
+    ngx_http_ims_member_pg_conn_t  *conn;
 
     op = (ngx_http_ims_member_pg_op_t *)
              ((u_char *) ev - offsetof(ngx_http_ims_member_pg_op_t, timer));
@@ -225,12 +273,19 @@ ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev)
     ngx_log_error(NGX_LOG_ERR, op->log, NGX_ETIMEDOUT,
                   "ims_member: PostgreSQL did not answer within %M ms%s",
                   op->pg->conf.timeout,
-                  op->queued ? " (all connections busy)" : "");
+                  op->queued ? " (all connections busy)"
+                  : op->gqueued ? " (waiting to go with a group)" : "");
 
     /* a statement that never started is not the one that took too long */
 
-    op->unreached = (op->conn == NULL
-                     || op->conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY);
+    conn = op->group ? ngx_http_ims_member_pg_group_conn(op) : op->conn;
+
+    op->unreached = (conn == NULL
+                     || conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY);
+
+    if (op->group) {
+        ngx_http_ims_member_pg_group_leave(op);
+    }
 
     if (op->conn) {
         ngx_http_ims_member_pg_detach(op);

@@ -17,6 +17,7 @@
 
 typedef struct ngx_http_ims_member_pg_pool_s  ngx_http_ims_member_pg_pool_t;
 typedef struct ngx_http_ims_member_pg_op_s    ngx_http_ims_member_pg_op_t;
+typedef struct ngx_http_ims_member_pg_group_s ngx_http_ims_member_pg_group_t;
 
 typedef void (*ngx_http_ims_member_pg_handler_pt)(
     ngx_http_ims_member_pg_op_t *op);
@@ -33,6 +34,20 @@ typedef struct {
     ngx_str_t                          *stmts;
     ngx_uint_t                          nstmts;
     uint64_t                            idempotent;
+
+    /*
+     * Group commit: operations of statement "grouped" that wait together
+     * go as one statement "group" (or "group_wait" for the rows "group"
+     * left because others held them), whose parameters are arrays of
+     * theirs and whose rows are one per operation: a "skipped" flag, then
+     * the row the operation's own statement gives.  One alone goes as
+     * "group_one", with its own parameters and a row of the same kind.
+     */
+    ngx_uint_t                          group_commit;  /* unsigned  :1 */
+    ngx_uint_t                          grouped;
+    ngx_uint_t                          group;
+    ngx_uint_t                          group_wait;
+    ngx_uint_t                          group_one;
 } ngx_http_ims_member_pg_conf_t;
 
 
@@ -68,8 +83,13 @@ struct ngx_http_ims_member_pg_op_s {
     char                              **args;
     ngx_http_ims_member_pg_pool_t      *pg;
     ngx_http_ims_member_pg_conn_t      *conn;
+    ngx_http_ims_member_pg_group_t     *group;
 
     unsigned                            queued:1;
+    /* in the queue of operations that wait to go as a group */
+    unsigned                            gqueued:1;
+    /* one of the statements of "grouped" (alone, or a group) under way */
+    unsigned                            counted:1;
     unsigned                            retried:1;
 
     /* NGX_DECLINED with no working server reached: nothing to blame on

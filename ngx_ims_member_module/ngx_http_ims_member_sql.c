@@ -11,6 +11,141 @@
 
 
 /*
+ * The rules of the single member update, by index probes: "ok" is the
+ * member row when every one holds (see NGX_HTTP_IMS_MEMBER_SQL_UPDATE).
+ */
+#define NGX_HTTP_IMS_MEMBER_SQL_RULES                                         \
+    "WITH c AS ("                                                             \
+    "SELECT project, admin"                                                   \
+    " FROM ims_member_identify($1::text, $2::text, $3::boolean)"              \
+    "), ok AS ("                                                              \
+    "SELECT m.id, m.status, m.created_at, m.updated_at"                       \
+    " FROM c, images i, image_members m"                                      \
+    " WHERE $6::text IN ('pending', 'accepted', 'rejected')"                  \
+    " AND i.id = $4::text AND NOT i.deleted"                                  \
+    " AND i.visibility = 'shared'"                                            \
+    " AND m.image_id = $4::text AND m.member = $5::text"                      \
+    " AND NOT m.deleted"                                                      \
+    " AND (c.admin OR (m.member = c.project"                                  \
+    " AND i.owner IS DISTINCT FROM c.project"                                 \
+    " AND NOT ($8::boolean AND i.owner IS NULL"                               \
+    " AND c.project = '')))"                                                  \
+    " AND NOT ($6::text = 'accepted' AND $7::text IS NULL"                    \
+    " AND EXISTS (SELECT 1 FROM image_properties p"                           \
+    " WHERE p.image_id = $4::text AND NOT p.deleted"                          \
+    " AND p.name = '__whole_image' AND p.value = 'true')"                     \
+    " AND EXISTS (SELECT 1 FROM image_properties p"                           \
+    " WHERE p.image_id = $4::text AND NOT p.deleted"                          \
+    " AND p.name = '__backup_id' AND p.value <> ''))"                         \
+    " LIMIT 1)"
+
+
+/*
+ * The member update of a group (ims_member_group_commit): one array per
+ * parameter of NGX_HTTP_IMS_MEMBER_SQL_UPDATE, one element per request in
+ * arrival order, one transaction for all.  One row per request, in that
+ * order: whether its member row was left to the next statement ("skip":
+ * another transaction holds it), then the row the single update gives.
+ *
+ * The arrays reach unnest() through a subquery the planner keeps: it
+ * cannot count them then, neither in a plan for the values at hand nor
+ * in the generic one, so that after five executions the generic plan
+ * wins and the statement is no longer planned each time (about 2 ms).
+ *
+ * "c" holds the requests whose rules hold; "l" locks, in id order (so two
+ * groups never deadlock), only rows some request of the group changes;
+ * "s" and "t" replay a row's requests in arrival order: each answers as
+ * if it ran alone after those before it, and "upd" writes the row once,
+ * with the last status.  "vault" keeps the last vault of each pair.
+ */
+#define NGX_HTTP_IMS_MEMBER_SQL_GROUP(lock)                                   \
+    ngx_string("WITH r AS ("                                                  \
+               "SELECT r.* FROM (SELECT $1::text[], $2::text[],"              \
+               " $3::boolean[], $4::text[], $5::text[], $6::text[],"          \
+               " $7::text[], $8::boolean[] OFFSET 0)"                         \
+               " AS a (a1, a2, a3, a4, a5, a6, a7, a8),"                      \
+               " unnest(a1, a2, a3, a4, a5, a6, a7, a8) WITH ORDINALITY"      \
+               " AS r (token, project, admin, image, member, status, vault,"  \
+               " glance, n)"                                                  \
+               "), c AS ("                                                    \
+               "SELECT r.n, m.id, m.created_at, m.updated_at,"                \
+               " bool_or(r.status IS DISTINCT FROM m.status)"                 \
+               " OVER (PARTITION BY m.id) AS need"                            \
+               " FROM r CROSS JOIN LATERAL ims_member_identify(r.token,"       \
+               " r.project, r.admin) c, images i, image_members m"            \
+               " WHERE r.status IN ('pending', 'accepted', 'rejected')"       \
+               " AND i.id = r.image AND NOT i.deleted"                        \
+               " AND i.visibility = 'shared'"                                 \
+               " AND m.image_id = r.image AND m.member = r.member"            \
+               " AND NOT m.deleted"                                           \
+               " AND (c.admin OR (m.member = c.project"                       \
+               " AND i.owner IS DISTINCT FROM c.project"                      \
+               " AND NOT (r.glance AND i.owner IS NULL"                       \
+               " AND c.project = '')))"                                       \
+               " AND NOT (r.status = 'accepted' AND r.vault IS NULL"          \
+               " AND EXISTS (SELECT 1 FROM image_properties p"                \
+               " WHERE p.image_id = r.image AND NOT p.deleted"                \
+               " AND p.name = '__whole_image' AND p.value = 'true')"          \
+               " AND EXISTS (SELECT 1 FROM image_properties p"                \
+               " WHERE p.image_id = r.image AND NOT p.deleted"                \
+               " AND p.name = '__backup_id' AND p.value <> ''))"              \
+               "), l AS ("                                                    \
+               "SELECT m.id, m.status, m.created_at, m.updated_at"            \
+               " FROM image_members m"                                        \
+               " WHERE m.id IN (SELECT c.id FROM c WHERE c.need)"             \
+               " AND NOT m.deleted ORDER BY m.id FOR UPDATE" lock             \
+               "), s AS ("                                                    \
+               "SELECT c.n, l.id, r.status, l.created_at, l.updated_at,"      \
+               " r.status IS DISTINCT FROM"                                   \
+               " coalesce(lag(r.status) OVER w, l.status) AS changed"         \
+               " FROM c JOIN l ON l.id = c.id JOIN r ON r.n = c.n"            \
+               " WINDOW w AS (PARTITION BY l.id ORDER BY c.n)"                \
+               "), t AS ("                                                    \
+               "SELECT s.n, s.id,"                                            \
+               " bool_or(s.changed) OVER (PARTITION BY s.id ORDER BY s.n)"    \
+               " AS touched,"                                                 \
+               " bool_or(s.changed) OVER (PARTITION BY s.id) AS changes,"     \
+               " last_value(s.status) OVER (PARTITION BY s.id ORDER BY s.n"   \
+               " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"   \
+               " AS last"                                                     \
+               " FROM s"                                                      \
+               "), upd AS ("                                                  \
+               "UPDATE image_members m"                                       \
+               " SET status = f.last, updated_at = now() AT TIME ZONE 'UTC'"  \
+               " FROM (SELECT DISTINCT t.id, t.last FROM t WHERE t.changes)"  \
+               " AS f WHERE m.id = f.id"                                      \
+               "), vault AS ("                                                \
+               "INSERT INTO ims_member_vaults AS v"                           \
+               " (image_id, member, vault_id, created_at, updated_at)"        \
+               " SELECT z.image, z.member, z.vault,"                          \
+               " now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'"          \
+               " FROM (SELECT DISTINCT ON (r.image, r.member)"                \
+               " r.image, r.member, r.vault"                                  \
+               " FROM c JOIN r ON r.n = c.n"                                  \
+               " WHERE r.status = 'accepted' AND r.vault IS NOT NULL"         \
+               " AND (NOT c.need OR c.id IN (SELECT l.id FROM l))"            \
+               " ORDER BY r.image, r.member, c.n DESC) AS z"                  \
+               " WHERE NOT EXISTS (SELECT 1 FROM ims_member_vaults w"         \
+               " WHERE w.image_id = z.image AND w.member = z.member"          \
+               " AND w.vault_id = z.vault)"                                   \
+               " ON CONFLICT (image_id, member) DO UPDATE"                    \
+               " SET vault_id = EXCLUDED.vault_id,"                           \
+               " updated_at = EXCLUDED.updated_at"                            \
+               ") SELECT coalesce(c.need AND t.n IS NULL, false),"            \
+               " CASE WHEN c.n IS NULL"                                       \
+               " THEN ims_member_update_failure(r.token, r.project,"          \
+               " r.admin, r.image, r.member, r.status, r.vault, r.glance)"    \
+               " WHEN c.need AND t.n IS NULL THEN 'skip' ELSE 'ok' END,"      \
+               " CASE WHEN c.n IS NULL THEN NULL ELSE r.status END,"          \
+               " to_char(c.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"    \
+               " to_char(CASE WHEN t.touched THEN now() AT TIME ZONE 'UTC'"   \
+               " ELSE coalesce(c.updated_at, c.created_at) END,"              \
+               " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"                           \
+               " FROM r LEFT JOIN c ON c.n = r.n LEFT JOIN t ON t.n = r.n"    \
+               " ORDER BY r.n")
+
+
+/*
  * Every statement the module runs; each is prepared once per connection and
  * takes every value as a parameter.  The logic lives in server-side
  * functions (sql/ims.sql), so that one request is one round trip.
@@ -29,30 +164,8 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
      * same statement asks ims_member_update_failure() (sql/ims.sql) which
      * rule failed.
      */
-    ngx_string("WITH c AS ("
-               "SELECT project, admin"
-               " FROM ims_member_identify($1::text, $2::text, $3::boolean)"
-               "), ok AS ("
-               "SELECT m.id, m.created_at, m.updated_at"
-               " FROM c, images i, image_members m"
-               " WHERE $6::text IN ('pending', 'accepted', 'rejected')"
-               " AND i.id = $4::text AND NOT i.deleted"
-               " AND i.visibility = 'shared'"
-               " AND m.image_id = $4::text AND m.member = $5::text"
-               " AND NOT m.deleted"
-               " AND (c.admin OR (m.member = c.project"
-               " AND i.owner IS DISTINCT FROM c.project"
-               " AND NOT ($8::boolean AND i.owner IS NULL"
-               " AND c.project = '')))"
-               " AND NOT ($6::text = 'accepted' AND $7::text IS NULL"
-               " AND EXISTS (SELECT 1 FROM image_properties p"
-               " WHERE p.image_id = $4::text AND NOT p.deleted"
-               " AND p.name = '__whole_image' AND p.value = 'true')"
-               " AND EXISTS (SELECT 1 FROM image_properties p"
-               " WHERE p.image_id = $4::text AND NOT p.deleted"
-               " AND p.name = '__backup_id' AND p.value <> ''))"
-               " LIMIT 1"
-               "), upd AS ("
+    ngx_string(NGX_HTTP_IMS_MEMBER_SQL_RULES
+               ", upd AS ("
                "UPDATE image_members m"
                " SET status = $6::text, updated_at = now() AT TIME ZONE 'UTC'"
                " FROM ok WHERE m.id = ok.id AND NOT m.deleted"
@@ -108,4 +221,58 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
      * result rows */
     ngx_string("SELECT purged, rows FROM ims_job_purge($1::integer,"
                " $2::integer)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP: a group, rows others hold
+     * left for later */
+    NGX_HTTP_IMS_MEMBER_SQL_GROUP(" SKIP LOCKED"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT: what a group left, waiting
+     * for the rows' locks */
+    NGX_HTTP_IMS_MEMBER_SQL_GROUP(""),
+
+    /*
+     * NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE: a group of one, the parameters of
+     * NGX_HTTP_IMS_MEMBER_SQL_UPDATE; its row as a group's: whether the
+     * member row was left because another transaction holds it ("lk"
+     * finds it locked), then the single update's row.
+     */
+    ngx_string(NGX_HTTP_IMS_MEMBER_SQL_RULES
+               ", lk AS ("
+               "SELECT m.id FROM ok, image_members m"
+               " WHERE m.id = ok.id AND NOT m.deleted"
+               " AND ok.status IS DISTINCT FROM $6::text"
+               " FOR UPDATE OF m SKIP LOCKED"
+               "), upd AS ("
+               "UPDATE image_members m"
+               " SET status = $6::text, updated_at = now() AT TIME ZONE 'UTC'"
+               " FROM lk WHERE m.id = lk.id"
+               " AND m.status IS DISTINCT FROM $6::text"
+               " RETURNING m.updated_at"
+               "), skip AS ("
+               "SELECT ok.status IS DISTINCT FROM $6::text"
+               " AND NOT EXISTS (SELECT 1 FROM lk) AS skip FROM ok"
+               "), vault AS ("
+               "INSERT INTO ims_member_vaults AS v"
+               " (image_id, member, vault_id, created_at, updated_at)"
+               " SELECT $4::text, $5::text, $7::text,"
+               " now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'"
+               " FROM skip WHERE NOT skip.skip"
+               " AND $6::text = 'accepted' AND $7::text IS NOT NULL"
+               " AND NOT EXISTS (SELECT 1 FROM ims_member_vaults w"
+               " WHERE w.image_id = $4::text AND w.member = $5::text"
+               " AND w.vault_id = $7::text)"
+               " ON CONFLICT (image_id, member) DO UPDATE"
+               " SET vault_id = EXCLUDED.vault_id,"
+               " updated_at = EXCLUDED.updated_at"
+               ") SELECT coalesce(skip.skip, false),"
+               " CASE WHEN ok.id IS NULL"
+               " THEN ims_member_update_failure($1::text, $2::text,"
+               " $3::boolean, $4::text, $5::text, $6::text, $7::text,"
+               " $8::boolean) WHEN skip.skip THEN 'skip' ELSE 'ok' END,"
+               " CASE WHEN ok.id IS NULL THEN NULL ELSE $6::text END,"
+               " to_char(ok.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+               " to_char(coalesce(upd.updated_at, ok.updated_at,"
+               " ok.created_at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+               " FROM (SELECT 1) AS one LEFT JOIN ok ON true"
+               " LEFT JOIN upd ON true LEFT JOIN skip ON true"),
 };

@@ -35,15 +35,23 @@
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE           6
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE_NPARAMS   2
 
-#define NGX_HTTP_IMS_MEMBER_SQL_N                   7
+#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP        7
+#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT   8
+#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE          9
+
+#define NGX_HTTP_IMS_MEMBER_SQL_N                   10
 
 /*
  * The statements that may run twice when a connection broke under them:
- * an update repeats as a no-op, a read or a release changes nothing more.
+ * an update (or a group of them) repeats as a no-op, a read or a release
+ * changes nothing more.
  * A job submit never goes twice; a job step is tried again by the timer.
  */
 #define NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT                                    \
     ((1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE)                                    \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP)                            \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT)                       \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE)                              \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE)                             \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_GET))
 

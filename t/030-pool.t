@@ -4,6 +4,7 @@
 #
 # Each proof drives concurrent requests from --- init, while nginx runs,
 # and orders them with row locks held by a psql session, never with sleeps.
+# Group commit is off here: its own queue is proven in t/014-group-commit.t.
 
 use lib 't/lib';
 use ImsMember::Pg;
@@ -21,6 +22,7 @@ add_block_preprocessor(sub {
     if (!defined $block->http_config) {
         $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_pool 2;
     ims_member_timeout 5s;
 _EOC_
@@ -87,6 +89,7 @@ PUT /v2/images/66666666-6666-6666-6666-666666666666/members/p-member
 === TEST 2: with one connection, concurrent requests wait in line and all answer
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_pool 1;
 --- init
 my @s = map {
@@ -112,6 +115,7 @@ ims_member: statement waits for a connection
 === TEST 3: PostgreSQL stopped: 503 with a JSON error; started again: 200, same nginx
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_timeout 3s;
 --- init
 my ($status, $body) = ImsMember::Pg::put_member(
@@ -144,6 +148,7 @@ ims_member: could not connect to PostgreSQL
 === TEST 4: a database that does not answer in time: 503 after ims_member_timeout
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_timeout 500ms;
 --- init
 $main::lock = ImsMember::Pg::session();
@@ -181,6 +186,7 @@ PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
 === TEST 6: a pooled connection whose backend was ended is never used: no 503 on a healthy database
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_pool 1;
 --- init
 my (@codes, $ended);
@@ -267,6 +273,7 @@ ims_member: next connection attempt in
 === TEST 8: a statement abandoned at ims_member_timeout ends in PostgreSQL too, with its locks
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_timeout 500ms;
 --- init
 ImsMember::Pg::reset_fixtures();
@@ -303,6 +310,7 @@ PUT /v2/images/77777777-7777-7777-7777-777777777777/members/p-member
 === TEST 9: an unused connection is closed after ims_member_idle_timeout
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_idle_timeout 300ms;
 --- init
 # (with TEST_NGINX_USE_HUP, a worker of the last configuration may still
@@ -331,6 +339,7 @@ unused for ims_member_idle_timeout
 === TEST 10: past ims_member_queue waiting requests, 503 at once
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_pool 1;
     ims_member_queue 1;
 --- init
@@ -376,6 +385,7 @@ already wait for a database connection
 === TEST 11: ims_member_queue 0: a request waits for a connection being opened, never for a busy one
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit off;
     ims_member_pool 2;
     ims_member_queue 0;
 --- init
