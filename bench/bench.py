@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Benchmark of ngx_http_ims_member_module, side by side with its limits.
 
-One run, on one machine, one load at a time:
+One run, on one machine, one load at a time; a. to c. in two interleaved
+rounds, each load after a CHECKPOINT, medians reported:
 
   a. the single member update through the module (wrk), at 1, 8, 32, 64
-     connections;
+     connections, with ims_member_group_commit on (the default); a'. the
+     same with it off;
   p. the physical limit: pgbench -M prepared running the plain UPDATE of a
      member's status by its key on the same random pairs (bench/plain.sql);
      module/plain is the headline;
@@ -49,6 +51,7 @@ MODULE = os.path.join(ROOT, "build", "ngx_http_ims_member_module.so")
 WORKERS = 2
 POOL = 16
 CONCURRENCY = [1, 8, 32, 64]
+ROUNDS = 2
 
 
 def pg_bindir():
@@ -317,8 +320,8 @@ def update_statement():
 
 def pgbench(cluster, clients, duration, base, script="pgbench.sql"):
     """pgbench -M prepared with a script of bench/; req/s, p50, p99."""
-    logdir = os.path.join(base, "%s-%d" % (script.split(".")[0], clients))
-    os.makedirs(logdir)
+    logdir = tempfile.mkdtemp(prefix="%s-%d-" % (script.split(".")[0],
+                                                 clients), dir=base)
     os.chmod(logdir, 0o777)
     path = os.path.join(BENCH, script)
     if script == "pgbench.sql":
@@ -344,6 +347,16 @@ def pgbench(cluster, clients, duration, base, script="pgbench.sql"):
     return {"rps": tps, "p50_ms": percentile(lat, 50),
             "p99_ms": percentile(lat, 99), "requests": len(lat),
             "errors": 0}
+
+
+def median_run(runs):
+    """Each figure's median over rounds (for two: their mean)."""
+    out = {}
+    for k in runs[0]:
+        vals = [r[k] for r in runs if r[k] is not None]
+        out[k] = statistics.median(vals) if vals else None
+    out["rounds"] = [r["rps"] for r in runs]
+    return out
 
 
 def percentile(values, p):
@@ -548,7 +561,7 @@ def main():
 
     base = tempfile.mkdtemp(prefix="ims-bench-")
     os.chmod(base, 0o755)
-    cluster = nginx = None
+    cluster = nginx = single = None
     done_ok = False
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
               "cores": os.cpu_count(), "versions": versions(),
@@ -561,9 +574,11 @@ def main():
         for f in ("sql/glance.sql", "sql/ims.sql", "bench/seed.sql"):
             cluster.psql("ims", "-f", os.path.join(ROOT, f))
         nginx = Nginx(base, cluster.dsn())
+        single = Nginx(base, cluster.dsn(), "off", "nginx-single")
 
         # warm up: connections opened, statements prepared, caches filled
         wrk(nginx.port, 32, 2)
+        wrk(single.port, 32, 2)
         cluster.psql("ims", "-c", "CHECKPOINT")
 
         if args.only == "identity":
@@ -573,21 +588,39 @@ def main():
             done_ok = True
             return
 
+        # interleaved rounds, each load after a checkpoint; medians
         rows = []
         for c in CONCURRENCY:
             print("concurrency %d ..." % c, flush=True)
-            a = wrk(nginx.port, c, args.duration)
-            cluster.psql("ims", "-c", "CHECKPOINT")
-            p = pgbench(cluster, c, args.duration, base, "plain.sql")
-            cluster.psql("ims", "-c", "CHECKPOINT")
-            b = pgbench(cluster, c, args.duration, base)
-            cluster.psql("ims", "-c", "CHECKPOINT")
-            h = wrk(nginx.ceiling_port, c, args.duration)
-            rows.append({"concurrency": c, "module": a, "plain": p,
-                         "pgbench": b, "return200": h,
-                         "module_over_plain": a["rps"] / p["rps"],
-                         "module_over_pgbench": a["rps"] / b["rps"],
-                         "module_over_return200": a["rps"] / h["rps"]})
+            runs = {"module": [], "module_single": [], "plain": [],
+                    "pgbench": [], "return200": []}
+            for _ in range(ROUNDS):
+                for k in runs:
+                    cluster.psql("ims", "-c", "CHECKPOINT")
+                    if k == "module":
+                        runs[k].append(wrk(nginx.port, c, args.duration))
+                    elif k == "module_single":
+                        runs[k].append(wrk(single.port, c, args.duration))
+                    elif k == "plain":
+                        runs[k].append(pgbench(cluster, c, args.duration,
+                                               base, "plain.sql"))
+                    elif k == "pgbench":
+                        runs[k].append(pgbench(cluster, c, args.duration,
+                                               base))
+                    else:
+                        runs[k].append(wrk(nginx.ceiling_port, c,
+                                           args.duration))
+            row = {"concurrency": c}
+            for k, v in runs.items():
+                row[k] = median_run(v)
+            a, p = row["module"], row["plain"]
+            row["module_over_plain"] = a["rps"] / p["rps"]
+            row["single_over_plain"] = (row["module_single"]["rps"]
+                                        / p["rps"])
+            row["module_over_pgbench"] = a["rps"] / row["pgbench"]["rps"]
+            row["module_over_return200"] = (a["rps"]
+                                            / row["return200"]["rps"])
+            rows.append(row)
         result["single_update"] = rows
 
         print("tokens: 1,001, then 101,001 ...", flush=True)
@@ -632,6 +665,8 @@ def main():
     finally:
         if nginx:
             nginx.stop()
+        if single:
+            single.stop()
         if cluster:
             cluster.stop()
         if done_ok:
@@ -675,23 +710,30 @@ def report(r):
                       "%d)" % (t["errors"], k["errors"]))
     if "single_update" not in r:
         return
-    print("\nsingle update (req/s, p50/p99 ms)")
-    print("%5s | %-24s | %-24s | %-24s | %-24s | %5s | %5s | %5s"
-          % ("conns", "a. module", "p. plain UPDATE (limit)",
-             "b. module's statement", "c. return 200", "a/p", "a/b", "a/c"))
+    print("\nsingle update (req/s, p50/p99 ms; medians of %d rounds)"
+          % ROUNDS)
+    print("%5s | %-24s | %-24s | %-24s | %-24s | %-24s | %5s | %5s | %5s "
+          "| %5s"
+          % ("conns", "a. module", "a'. group commit off",
+             "p. plain UPDATE (limit)", "b. module's statement",
+             "c. return 200", "a/p", "a'/p", "a/b", "a/c"))
     for row in r["single_update"]:
         cells = []
-        for k in ("module", "plain", "pgbench", "return200"):
+        for k in ("module", "module_single", "plain", "pgbench",
+                  "return200"):
             x = row[k]
             cells.append("%8.0f %6.2f/%7.2f" % (x["rps"], x["p50_ms"],
                                                 x["p99_ms"]))
-        print("%5d | %-24s | %-24s | %-24s | %-24s | %5.2f | %5.2f | %5.3f"
+        print("%5d | %-24s | %-24s | %-24s | %-24s | %-24s | %5.2f | %5.2f "
+              "| %5.2f | %5.3f"
               % (row["concurrency"], cells[0], cells[1], cells[2], cells[3],
-                 row["module_over_plain"], row["module_over_pgbench"],
+                 cells[4], row["module_over_plain"],
+                 row["single_over_plain"], row["module_over_pgbench"],
                  row["module_over_return200"]))
-        if row["module"]["errors"]:
-            print("      (module: %d answers other than 200)"
-                  % row["module"]["errors"])
+        for k in ("module", "module_single"):
+            if row[k]["errors"]:
+                print("      (%s: %d answers other than 200)"
+                      % (k, row[k]["errors"]))
     t = r["tokens"]
     print("\ntokens: single-connection p50 %.3f ms with 1,001 live tokens, "
           "%.3f ms with 101,001 (ratio %.3f)"

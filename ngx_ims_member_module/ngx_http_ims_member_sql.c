@@ -53,10 +53,12 @@
  * wins and the statement is no longer planned each time (about 2 ms).
  *
  * "c" holds the requests whose rules hold; "l" locks, in id order (so two
- * groups never deadlock), only rows some request of the group changes;
- * "s" and "t" replay a row's requests in arrival order: each answers as
- * if it ran alone after those before it, and "upd" writes the row once,
- * with the last status.  "vault" keeps the last vault of each pair.
+ * groups never deadlock), only rows some request of the group changes,
+ * and "k" are the requests whose rows it had to leave.  In arrival order
+ * on a row, a request changed it if it or one before it asked for another
+ * status than the row had ("t"): each answers as if it had run alone after
+ * those before it, and "upd" writes the row once, with the last status.
+ * "vault" keeps the last vault of each pair.
  */
 #define NGX_HTTP_IMS_MEMBER_SQL_GROUP(lock)                                   \
     ngx_string("WITH r AS ("                                                  \
@@ -68,10 +70,9 @@
                " AS r (token, project, admin, image, member, status, vault,"  \
                " glance, n)"                                                  \
                "), c AS ("                                                    \
-               "SELECT r.n, m.id, m.created_at, m.updated_at,"                \
-               " bool_or(r.status IS DISTINCT FROM m.status)"                 \
-               " OVER (PARTITION BY m.id) AS need"                            \
-               " FROM r CROSS JOIN LATERAL ims_member_identify(r.token,"       \
+               "SELECT r.n, r.status, m.id, m.status AS was, m.created_at,"   \
+               " m.updated_at"                                                \
+               " FROM r CROSS JOIN LATERAL ims_member_identify(r.token,"      \
                " r.project, r.admin) c, images i, image_members m"            \
                " WHERE r.status IN ('pending', 'accepted', 'rejected')"       \
                " AND i.id = r.image AND NOT i.deleted"                        \
@@ -90,30 +91,24 @@
                " WHERE p.image_id = r.image AND NOT p.deleted"                \
                " AND p.name = '__backup_id' AND p.value <> ''))"              \
                "), l AS ("                                                    \
-               "SELECT m.id, m.status, m.created_at, m.updated_at"            \
-               " FROM image_members m"                                        \
-               " WHERE m.id IN (SELECT c.id FROM c WHERE c.need)"             \
+               "SELECT m.id, m.status FROM image_members m"                   \
+               " WHERE m.id IN (SELECT c.id FROM c WHERE c.status <> c.was)"  \
                " AND NOT m.deleted ORDER BY m.id FOR UPDATE" lock             \
-               "), s AS ("                                                    \
-               "SELECT c.n, l.id, r.status, l.created_at, l.updated_at,"      \
-               " r.status IS DISTINCT FROM"                                   \
-               " coalesce(lag(r.status) OVER w, l.status) AS changed"         \
-               " FROM c JOIN l ON l.id = c.id JOIN r ON r.n = c.n"            \
-               " WINDOW w AS (PARTITION BY l.id ORDER BY c.n)"                \
+               "), k AS ("                                                    \
+               "SELECT c.n FROM c"                                            \
+               " WHERE c.id IN (SELECT c.id FROM c WHERE c.status <> c.was)"  \
+               " AND c.id NOT IN (SELECT l.id FROM l)"                        \
                "), t AS ("                                                    \
-               "SELECT s.n, s.id,"                                            \
-               " bool_or(s.changed) OVER (PARTITION BY s.id ORDER BY s.n)"    \
-               " AS touched,"                                                 \
-               " bool_or(s.changed) OVER (PARTITION BY s.id) AS changes,"     \
-               " last_value(s.status) OVER (PARTITION BY s.id ORDER BY s.n"   \
-               " ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"   \
-               " AS last"                                                     \
-               " FROM s"                                                      \
+               "SELECT c.n, c.id, c.status,"                                  \
+               " bool_or(c.status <> l.status)"                               \
+               " OVER (PARTITION BY c.id ORDER BY c.n) AS touched"            \
+               " FROM c JOIN l ON l.id = c.id"                                \
                "), upd AS ("                                                  \
                "UPDATE image_members m"                                       \
-               " SET status = f.last, updated_at = now() AT TIME ZONE 'UTC'"  \
-               " FROM (SELECT DISTINCT t.id, t.last FROM t WHERE t.changes)"  \
-               " AS f WHERE m.id = f.id"                                      \
+               " SET status = f.status, updated_at = now() AT TIME ZONE 'UTC'"\
+               " FROM (SELECT DISTINCT ON (t.id) t.id, t.status, t.touched"   \
+               " FROM t ORDER BY t.id, t.n DESC) AS f"                        \
+               " WHERE m.id = f.id AND f.touched"                             \
                "), vault AS ("                                                \
                "INSERT INTO ims_member_vaults AS v"                           \
                " (image_id, member, vault_id, created_at, updated_at)"        \
@@ -123,7 +118,7 @@
                " r.image, r.member, r.vault"                                  \
                " FROM c JOIN r ON r.n = c.n"                                  \
                " WHERE r.status = 'accepted' AND r.vault IS NOT NULL"         \
-               " AND (NOT c.need OR c.id IN (SELECT l.id FROM l))"            \
+               " AND c.n NOT IN (SELECT k.n FROM k)"                          \
                " ORDER BY r.image, r.member, c.n DESC) AS z"                  \
                " WHERE NOT EXISTS (SELECT 1 FROM ims_member_vaults w"         \
                " WHERE w.image_id = z.image AND w.member = z.member"          \
@@ -131,18 +126,18 @@
                " ON CONFLICT (image_id, member) DO UPDATE"                    \
                " SET vault_id = EXCLUDED.vault_id,"                           \
                " updated_at = EXCLUDED.updated_at"                            \
-               ") SELECT coalesce(c.need AND t.n IS NULL, false),"            \
+               ") SELECT k.n IS NOT NULL,"                                    \
                " CASE WHEN c.n IS NULL"                                       \
                " THEN ims_member_update_failure(r.token, r.project,"          \
                " r.admin, r.image, r.member, r.status, r.vault, r.glance)"    \
-               " WHEN c.need AND t.n IS NULL THEN 'skip' ELSE 'ok' END,"      \
+               " WHEN k.n IS NOT NULL THEN 'skip' ELSE 'ok' END,"             \
                " CASE WHEN c.n IS NULL THEN NULL ELSE r.status END,"          \
                " to_char(c.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"    \
                " to_char(CASE WHEN t.touched THEN now() AT TIME ZONE 'UTC'"   \
                " ELSE coalesce(c.updated_at, c.created_at) END,"              \
                " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"                           \
                " FROM r LEFT JOIN c ON c.n = r.n LEFT JOIN t ON t.n = r.n"    \
-               " ORDER BY r.n")
+               " LEFT JOIN k ON k.n = r.n ORDER BY r.n")
 
 
 /*
