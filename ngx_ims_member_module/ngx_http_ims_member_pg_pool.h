@@ -88,7 +88,7 @@ struct ngx_http_ims_member_pg_op_s {
     unsigned                            queued:1;
     /* in the queue of operations that wait to go as a group */
     unsigned                            gqueued:1;
-    /* one of the statements of "grouped" (alone, or a group) under way */
+    /* a group under way: it holds one of the worker's places for groups */
     unsigned                            counted:1;
     unsigned                            retried:1;
 

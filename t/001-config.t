@@ -381,3 +381,27 @@ invalid value "openstack": "ims" (JSON IMG.xxxx errors) or "glance" (Glance's ow
 --- must_die
 --- error_log
 "ims_member_errors" directive is duplicate
+
+
+
+=== TEST 33: group commit is on or off, in http only
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_commit sometimes;
+--- config
+--- must_die
+--- error_log
+invalid value "sometimes" in "ims_member_group_commit" directive, it must be "on" or "off"
+
+
+
+=== TEST 34: group commit is a worker's, not a location's
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    location / {
+        ims_member_group_commit off;
+    }
+--- must_die
+--- error_log
+"ims_member_group_commit" directive is not allowed here
