@@ -592,24 +592,19 @@ def main():
         rows = []
         for c in CONCURRENCY:
             print("concurrency %d ..." % c, flush=True)
-            runs = {"module": [], "module_single": [], "plain": [],
-                    "pgbench": [], "return200": []}
+            loads = {
+                "module": lambda: wrk(nginx.port, c, args.duration),
+                "module_single": lambda: wrk(single.port, c, args.duration),
+                "plain": lambda: pgbench(cluster, c, args.duration, base,
+                                         "plain.sql"),
+                "pgbench": lambda: pgbench(cluster, c, args.duration, base),
+                "return200": lambda: wrk(nginx.ceiling_port, c,
+                                         args.duration)}
+            runs = {k: [] for k in loads}
             for _ in range(ROUNDS):
-                for k in runs:
+                for k, load in loads.items():
                     cluster.psql("ims", "-c", "CHECKPOINT")
-                    if k == "module":
-                        runs[k].append(wrk(nginx.port, c, args.duration))
-                    elif k == "module_single":
-                        runs[k].append(wrk(single.port, c, args.duration))
-                    elif k == "plain":
-                        runs[k].append(pgbench(cluster, c, args.duration,
-                                               base, "plain.sql"))
-                    elif k == "pgbench":
-                        runs[k].append(pgbench(cluster, c, args.duration,
-                                               base))
-                    else:
-                        runs[k].append(wrk(nginx.ceiling_port, c,
-                                           args.duration))
+                    runs[k].append(load())
             row = {"concurrency": c}
             for k, v in runs.items():
                 row[k] = median_run(v)
