@@ -25,6 +25,17 @@
     "Field \"status\" is required and must be one of"                         \
     " \"accepted\", \"rejected\" or \"pending\"."
 
+#define NGX_HTTP_IMS_MEMBER_MSG_SHARED                                        \
+    "Only shared images have members: this image's visibility"               \
+    " is not \"shared\"."
+
+#define NGX_HTTP_IMS_MEMBER_MSG_MEMBER                                        \
+    "Field \"member\" is required and must be a project id: a non-empty"     \
+    " string of at most 255 characters."
+
+#define NGX_HTTP_IMS_MEMBER_MSG_OWNER                                         \
+    "Only the image owner or an administrator can share an image or stop"    \
+    " sharing it."
 
 
 /*
@@ -68,8 +79,7 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_causes[] = {
         "No image with this id is visible to your project."),
 
     ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0006",
-        "Only shared images have members: this image's visibility"
-        " is not \"shared\"."),
+        NGX_HTTP_IMS_MEMBER_MSG_SHARED),
 
     ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0007",
         "The image owner shares an image; only the member can accept or"
@@ -135,6 +145,70 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_causes[] = {
         NGX_HTTP_IMS_MEMBER_MSG_STATUS),
 
     ngx_http_ims_member_error(NGX_HTTP_NOT_ALLOWED, "", ""),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0021",
+        "A body is not expected with this request."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0022",
+        NGX_HTTP_IMS_MEMBER_MSG_MEMBER),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0023",
+        NGX_HTTP_IMS_MEMBER_MSG_OWNER),
+
+    ngx_http_ims_member_error(NGX_HTTP_CONFLICT, "IMG.0024",
+        "This project is already a member of the image."),
+
+    ngx_http_ims_member_error(NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "IMG.0025",
+        "The image has as many members as it may have; stop sharing it"
+        " with a project before adding another."),
+
+    ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0029",
+        "No member of this image with this id is visible to your"
+        " project."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0027",
+        "Field \"projects\" is required and must be a non-empty array of"
+        " project ids (strings)."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0026",
+        "Fields \"domains\" and \"organizations\" are not supported: only"
+        " sharing with projects (\"projects\") is."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0028",
+        "An image is not shared with its owner's own project."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0022",
+        NGX_HTTP_IMS_MEMBER_MSG_MEMBER),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0022",
+        NGX_HTTP_IMS_MEMBER_MSG_MEMBER),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0002",
+        NGX_HTTP_IMS_MEMBER_MSG_BODY),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0006",
+        NGX_HTTP_IMS_MEMBER_MSG_SHARED),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0023",
+        NGX_HTTP_IMS_MEMBER_MSG_OWNER),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0006",
+        NGX_HTTP_IMS_MEMBER_MSG_SHARED),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0023",
+        NGX_HTTP_IMS_MEMBER_MSG_OWNER),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0006",
+        NGX_HTTP_IMS_MEMBER_MSG_SHARED),
+
+    /* to prevent information leakage, as Glance: never 403 on a show */
+    ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0029",
+        "No member of this image with this id is visible to your"
+        " project."),
+
+    ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0014",
+        "Fields \"images\" and \"projects\" make more image-project pairs"
+        " than one request may carry; split the request."),
 };
 
 

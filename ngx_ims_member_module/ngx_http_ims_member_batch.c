@@ -20,7 +20,11 @@
 #define NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX  255
 
 
-/* PUT /v1/cloudimages/members */
+/*
+ * PUT /v1/cloudimages/members: a job that updates memberships; POST and
+ * DELETE: a job that adds or removes members, each image with each
+ * project
+ */
 
 typedef struct {
     ngx_str_t                   job_id;
@@ -28,6 +32,7 @@ typedef struct {
     ngx_str_t                   status;
     ngx_str_t                   vault_id;
     ngx_str_t                   images;     /* a JSON array */
+    ngx_str_t                   projects;   /* a JSON array */
 } ngx_http_ims_member_batch_ctx_t;
 
 
@@ -35,13 +40,23 @@ static ngx_uint_t ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
 static ngx_int_t ngx_http_ims_member_batch_params(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
+static ngx_uint_t ngx_http_ims_member_batch_members_parse(
+    ngx_http_request_t *r, ngx_http_ims_member_ctx_t *ctx);
+static ngx_int_t ngx_http_ims_member_batch_members_params(
+    ngx_http_request_t *r, ngx_http_ims_member_ctx_t *ctx,
+    ngx_str_t *params);
+static ngx_uint_t ngx_http_ims_member_batch_array(ngx_http_request_t *r,
+    ngx_http_ims_member_json_t *doc, char *key, ngx_str_t *array,
+    ngx_uint_t *n, ngx_uint_t invalid, ngx_uint_t too_many);
+static ngx_int_t ngx_http_ims_member_batch_job_id(ngx_http_request_t *r,
+    ngx_http_ims_member_batch_ctx_t *bc);
 static void ngx_http_ims_member_batch_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row);
 
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_batch = {
     NGX_HTTP_PUT,
-    ngx_string("PUT"),
+    ngx_string("PUT, POST, DELETE"),
     1,
     sizeof(ngx_http_ims_member_batch_ctx_t),
     NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT,
@@ -54,10 +69,30 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_batch = {
     ngx_http_ims_member_batch_answer
 };
 
+static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_batch_members = {
+    NGX_HTTP_POST|NGX_HTTP_DELETE,
+    ngx_string("PUT, POST, DELETE"),
+    1,
+    sizeof(ngx_http_ims_member_batch_ctx_t),
+    NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS,
+    NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS_NPARAMS,
+    1,
+    0,
+    0,
+    ngx_http_ims_member_batch_members_parse,
+    ngx_http_ims_member_batch_members_params,
+    ngx_http_ims_member_batch_answer
+};
+
 
 ngx_int_t
 ngx_http_ims_member_batch_handler(ngx_http_request_t *r)
 {
+    if (r->method & (NGX_HTTP_POST|NGX_HTTP_DELETE)) {
+        return ngx_http_ims_member_handle(r,
+                                          &ngx_http_ims_member_batch_members);
+    }
+
     return ngx_http_ims_member_handle(r, &ngx_http_ims_member_batch);
 }
 
@@ -67,12 +102,10 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx)
 {
     ngx_int_t                         rc;
-    ngx_uint_t                        n;
+    ngx_uint_t                        n, err;
     ngx_http_ims_member_json_t       *doc;
     ngx_http_ims_member_batch_ctx_t  *bc;
-    ngx_http_ims_member_main_conf_t  *imcf;
 
-    imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
     bc = ctx->data;
 
     rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
@@ -86,19 +119,12 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_BODY;
     }
 
-    rc = ngx_http_ims_member_json_strings(doc, "images", imcf->batch_max,
-                                          r->pool, &bc->images, &n);
+    err = ngx_http_ims_member_batch_array(r, doc, "images", &bc->images, &n,
+                                          NGX_HTTP_IMS_MEMBER_ERR_IMAGES,
+                                          NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY);
 
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
-    }
-
-    if (rc == NGX_DECLINED) {
-        return NGX_HTTP_IMS_MEMBER_ERR_IMAGES;
-    }
-
-    if (rc == NGX_ABORT) {
-        return NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY;
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        return err;
     }
 
     if (ngx_http_ims_member_json_string(doc, "project_id", &bc->project_id)
@@ -148,14 +174,114 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
 }
 
 
-static ngx_int_t
-ngx_http_ims_member_batch_params(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
-{
-    u_char                           *p;
-    ngx_http_ims_member_batch_ctx_t  *bc;
+/*
+ * {"images": [...], "projects": [...]}: every image with every project,
+ * at most ims_member_batch_max pairs.  IMS's sharing with accounts
+ * ("domains") and organizations has no place in Glance's schema.
+ */
 
+static ngx_uint_t
+ngx_http_ims_member_batch_members_parse(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx)
+{
+    ngx_int_t                         rc;
+    ngx_str_t                         project;
+    ngx_uint_t                        i, nimages, nprojects, err;
+    ngx_http_ims_member_json_t       *doc;
+    ngx_http_ims_member_batch_ctx_t  *bc;
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
     bc = ctx->data;
+
+    rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
+                                        ctx->body.len, &doc);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return NGX_HTTP_IMS_MEMBER_ERR_BODY;
+    }
+
+    if (ngx_http_ims_member_json_truth(doc, "domains") == NGX_OK
+        || ngx_http_ims_member_json_truth(doc, "organizations") == NGX_OK)
+    {
+        return NGX_HTTP_IMS_MEMBER_ERR_DOMAINS;
+    }
+
+    err = ngx_http_ims_member_batch_array(r, doc, "images", &bc->images,
+                                          &nimages,
+                                          NGX_HTTP_IMS_MEMBER_ERR_IMAGES,
+                                        NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS);
+
+    if (err == NGX_HTTP_IMS_MEMBER_OK) {
+        err = ngx_http_ims_member_batch_array(r, doc, "projects",
+                                              &bc->projects, &nprojects,
+                                              NGX_HTTP_IMS_MEMBER_ERR_PROJECTS,
+                                        NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS);
+    }
+
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        return err;
+    }
+
+    if (nimages * nprojects > imcf->batch_max) {
+        return NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS;
+    }
+
+    /* a project Glance's member column cannot hold would fail its slice */
+
+    for (i = 0; i < nprojects; i++) {
+        if (ngx_http_ims_member_json_element(doc, "projects", i, &project)
+            != NGX_OK
+            || ngx_http_ims_member_valid_id(&project,
+                                            NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX)
+               != NGX_OK)
+        {
+            return NGX_HTTP_IMS_MEMBER_ERR_PROJECTS;
+        }
+    }
+
+    return NGX_HTTP_IMS_MEMBER_OK;
+}
+
+
+/* an array of at most ims_member_batch_max strings, as JSON text */
+
+static ngx_uint_t
+ngx_http_ims_member_batch_array(ngx_http_request_t *r,
+    ngx_http_ims_member_json_t *doc, char *key, ngx_str_t *array,
+    ngx_uint_t *n, ngx_uint_t invalid, ngx_uint_t too_many)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
+
+    switch (ngx_http_ims_member_json_strings(doc, key, imcf->batch_max,
+                                             r->pool, array, n))
+    {
+    case NGX_OK:
+        return NGX_HTTP_IMS_MEMBER_OK;
+
+    case NGX_DECLINED:
+        return invalid;
+
+    case NGX_ABORT:
+        return too_many;
+
+    default:
+        return NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+    }
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_batch_job_id(ngx_http_request_t *r,
+    ngx_http_ims_member_batch_ctx_t *bc)
+{
+    u_char  *p;
 
     p = ngx_pnalloc(r->pool, NGX_HTTP_IMS_MEMBER_JOB_ID_LEN);
 
@@ -167,6 +293,68 @@ ngx_http_ims_member_batch_params(ngx_http_request_t *r,
 
     bc->job_id.data = p;
     bc->job_id.len = NGX_HTTP_IMS_MEMBER_JOB_ID_LEN;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_batch_members_params(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
+{
+    u_char                           *p;
+    ngx_http_ims_member_loc_conf_t   *imlcf;
+    ngx_http_ims_member_batch_ctx_t  *bc;
+
+    bc = ctx->data;
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    if (ngx_http_ims_member_batch_job_id(r, bc) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    params[3] = bc->job_id;
+
+    if (r->method == NGX_HTTP_POST) {
+        ngx_str_set(&params[4], "add");
+
+    } else {
+        ngx_str_set(&params[4], "delete");
+    }
+
+    params[5] = bc->images;
+    params[6] = bc->projects;
+
+    /* the location's quota goes with the job, which runs in no location */
+
+    if (imlcf->quota >= 0) {
+        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+        if (p == NULL) {
+            return NGX_ERROR;
+        }
+
+        params[7].data = p;
+        params[7].len = ngx_sprintf(p, "%i", imlcf->quota) - p;
+
+    } else {
+        ngx_str_null(&params[7]);
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_batch_params(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
+{
+    ngx_http_ims_member_batch_ctx_t  *bc;
+
+    bc = ctx->data;
+
+    if (ngx_http_ims_member_batch_job_id(r, bc) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     params[3] = bc->job_id;
     params[4] = bc->project_id;

@@ -28,6 +28,7 @@
 #define NGX_HTTP_IMS_MEMBER_GLANCE_NONE    0
 #define NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE   1
 #define NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER  2
+#define NGX_HTTP_IMS_MEMBER_GLANCE_QUOTA   3
 
 
 typedef struct {
@@ -170,6 +171,87 @@ static ngx_http_ims_member_glance_t  ngx_http_ims_member_glance_answers[] = {
 
     /* NOT_ALLOWED */
     ngx_http_ims_member_glance_error(NGX_HTTP_NOT_ALLOWED, 0, ""),
+
+    /* BODY_REJECT */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "A body is not expected with this request."),
+
+    /* MEMBER_FIELD: Glance's database would fail (500) */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    /* SHARE_FORBIDDEN */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0, ""),
+
+    /* DUPLICATE */
+    ngx_http_ims_member_glance_error(NGX_HTTP_CONFLICT,
+        NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
+        "Member %V is duplicated for image %V"),
+
+    /* QUOTA */
+    ngx_http_ims_member_glance_error(NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+        NGX_HTTP_IMS_MEMBER_GLANCE_QUOTA,
+        "Image member limit exceeded for image %V: The limit has been"
+        " exceeded on the number of allowed image members for this image."
+        " Attempted: %ui, Maximum: %ui:"),
+
+    /* NO_MEMBER */
+    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND,
+        NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
+        "%V not found in the member list of the image %V."),
+
+    /* PROJECTS */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    /* DOMAINS */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    /* OWN_PROJECT */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    /* MEMBER_MISSING */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Member to be added not specified"),
+
+    /* MEMBER_EMPTY */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Member can't be empty"),
+
+    /* MEMBER_FORM */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
+        "Expected a member in the form: {\"member\": \"image_id\"}"),
+
+    /* CREATE_SHARED */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
+        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
+        "Not allowed to create members for image %V."),
+
+    /* CREATE_OWNER */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
+        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
+        "Not allowed to create members for image %V."),
+
+    /* DELETE_SHARED */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
+        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
+        "Not allowed to delete members for image %V."),
+
+    /* DELETE_OWNER */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
+        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
+        "Not allowed to delete members for image %V."),
+
+    /* LIST_SHARED */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
+        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
+        "Not allowed to list members for image %V: Only shared images have"
+        " members."),
+
+    /* SHOW_SHARED */
+    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0,
+        "Only shared images have members."),
+
+    /* TOO_MANY_PAIRS */
+    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
 };
 
 /* webob's titles of the statuses Glance answers with */
@@ -181,6 +263,14 @@ static ngx_str_t  ngx_http_ims_member_glance_titles[] = {
     ngx_string("Forbidden"),                    /* 403 */
     ngx_string("Not Found"),                    /* 404 */
     ngx_string("Method Not Allowed"),           /* 405 */
+    ngx_null_string,
+    ngx_null_string,
+    ngx_null_string,
+    ngx_string("Conflict"),                     /* 409 */
+    ngx_null_string,
+    ngx_null_string,
+    ngx_null_string,
+    ngx_string("Request Entity Too Large"),     /* 413 */
 };
 
 static ngx_str_t  ngx_http_ims_member_glance_title_500 =
@@ -246,11 +336,12 @@ ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err, ngx_str_t *code,
     ngx_str_t *message)
 {
-    u_char                        *p;
-    size_t                         len;
-    ngx_str_t                      explanation;
-    ngx_uint_t                     level;
-    ngx_http_ims_member_glance_t  *g;
+    u_char                          *p;
+    size_t                           len;
+    ngx_str_t                        explanation;
+    ngx_uint_t                       level;
+    ngx_http_ims_member_glance_t    *g;
+    ngx_http_ims_member_loc_conf_t  *imlcf;
 
     if (err >= sizeof(ngx_http_ims_member_glance_answers)
                / sizeof(ngx_http_ims_member_glance_t))
@@ -273,7 +364,8 @@ ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
         return ngx_http_ims_member_glance_send(r, g->status, message, NULL);
     }
 
-    len = g->explanation.len + ctx->image_id.len + ctx->member_id.len;
+    len = g->explanation.len + ctx->image_id.len + ctx->member_id.len
+          + 2 * NGX_INT_T_LEN;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -292,6 +384,12 @@ ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
     case NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER:
         p = ngx_snprintf(p, len, (char *) g->explanation.data,
                          &ctx->member_id, &ctx->image_id);
+        break;
+
+    case NGX_HTTP_IMS_MEMBER_GLANCE_QUOTA:
+        imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+        p = ngx_snprintf(p, len, (char *) g->explanation.data,
+                         &ctx->image_id, ctx->attempted, imlcf->quota);
         break;
 
     default: /* NGX_HTTP_IMS_MEMBER_GLANCE_NONE */
@@ -420,7 +518,7 @@ ngx_http_ims_member_glance_send(ngx_http_request_t *r, ngx_uint_t status,
         page.title = ngx_http_ims_member_glance_title_500;
 
     } else if (status >= NGX_HTTP_BAD_REQUEST
-               && status <= NGX_HTTP_NOT_ALLOWED)
+               && status <= NGX_HTTP_REQUEST_ENTITY_TOO_LARGE)
     {
         page.title = ngx_http_ims_member_glance_titles[status
                                                   - NGX_HTTP_BAD_REQUEST];

@@ -13,6 +13,8 @@
 #include "ngx_http_ims_member_auth.h"
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
+#include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_util.h"
 
 
 /*
@@ -488,4 +490,158 @@ ngx_http_ims_member_cleanup(void *data)
         ngx_http_ims_member_pg_cancel(ctx->op);
         ctx->op = NULL;
     }
+}
+
+
+/*
+ * What the endpoints of Glance's member URLs share: the URL's parts, the
+ * ids, the body's object, in Glance's order.
+ *
+ * /v2/images/{image_id}/members (n = 4) or .../members/{member_id} (5).
+ */
+
+ngx_uint_t
+ngx_http_ims_member_member_url(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t n)
+{
+    ngx_str_t  parts[5];
+
+    if (ngx_http_ims_member_split_path(&r->uri, parts, n) != NGX_OK
+        || parts[0].len != 2 || ngx_strncmp(parts[0].data, "v2", 2) != 0
+        || parts[1].len != 6 || ngx_strncmp(parts[1].data, "images", 6) != 0
+        || parts[3].len != 7 || ngx_strncmp(parts[3].data, "members", 7) != 0)
+    {
+        return NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND;
+    }
+
+    ctx->image_id = parts[2];
+
+    if (n == 5) {
+        ctx->member_id = parts[4];
+    }
+
+    return NGX_HTTP_IMS_MEMBER_OK;
+}
+
+
+/*
+ * Ids the database cannot hold name no row: the answer it would give,
+ * "member_err" for a member.  Glance reads the URL as Latin-1, so to it a
+ * non-ASCII id names none; and it looks a member up only after the
+ * image's checks, so with Glance's errors such a member becomes "" (no
+ * project is) for the database to find missing in that order.
+ */
+
+ngx_uint_t
+ngx_http_ims_member_member_ids(ngx_http_ims_member_ctx_t *ctx,
+    ngx_uint_t glance, ngx_str_t *member, ngx_uint_t member_err)
+{
+    if (ngx_http_ims_member_valid_id(&ctx->image_id,
+                                     NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
+        != NGX_OK
+        || (glance
+            && ngx_http_ims_member_valid_ascii(&ctx->image_id) != NGX_OK))
+    {
+        return NGX_HTTP_IMS_MEMBER_ERR_IMAGE;
+    }
+
+    if (member == NULL
+        || (ngx_http_ims_member_valid_id(member,
+                                         NGX_HTTP_IMS_MEMBER_MEMBER_ID_MAX)
+            == NGX_OK
+            && (!glance
+                || ngx_http_ims_member_valid_ascii(member) == NGX_OK)))
+    {
+        return NGX_HTTP_IMS_MEMBER_OK;
+    }
+
+    if (!glance) {
+        return member_err;
+    }
+
+    ngx_str_set(member, "");
+
+    return NGX_HTTP_IMS_MEMBER_OK;
+}
+
+
+/*
+ * The body as Glance's deserializer reads it: there, JSON, an object
+ * ("list_err" for an array, which Glance's endpoints word each its way)
+ */
+
+ngx_uint_t
+ngx_http_ims_member_body_object(ngx_http_request_t *r,
+    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t list_err,
+    ngx_http_ims_member_json_t **doc)
+{
+    ngx_int_t  rc;
+
+    if (ctx->body.len == 0 && !r->headers_in.chunked) {
+        return NGX_HTTP_IMS_MEMBER_ERR_BODY_EMPTY;
+    }
+
+    rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
+                                        ctx->body.len, doc);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+    }
+
+    if (rc == NGX_OK) {
+        return NGX_HTTP_IMS_MEMBER_OK;
+    }
+
+    switch (ngx_http_ims_member_json_kind(ctx->body.data, ctx->body.len)) {
+
+    case NGX_HTTP_IMS_MEMBER_JSON_ARRAY:
+        return list_err;
+
+    case NGX_HTTP_IMS_MEMBER_JSON_SCALAR:
+        return NGX_HTTP_IMS_MEMBER_ERR_BODY_TYPE;
+
+    default:
+        return NGX_HTTP_IMS_MEMBER_ERR_BODY;
+    }
+}
+
+
+/*
+ * The prologue of an answer without a statement (the schemas, the
+ * versions): GET or HEAD, no body, a request id.  NGX_OK, or the
+ * handler's return code.
+ */
+
+ngx_int_t
+ngx_http_ims_member_handle_static(ngx_http_request_t *r)
+{
+    ngx_int_t                   rc;
+    ngx_http_ims_member_ctx_t  *ctx;
+
+    static ngx_str_t  allow = ngx_string("GET, HEAD");
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
+        return ngx_http_ims_member_not_allowed(r, &allow);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* the context only carries the request id */
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_ims_member_ctx_t));
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_ims_member_module);
+
+    if (ngx_http_ims_member_answer_init(r, &ctx->request_id) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return NGX_OK;
 }

@@ -142,6 +142,49 @@ ngx_http_ims_member_json_string(ngx_http_ims_member_json_t *doc, char *key,
 
 
 /*
+ * Whether a member is there and true as Glance's Python reads it: null,
+ * false, 0, "", [] and {} are not.  NGX_DECLINED: absent; NGX_ABORT: false.
+ */
+
+ngx_int_t
+ngx_http_ims_member_json_truth(ngx_http_ims_member_json_t *doc, char *key)
+{
+    json_t  *v;
+
+    v = json_object_get(doc->root, key);
+
+    if (v == NULL) {
+        return NGX_DECLINED;
+    }
+
+    switch (json_typeof(v)) {
+
+    case JSON_NULL:
+    case JSON_FALSE:
+        return NGX_ABORT;
+
+    case JSON_INTEGER:
+        return json_integer_value(v) ? NGX_OK : NGX_ABORT;
+
+    case JSON_REAL:
+        return (json_real_value(v) != 0.0) ? NGX_OK : NGX_ABORT;
+
+    case JSON_STRING:
+        return json_string_length(v) ? NGX_OK : NGX_ABORT;
+
+    case JSON_ARRAY:
+        return json_array_size(v) ? NGX_OK : NGX_ABORT;
+
+    case JSON_OBJECT:
+        return json_object_size(v) ? NGX_OK : NGX_ABORT;
+
+    default:
+        return NGX_OK;
+    }
+}
+
+
+/*
  * A member that must be a non-empty array of at most "max" strings.
  * NGX_OK: *array is the array as compact JSON text, *n its length;
  * NGX_DECLINED: absent, not an array, empty, or not all strings;
@@ -189,6 +232,27 @@ ngx_http_ims_member_json_strings(ngx_http_ims_member_json_t *doc, char *key,
     array->data = p;
     array->len = size;
     *n = json_array_size(v);
+
+    return NGX_OK;
+}
+
+
+/* the i-th element of an array member, if it is a string */
+
+ngx_int_t
+ngx_http_ims_member_json_element(ngx_http_ims_member_json_t *doc, char *key,
+    ngx_uint_t i, ngx_str_t *value)
+{
+    json_t  *v;
+
+    v = json_array_get(json_object_get(doc->root, key), i);
+
+    if (v == NULL || !json_is_string(v)) {
+        return NGX_DECLINED;
+    }
+
+    value->data = (u_char *) json_string_value(v);
+    value->len = json_string_length(v);
 
     return NGX_OK;
 }

@@ -31,9 +31,13 @@ ngx_int_t ngx_http_ims_member_json_parse(ngx_pool_t *pool, u_char *data,
 ngx_uint_t ngx_http_ims_member_json_kind(u_char *data, size_t len);
 ngx_int_t ngx_http_ims_member_json_string(ngx_http_ims_member_json_t *doc,
     char *key, ngx_str_t *value);
+ngx_int_t ngx_http_ims_member_json_truth(ngx_http_ims_member_json_t *doc,
+    char *key);
 ngx_int_t ngx_http_ims_member_json_strings(ngx_http_ims_member_json_t *doc,
     char *key, ngx_uint_t max, ngx_pool_t *pool, ngx_str_t *array,
     ngx_uint_t *n);
+ngx_int_t ngx_http_ims_member_json_element(ngx_http_ims_member_json_t *doc,
+    char *key, ngx_uint_t i, ngx_str_t *value);
 ngx_int_t ngx_http_ims_member_json_object(ngx_pool_t *pool, ngx_str_t *kv,
     ngx_uint_t n, ngx_str_t *out);
 ngx_int_t ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,

@@ -10,6 +10,7 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_api.h"
 #include "ngx_http_ims_member_auth.h"
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_batch.h"
@@ -22,6 +23,7 @@
 #include "ngx_http_ims_member_schemas.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_update.h"
+#include "ngx_http_ims_member_versions.h"
 
 
 #define NGX_HTTP_IMS_MEMBER_INT32_MAX  2147483647
@@ -48,6 +50,10 @@ static char *ngx_http_ims_member_jobs(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ims_member_schemas(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_ims_member_api(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_ims_member_versions(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_ims_member_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
 static void ngx_http_ims_member_needs_database(ngx_conf_t *cf,
@@ -201,6 +207,27 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
     { ngx_string("ims_member_schemas"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_ims_member_schemas,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ims_member_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ims_member_api,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ims_member_quota"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_ims_member_quota,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("ims_member_versions"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ims_member_versions,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
       NULL },
@@ -360,6 +387,7 @@ ngx_http_ims_member_create_loc_conf(ngx_conf_t *cf)
     imlcf->roles = NGX_CONF_UNSET_PTR;
     imlcf->admin_roles = NGX_CONF_UNSET_PTR;
     imlcf->errors = NGX_CONF_UNSET_UINT;
+    imlcf->quota = NGX_CONF_UNSET;
 
     return imlcf;
 }
@@ -383,6 +411,7 @@ ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->admin_roles, prev->admin_roles, NULL);
     ngx_conf_merge_uint_value(conf->errors, prev->errors,
                               NGX_HTTP_IMS_MEMBER_ERRORS_IMS);
+    ngx_conf_merge_value(conf->quota, prev->quota, 128);
 
     if (conf->admin_roles == NULL) {
         conf->admin_roles = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));
@@ -513,6 +542,24 @@ ngx_http_ims_member_schemas(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     return ngx_http_ims_member_set_handler(cf,
                                          ngx_http_ims_member_schemas_handler);
+}
+
+
+static char *
+ngx_http_ims_member_api(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ims_member_needs_database(cf, cmd);
+
+    return ngx_http_ims_member_set_handler(cf,
+                                           ngx_http_ims_member_api_handler);
+}
+
+
+static char *
+ngx_http_ims_member_versions(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    return ngx_http_ims_member_set_handler(cf,
+                                        ngx_http_ims_member_versions_handler);
 }
 
 

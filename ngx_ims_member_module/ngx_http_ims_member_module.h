@@ -58,6 +58,7 @@ typedef struct {
     ngx_http_complex_value_t          *roles;
     ngx_array_t                       *admin_roles;   /* of ngx_str_t */
     ngx_uint_t                         errors;
+    ngx_int_t                          quota;         /* -1: off */
 } ngx_http_ims_member_loc_conf_t;
 
 
@@ -132,6 +133,9 @@ struct ngx_http_ims_member_ctx_s {
 
     /* the rows of the statement's answer */
     ngx_uint_t                         nrows;
+
+    /* an image's live members with the one refused (Glance's 413) */
+    ngx_uint_t                         attempted;
 
     /* the endpoint's own context, of endpoint->ctx_size */
     void                              *data;

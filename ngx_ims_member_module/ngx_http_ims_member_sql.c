@@ -270,4 +270,28 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " ok.created_at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                " FROM (SELECT 1) AS one LEFT JOIN ok ON true"
                " LEFT JOIN upd ON true LEFT JOIN skip ON true"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE: token hash, project, admin,
+     * image (NULL: identity only), member, quota (NULL: none), Glance's
+     * rules */
+    ngx_string("SELECT result, status, created_at, updated_at, attempted"
+               " FROM ims_member_create($1, $2, $3::boolean, $4, $5,"
+               " $6::integer, $7::boolean)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST: token hash, project, admin,
+     * image (NULL: identity only), member (NULL: all), Glance's rules */
+    ngx_string("SELECT result, member, status, created_at, updated_at"
+               " FROM ims_member_list($1, $2, $3::boolean, $4, $5,"
+               " $6::boolean)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE: token hash, project, admin,
+     * image (NULL: identity only), member, Glance's rules */
+    ngx_string("SELECT result FROM ims_member_remove($1, $2, $3::boolean,"
+               " $4, $5, $6::boolean)"),
+
+    /* NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS: token hash, project, admin,
+     * job id, kind ("add", "delete"; NULL: identity only), images,
+     * projects, quota (NULL: none) */
+    ngx_string("SELECT result FROM ims_job_submit_members($1, $2,"
+               " $3::boolean, $4, $5, $6::json, $7::json, $8::integer)"),
 };

@@ -39,13 +39,26 @@
 #define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT   8
 #define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE          9
 
-#define NGX_HTTP_IMS_MEMBER_SQL_N                   10
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE          10
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE_NPARAMS  7
+
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST            11
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST_NPARAMS    6
+
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE          12
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE_NPARAMS  6
+
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS            13
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS_NPARAMS    8
+
+#define NGX_HTTP_IMS_MEMBER_SQL_N                   14
 
 /*
  * The statements that may run twice when a connection broke under them:
  * an update (or a group of them) repeats as a no-op, a read or a release
  * changes nothing more.
- * A job submit never goes twice; a job step is tried again by the timer.
+ * A job submit, a member's creation or removal never goes twice (the
+ * repeat would answer otherwise); a job step is tried again by the timer.
  */
 #define NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT                                    \
     ((1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE)                                    \
@@ -53,7 +66,8 @@
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT)                       \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE)                              \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE)                             \
-     | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_GET))
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_GET)                                 \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST))
 
 
 /* the channel new jobs are announced on (ims_job_submit() in sql/ims.sql) */

@@ -10,17 +10,13 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_api.h"
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_util.h"
 #include "ngx_http_ims_member_update.h"
-
-
-/* Glance's column sizes: images.id, image_members.member */
-#define NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX   36
-#define NGX_HTTP_IMS_MEMBER_MEMBER_ID_MAX  255
 
 
 typedef struct {
@@ -43,7 +39,6 @@ static ngx_uint_t ngx_http_ims_member_update_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
 static ngx_uint_t ngx_http_ims_member_update_body(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
-static ngx_int_t ngx_http_ims_member_ascii(ngx_str_t *id);
 static ngx_int_t ngx_http_ims_member_update_params(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
 static void ngx_http_ims_member_update_answer(ngx_http_request_t *r,
@@ -53,6 +48,23 @@ static void ngx_http_ims_member_update_answer(ngx_http_request_t *r,
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_update = {
     NGX_HTTP_PUT,
     ngx_string("PUT"),
+    1,
+    sizeof(ngx_http_ims_member_update_ctx_t),
+    NGX_HTTP_IMS_MEMBER_SQL_UPDATE,
+    NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS,
+    4,
+    0,
+    1,
+    ngx_http_ims_member_update_parse,
+    ngx_http_ims_member_update_params,
+    ngx_http_ims_member_update_answer
+};
+
+/* the same, as one method of ims_member_api's member URL */
+
+static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_update_api = {
+    NGX_HTTP_PUT,
+    ngx_string("GET, PUT, DELETE"),
     1,
     sizeof(ngx_http_ims_member_update_ctx_t),
     NGX_HTTP_IMS_MEMBER_SQL_UPDATE,
@@ -95,6 +107,13 @@ ngx_http_ims_member_update_handler(ngx_http_request_t *r)
 }
 
 
+ngx_int_t
+ngx_http_ims_member_update_api_handler(ngx_http_request_t *r)
+{
+    return ngx_http_ims_member_handle(r, &ngx_http_ims_member_update_api);
+}
+
+
 /*
  * What nginx can tell without the database, in the contract's order after
  * identity: the URL, then the body, then ids the database cannot hold.
@@ -107,26 +126,19 @@ static ngx_uint_t
 ngx_http_ims_member_update_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx)
 {
-    ngx_str_t                          parts[5];
     ngx_uint_t                         err;
     ngx_http_ims_member_update_ctx_t  *uc;
 
     uc = ctx->data;
     uc->glance = ngx_http_ims_member_glance_errors(r);
 
-    /* /v2/images/{image_id}/members/{member_id} */
+    err = ngx_http_ims_member_member_url(r, ctx, 5);
 
-    if (ngx_http_ims_member_split_path(&r->uri, parts, 5) != NGX_OK
-        || parts[0].len != 2 || ngx_strncmp(parts[0].data, "v2", 2) != 0
-        || parts[1].len != 6 || ngx_strncmp(parts[1].data, "images", 6) != 0
-        || parts[3].len != 7 || ngx_strncmp(parts[3].data, "members", 7) != 0)
-    {
-        return NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND;
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        return err;
     }
 
-    ctx->image_id = parts[2];
-    ctx->member_id = parts[4];
-    uc->member = parts[4];
+    uc->member = ctx->member_id;
 
     err = ngx_http_ims_member_update_body(r, ctx);
 
@@ -134,33 +146,8 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
         return err;
     }
 
-    /*
-     * Such ids name no row: the same answer the database would give.
-     * Glance reads the URL as Latin-1, so to it a non-ASCII id names none.
-     */
-
-    if (ngx_http_ims_member_valid_id(&ctx->image_id,
-                                     NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
-        != NGX_OK
-        || (uc->glance && ngx_http_ims_member_ascii(&ctx->image_id) != NGX_OK))
-    {
-        return NGX_HTTP_IMS_MEMBER_ERR_IMAGE;
-    }
-
-    if (ngx_http_ims_member_valid_id(&uc->member,
-                                     NGX_HTTP_IMS_MEMBER_MEMBER_ID_MAX)
-        != NGX_OK
-        || (uc->glance && ngx_http_ims_member_ascii(&uc->member) != NGX_OK))
-    {
-        if (!uc->glance) {
-            return NGX_HTTP_IMS_MEMBER_ERR_MEMBER;
-        }
-
-        /* no member is "": Glance's projects are never empty */
-        ngx_str_set(&uc->member, "");
-    }
-
-    return NGX_HTTP_IMS_MEMBER_OK;
+    return ngx_http_ims_member_member_ids(ctx, uc->glance, &uc->member,
+                                          NGX_HTTP_IMS_MEMBER_ERR_MEMBER);
 }
 
 
@@ -172,35 +159,18 @@ ngx_http_ims_member_update_body(ngx_http_request_t *r,
 {
     ngx_int_t                          rc;
     ngx_str_t                         *s;
+    ngx_uint_t                         err;
     ngx_http_ims_member_json_t        *doc;
     ngx_http_ims_member_update_ctx_t  *uc;
 
     uc = ctx->data;
 
-    if (ctx->body.len == 0 && !r->headers_in.chunked) {
-        return NGX_HTTP_IMS_MEMBER_ERR_BODY_EMPTY;
-    }
+    err = ngx_http_ims_member_body_object(r, ctx,
+                                          NGX_HTTP_IMS_MEMBER_ERR_BODY_LIST,
+                                          &doc);
 
-    rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
-                                        ctx->body.len, &doc);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
-    }
-
-    if (rc == NGX_DECLINED) {
-        switch (ngx_http_ims_member_json_kind(ctx->body.data,
-                                              ctx->body.len))
-        {
-        case NGX_HTTP_IMS_MEMBER_JSON_ARRAY:
-            return NGX_HTTP_IMS_MEMBER_ERR_BODY_LIST;
-
-        case NGX_HTTP_IMS_MEMBER_JSON_SCALAR:
-            return NGX_HTTP_IMS_MEMBER_ERR_BODY_TYPE;
-
-        default:
-            return NGX_HTTP_IMS_MEMBER_ERR_BODY;
-        }
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        return err;
     }
 
     rc = ngx_http_ims_member_json_string(doc, "status", &uc->status);
@@ -248,21 +218,6 @@ ngx_http_ims_member_update_body(ngx_http_request_t *r,
 
 
 static ngx_int_t
-ngx_http_ims_member_ascii(ngx_str_t *id)
-{
-    size_t  i;
-
-    for (i = 0; i < id->len; i++) {
-        if (id->data[i] >= 0x80) {
-            return NGX_DECLINED;
-        }
-    }
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
 ngx_http_ims_member_update_params(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
 {
@@ -290,7 +245,7 @@ static void
 ngx_http_ims_member_update_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row)
 {
-    ngx_str_t                          body, kv[12];
+    ngx_str_t                          body;
     ngx_http_ims_member_result_t      *res;
     ngx_http_ims_member_update_ctx_t  *uc;
 
@@ -325,37 +280,10 @@ ngx_http_ims_member_update_answer(ngx_http_request_t *r,
         return;
     }
 
-    /* the member as the contract shows it, or in Glance's own order */
-
-    if (uc->glance) {
-        ngx_str_set(&kv[0], "member_id");
-        kv[1] = ctx->member_id;
-        ngx_str_set(&kv[2], "image_id");
-        kv[3] = ctx->image_id;
-        ngx_str_set(&kv[4], "status");
-        kv[5] = row[1];
-        ngx_str_set(&kv[6], "created_at");
-        kv[7] = row[2];
-        ngx_str_set(&kv[8], "updated_at");
-        kv[9] = row[3];
-
-    } else {
-        ngx_str_set(&kv[0], "status");
-        kv[1] = row[1];
-        ngx_str_set(&kv[2], "created_at");
-        kv[3] = row[2];
-        ngx_str_set(&kv[4], "updated_at");
-        kv[5] = row[3];
-        ngx_str_set(&kv[6], "image_id");
-        kv[7] = ctx->image_id;
-        ngx_str_set(&kv[8], "member_id");
-        kv[9] = ctx->member_id;
-    }
-
-    ngx_str_set(&kv[10], "schema");
-    ngx_str_set(&kv[11], "/v2/schemas/member");
-
-    if (ngx_http_ims_member_json_object(r->pool, kv, 6, &body) != NGX_OK) {
+    if (ngx_http_ims_member_api_member(r->pool, uc->glance, &ctx->image_id,
+                                       &ctx->member_id, &row[1], &body)
+        != NGX_OK)
+    {
         ngx_http_ims_member_finalize_error(r,
                                            NGX_HTTP_IMS_MEMBER_ERR_INTERNAL);
         return;

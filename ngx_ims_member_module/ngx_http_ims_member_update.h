@@ -14,6 +14,7 @@
 
 
 ngx_int_t ngx_http_ims_member_update_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_ims_member_update_api_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_UPDATE_H_INCLUDED_ */

@@ -52,6 +52,23 @@ ngx_http_ims_member_split_path(ngx_str_t *path, ngx_str_t *parts,
 }
 
 
+/* Glance reads the URL as Latin-1: to it a non-ASCII id names nothing */
+
+ngx_int_t
+ngx_http_ims_member_valid_ascii(ngx_str_t *id)
+{
+    size_t  i;
+
+    for (i = 0; i < id->len; i++) {
+        if (id->data[i] >= 0x80) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
 /*
  * An id the database can hold: at most "max" bytes of well-formed UTF-8
  * (RFC 3629: no overlong forms, no surrogates) without control characters

@@ -12,6 +12,10 @@
 #include <ngx_core.h>
 
 
+/* Glance's column sizes: images.id, image_members.member */
+#define NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX   36
+#define NGX_HTTP_IMS_MEMBER_MEMBER_ID_MAX  255
+
 #define NGX_HTTP_IMS_MEMBER_UUID_LEN    36
 #define NGX_HTTP_IMS_MEMBER_JOB_ID_LEN  32
 
@@ -21,6 +25,7 @@
 ngx_int_t ngx_http_ims_member_split_path(ngx_str_t *path, ngx_str_t *parts,
     ngx_uint_t n);
 ngx_int_t ngx_http_ims_member_valid_id(ngx_str_t *id, size_t max);
+ngx_int_t ngx_http_ims_member_valid_ascii(ngx_str_t *id);
 ngx_int_t ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word);
 u_char *ngx_http_ims_member_uuid(u_char *dst);
 ngx_int_t ngx_http_ims_member_job_id(u_char *dst, ngx_log_t *log);

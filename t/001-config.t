@@ -405,3 +405,51 @@ invalid value "sometimes" in "ims_member_group_commit" directive, it must be "on
 --- must_die
 --- error_log
 "ims_member_group_commit" directive is not allowed here
+
+
+
+=== TEST 35: the member API needs the database
+--- http_config
+--- config
+    location /v2/images/ {
+        ims_member_api;
+    }
+--- must_die
+--- error_log
+"ims_member_api" needs the database: set "ims_member_database" in the http block
+
+
+
+=== TEST 36: a quota is a number or "off"
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_quota lots;
+--- config
+--- must_die
+--- error_log
+invalid value "lots": the most live members of one image, from 0 to 2147483647, or "off"
+
+
+
+=== TEST 37: a quota fits the database's 32 bits
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    location / {
+        ims_member_quota 2147483648;
+    }
+--- must_die
+--- error_log
+invalid value "2147483648"
+
+
+
+=== TEST 38: the versions take no argument, and no database
+--- http_config
+--- config
+    location = /versions {
+        ims_member_versions now;
+    }
+--- must_die
+--- error_log
+invalid number of arguments in "ims_member_versions" directive

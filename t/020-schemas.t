@@ -1,4 +1,5 @@
-# GET /v2/schemas/member and /v2/schemas/members, as Glance serves them.
+# GET /v2/schemas/member, /v2/schemas/members and /v2/schemas/image, as
+# Glance serves them.
 
 use lib 't/lib';
 use ImsMember::Pg;
@@ -6,7 +7,7 @@ use Test::Nginx::Socket;
 
 repeat_each(2);
 
-plan tests => repeat_each() * (blocks() * 3 + 2);
+plan tests => repeat_each() * (blocks() * 3 + 3);
 
 no_shuffle();
 
@@ -52,9 +53,22 @@ qr/^\{"name": "members", "properties": \{"members": \{"type": "array", "items": 
 
 
 
-=== TEST 3: another schema: 404 in JSON
+=== TEST 3: the image schema, which python-glanceclient asks for first
 --- request
 GET /v2/schemas/image
+--- error_code: 200
+--- response_headers
+Content-Type: application/json
+--- response_body_like eval
+qr/^\{"name": "image", "properties": \{"id": \{.*"visibility": \{"type": "string", "description": "Scope of image accessibility", "enum": \["community", "public", "private", "shared"\]\}, .*"links": \[\{"rel": "self", "href": "\{self\}"\}, \{"rel": "enclosure", "href": "\{file\}"\}, \{"rel": "describedby", "href": "\{schema\}"\}\]\}$/
+--- no_error_log
+[error]
+
+
+
+=== TEST 4: another schema: 404 in JSON
+--- request
+GET /v2/schemas/task
 --- error_code: 404
 --- response_body_like: "IMG.0012"
 --- no_error_log
@@ -62,7 +76,7 @@ GET /v2/schemas/image
 
 
 
-=== TEST 4: another method: 405
+=== TEST 5: another method: 405
 --- request
 POST /v2/schemas/member
 {}

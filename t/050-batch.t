@@ -264,6 +264,6 @@ Test::More::is(ImsMember::Pg::sql("SELECT count(DISTINCT id) FROM ims_jobs"), 6,
 GET /v1/cloudimages/members
 --- error_code: 405
 --- response_headers
-Allow: PUT
+Allow: PUT, POST, DELETE
 --- no_error_log
 [error]

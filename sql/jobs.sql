@@ -1,0 +1,659 @@
+-- The batch jobs of /v1/cloudimages/members and their queries, loaded by
+-- ims.sql (\ir): safe to run twice.
+
+SET client_min_messages = warning;
+
+
+-- Batch member updates (PUT /v1/cloudimages/members) are jobs: written in
+-- one transaction when submitted, then run by the timer of whichever nginx
+-- worker claims them first.  A claim is a lease: a job whose worker died
+-- is taken up again once its lease ends.
+
+BEGIN;
+
+CREATE TABLE IF NOT EXISTS ims_jobs (
+    id             char(32)     PRIMARY KEY,
+    project_id     varchar(255) NOT NULL,
+    submitter      varchar(255) NOT NULL,
+    is_admin       boolean      NOT NULL,
+    member_status  varchar(20)  NOT NULL
+                   CHECK (member_status IN ('accepted', 'rejected')),
+    vault_id       text,
+    status         varchar(10)  NOT NULL DEFAULT 'INIT'
+                   CHECK (status IN ('INIT', 'RUNNING', 'SUCCESS', 'FAIL')),
+    total          integer      NOT NULL,
+    done           integer      NOT NULL DEFAULT 0,
+    failed         integer      NOT NULL DEFAULT 0,
+    error_code     varchar(16),
+    created_at     timestamp without time zone NOT NULL,
+    begin_time     timestamp without time zone,
+    end_time       timestamp without time zone,
+    worker         text,
+    lease_until    timestamptz,
+    claims         integer      NOT NULL DEFAULT 0,
+    images         text[]       NOT NULL
+) WITH (fillfactor = 50);
+
+-- a job whose step failed waits until retry_at; after a few failures it
+-- ends FAIL (ims_job_failed())
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS failures integer NOT NULL
+    DEFAULT 0;
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS retry_at timestamptz;
+
+-- what a job does: "update" the project_id's memberships of the images
+-- (PUT), or "add" / "delete" the members "projects" of the images (POST,
+-- DELETE; one result per image and project, images first, at most "quota"
+-- live members an image, NULL: no limit); their submitter owns the images
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS kind varchar(10) NOT NULL
+    DEFAULT 'update' CHECK (kind IN ('update', 'add', 'delete'));
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS projects text[];
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS quota integer;
+ALTER TABLE ims_jobs ALTER COLUMN member_status DROP NOT NULL;
+
+CREATE INDEX IF NOT EXISTS ims_jobs_todo
+    ON ims_jobs (created_at) WHERE status IN ('INIT', 'RUNNING');
+CREATE INDEX IF NOT EXISTS ims_jobs_finished
+    ON ims_jobs (end_time) WHERE status IN ('SUCCESS', 'FAIL');
+
+-- The result of each image of a job, written when its slice runs; the
+-- images themselves are the array ims_jobs.images, in the request's order.
+CREATE TABLE IF NOT EXISTS ims_job_images (
+    job_id      char(32)     NOT NULL REFERENCES ims_jobs (id)
+                             ON DELETE CASCADE,
+    seq         integer      NOT NULL,
+    image_id    text         NOT NULL,
+    status      varchar(10)  NOT NULL CHECK (status IN ('SUCCESS', 'FAIL')),
+    error_code  varchar(16),
+    PRIMARY KEY (job_id, seq)
+);
+
+-- the member project of an image's result in an add or delete job
+ALTER TABLE ims_job_images ADD COLUMN IF NOT EXISTS project_id text;
+
+
+-- ims_job_submit: identity, the 403 rule, and the job with its images in
+-- one transaction; workers listening on "ims_member_jobs" wake up at its
+-- commit.  result: unauthorized, identified (p_for_project is NULL:
+-- identity only), forbidden, ok.
+CREATE OR REPLACE FUNCTION ims_job_submit(p_token_sha256 text,
+    p_project text, p_admin boolean, p_job text, p_for_project text,
+    p_status text, p_vault text, p_images json)
+RETURNS TABLE (result text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_project  text;
+    v_admin    boolean;
+    v_now      timestamp without time zone;
+BEGIN
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
+
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized';
+        RETURN;
+    END IF;
+
+    IF p_for_project IS NULL THEN
+        RETURN QUERY SELECT 'identified';
+        RETURN;
+    END IF;
+
+    IF p_for_project <> v_project AND NOT v_admin THEN
+        RETURN QUERY SELECT 'forbidden';
+        RETURN;
+    END IF;
+
+    v_now := now() AT TIME ZONE 'UTC';
+
+    INSERT INTO ims_jobs (id, project_id, submitter, is_admin, member_status,
+                          vault_id, total, created_at, images)
+    VALUES (p_job, p_for_project, v_project, v_admin, p_status, p_vault,
+            json_array_length(p_images), v_now,
+            ARRAY(SELECT json_array_elements_text(p_images)));
+
+    PERFORM pg_notify('ims_member_jobs', p_job);
+
+    RETURN QUERY SELECT 'ok';
+END;
+$$;
+
+
+
+-- ims_job_submit_members: identity and an add (POST) or delete (DELETE)
+-- job of the caller's, p_kind "add" or "delete", one transaction; every
+-- image-project pair is checked when the job runs.  result: unauthorized,
+-- identified (p_kind is NULL: identity only), ok.
+CREATE OR REPLACE FUNCTION ims_job_submit_members(p_token_sha256 text,
+    p_project text, p_admin boolean, p_job text, p_kind text,
+    p_images json, p_projects json, p_quota integer)
+RETURNS TABLE (result text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_project  text;
+    v_admin    boolean;
+BEGIN
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
+
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized';
+        RETURN;
+    END IF;
+
+    IF p_kind IS NULL THEN
+        RETURN QUERY SELECT 'identified';
+        RETURN;
+    END IF;
+
+    INSERT INTO ims_jobs (id, project_id, submitter, is_admin, kind,
+                          total, created_at, images, projects, quota)
+    VALUES (p_job, v_project, v_project, v_admin, p_kind,
+            json_array_length(p_images) * json_array_length(p_projects),
+            now() AT TIME ZONE 'UTC',
+            ARRAY(SELECT json_array_elements_text(p_images)),
+            ARRAY(SELECT json_array_elements_text(p_projects)), p_quota);
+
+    PERFORM pg_notify('ims_member_jobs', p_job);
+
+    RETURN QUERY SELECT 'ok';
+END;
+$$;
+
+
+-- ims_job_members_slice: pairs p_lo to p_hi of an add or delete job, pair
+-- n being image (n - 1) / projects + 1 and project (n - 1) % projects + 1,
+-- each shared or unshared as the single calls do, with IMS's rule that an
+-- image is not shared with its owner's own project; each result recorded
+-- with the code the single call would answer.  The slice's images are
+-- locked first, in one order, so that two jobs never deadlock.  Returns
+-- the number of pairs that failed.
+CREATE OR REPLACE FUNCTION ims_job_members_slice(j ims_jobs, p_lo integer,
+    p_hi integer)
+RETURNS integer
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_np      integer := cardinality(j.projects);
+    v_n       integer;
+    v_image   text;
+    v_member  text;
+    v_result  text;
+    v_code    text;
+    v_failed  integer := 0;
+BEGIN
+    PERFORM 1 FROM images i
+      WHERE i.id IN (SELECT j.images[(n - 1) / v_np + 1]
+                       FROM generate_series(p_lo, p_hi) AS n)
+        AND NOT i.deleted
+      ORDER BY i.id
+        FOR NO KEY UPDATE;
+
+    FOR v_n IN p_lo .. p_hi LOOP
+        v_image := j.images[(v_n - 1) / v_np + 1];
+        v_member := j.projects[(v_n - 1) % v_np + 1];
+
+        IF j.kind = 'add' THEN
+            SELECT s.result INTO v_result
+              FROM ims_member_share(j.submitter, j.is_admin, false, v_image,
+                                    v_member, j.quota, false) s;
+        ELSE
+            v_result := ims_member_unshare(j.submitter, j.is_admin, false,
+                                           v_image, v_member);
+        END IF;
+
+        v_code := CASE v_result
+                  WHEN 'ok' THEN NULL
+                  WHEN 'image_not_found' THEN 'IMG.0005'
+                  WHEN 'not_shared' THEN 'IMG.0006'
+                  WHEN 'forbidden' THEN 'IMG.0023'
+                  WHEN 'own_project' THEN 'IMG.0028'
+                  WHEN 'quota' THEN 'IMG.0025'
+                  WHEN 'duplicate' THEN 'IMG.0024'
+                  WHEN 'member_not_found' THEN 'IMG.0029'
+                  ELSE 'IMG.0011' END;
+
+        INSERT INTO ims_job_images (job_id, seq, image_id, project_id,
+                                    status, error_code)
+        VALUES (j.id, v_n, v_image, v_member,
+                CASE WHEN v_code IS NULL THEN 'SUCCESS' ELSE 'FAIL' END,
+                v_code);
+
+        IF v_code IS NOT NULL THEN
+            v_failed := v_failed + 1;
+        END IF;
+    END LOOP;
+
+    RETURN v_failed;
+END;
+$$;
+
+-- ims_job_step: one short transaction of a worker's job loop.
+--
+-- With p_job NULL: claims the oldest job nobody holds (or whose lease
+-- ended) and that is not waiting after a failed step; the claim commits on
+-- its own, so a slice that fails leaves the worker knowing its job.  With
+-- p_job: runs the next slice of a job the worker holds.  A slice of an
+-- update job applies to the next p_slice images, set-based, exactly the
+-- checks of the single update; a slice of an add or delete job shares or
+-- unshares the next p_slice image-project pairs as the single calls do
+-- (ims_job_members_slice()).  Either records each result and the job's
+-- count done in the same transaction, under the job's row lock, so
+-- nothing is done twice and one failure does not undo the others.
+--
+-- result: idle (nothing to claim), more (p_job has images left, the lease
+-- is extended), finished (p_job is SUCCESS or FAIL), lost (the lease ended
+-- and another worker holds p_job).
+--
+-- A slice looks its images and members up by primary key: the planner,
+-- costing for disk, would rather hash whole Glance tables (100,000 images
+-- scanned to check 10,000), so hash and merge joins are off in here only.
+DROP FUNCTION IF EXISTS ims_job_step(text, text, integer, integer, integer);
+
+CREATE OR REPLACE FUNCTION ims_job_step(p_worker text, p_job text,
+    p_lease_ms integer, p_slice integer)
+RETURNS TABLE (result text, job_id text)
+LANGUAGE plpgsql
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $$
+DECLARE
+    j          ims_jobs%ROWTYPE;
+    v_now      timestamp without time zone;
+    v_lo       integer;
+    v_hi       integer;
+    v_n        integer;
+    v_failed   integer;
+    v_errors   text[];
+    v_rows     integer[];
+BEGIN
+    v_now := now() AT TIME ZONE 'UTC';
+
+    IF p_job IS NULL THEN
+        SELECT * INTO j
+          FROM ims_jobs c
+         WHERE c.status IN ('INIT', 'RUNNING')
+           AND (c.lease_until IS NULL OR c.lease_until < now())
+           AND (c.retry_at IS NULL OR c.retry_at <= now())
+         ORDER BY c.created_at
+         LIMIT 1
+           FOR UPDATE SKIP LOCKED;
+
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'idle', NULL::text;
+            RETURN;
+        END IF;
+
+        UPDATE ims_jobs c
+           SET status = 'RUNNING', begin_time = coalesce(c.begin_time, v_now),
+               worker = p_worker, claims = c.claims + 1,
+               lease_until = now() + make_interval(secs => p_lease_ms / 1000.0)
+         WHERE c.id = j.id;
+
+        RETURN QUERY SELECT 'more', j.id::text;
+        RETURN;
+
+    ELSE
+        SELECT * INTO j FROM ims_jobs c WHERE c.id = p_job FOR UPDATE;
+
+        IF NOT FOUND OR j.worker IS DISTINCT FROM p_worker
+           OR j.status NOT IN ('INIT', 'RUNNING')
+        THEN
+            RETURN QUERY SELECT 'lost', p_job;
+            RETURN;
+        END IF;
+    END IF;
+
+    /*
+     * The images left are those after "done" in the job's array: their
+     * checks go into arrays in one pass, looked up by primary key, so no
+     * plan joins two sets row by row, whatever the statistics say.
+     */
+
+    v_lo := j.done + 1;
+    v_hi := least(j.done + p_slice, j.total);
+
+    IF j.kind <> 'update' THEN
+        v_failed := ims_job_members_slice(j, v_lo, v_hi);
+
+    ELSE
+
+        /*
+         * The memberships the slice may change are locked first, in one order
+         * (concurrent jobs never deadlock), and only while live: the checks
+         * below then read, in a snapshot taken under the locks, the
+         * memberships and images as they are now.  A membership deleted or an
+         * image made non-shared while this waited for a lock fails its check.
+         */
+
+        PERFORM 1 FROM image_members m
+          WHERE m.image_id = ANY (j.images[v_lo:v_hi])
+            AND m.member = j.project_id AND NOT m.deleted
+          ORDER BY m.id
+            FOR UPDATE;
+
+        SELECT array_agg(c.error_code ORDER BY c.seq),
+               array_agg(c.member_row ORDER BY c.member_row)
+                   FILTER (WHERE c.error_code IS NULL)
+          INTO v_errors, v_rows
+          FROM (SELECT t.n AS seq, m.id AS member_row,
+                       CASE
+                       WHEN i.id IS NULL
+                            OR NOT (j.is_admin
+                                    OR i.owner
+                                       IS NOT DISTINCT FROM j.project_id
+                                    OR i.visibility::text IN ('public',
+                                                              'community')
+                                    OR (i.visibility::text = 'shared'
+                                        AND m.id IS NOT NULL))
+                           THEN 'IMG.0005'
+                       WHEN i.visibility::text <> 'shared'
+                           THEN 'IMG.0006'
+                       WHEN i.owner IS NOT DISTINCT FROM j.project_id
+                            AND NOT j.is_admin
+                           THEN 'IMG.0007'
+                       WHEN m.id IS NULL
+                           THEN 'IMG.0008'
+                       WHEN j.member_status = 'accepted' AND j.vault_id IS NULL
+                            AND EXISTS (SELECT 1 FROM image_properties p
+                                         WHERE p.image_id = i.id
+                                           AND NOT p.deleted
+                                           AND p.name = '__whole_image'
+                                           AND p.value = 'true')
+                            AND EXISTS (SELECT 1 FROM image_properties p
+                                         WHERE p.image_id = i.id
+                                           AND NOT p.deleted
+                                           AND p.name = '__backup_id'
+                                           AND p.value <> '')
+                           THEN 'IMG.0009'
+                       END AS error_code
+                  FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY
+                       AS t(image_id, n)
+                  LEFT JOIN images i ON i.id = t.image_id AND NOT i.deleted
+                  LEFT JOIN image_members m
+                         ON m.image_id = t.image_id AND m.member = j.project_id
+                        AND NOT m.deleted) c;
+
+        IF v_rows IS NOT NULL THEN
+
+            -- a repeat of a member's status changes nothing, as in an update
+            UPDATE image_members m
+               SET status = j.member_status, updated_at = v_now
+             WHERE m.id = ANY (v_rows)
+               AND m.status IS DISTINCT FROM j.member_status;
+
+            -- the vault of an acceptance is kept, on a repeat too
+            IF j.member_status = 'accepted' AND j.vault_id IS NOT NULL THEN
+                INSERT INTO ims_member_vaults AS v
+                       (image_id, member, vault_id, created_at, updated_at)
+                SELECT DISTINCT m.image_id, m.member, j.vault_id, v_now, v_now
+                  FROM image_members m
+                 WHERE m.id = ANY (v_rows)
+                ON CONFLICT (image_id, member)
+                DO UPDATE SET vault_id = EXCLUDED.vault_id,
+                              updated_at = EXCLUDED.updated_at
+                 WHERE v.vault_id IS DISTINCT FROM EXCLUDED.vault_id;
+            END IF;
+        END IF;
+
+        -- the results, under the job's primary key: a slice cannot be recorded
+        -- twice
+        INSERT INTO ims_job_images (job_id, seq, image_id, status, error_code)
+        SELECT j.id, v_lo + t.n - 1, t.image_id,
+               CASE WHEN v_errors[t.n] IS NULL THEN 'SUCCESS' ELSE 'FAIL' END,
+               v_errors[t.n]
+          FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY AS t(image_id, n);
+
+        SELECT count(*) INTO v_failed FROM unnest(v_errors) AS e(code)
+         WHERE e.code IS NOT NULL;
+    END IF;
+
+    v_n := v_hi - v_lo + 1;
+
+    IF j.done + v_n >= j.total THEN
+        UPDATE ims_jobs c
+           SET done = c.done + v_n, failed = c.failed + v_failed,
+               status = CASE WHEN c.failed + v_failed > 0 THEN 'FAIL'
+                             ELSE 'SUCCESS' END,
+               error_code = (SELECT r.error_code FROM ims_job_images r
+                              WHERE r.job_id = j.id AND r.status = 'FAIL'
+                              ORDER BY r.seq LIMIT 1),
+               end_time = v_now, lease_until = NULL
+         WHERE c.id = j.id;
+
+        RETURN QUERY SELECT 'finished', j.id::text;
+        RETURN;
+    END IF;
+
+    UPDATE ims_jobs c
+       SET done = c.done + v_n, failed = c.failed + v_failed,
+           lease_until = now() + make_interval(secs => p_lease_ms / 1000.0)
+     WHERE c.id = j.id;
+
+    RETURN QUERY SELECT 'more', j.id::text;
+END;
+$$;
+
+
+-- ims_job_failed: a slice of p_job failed as a whole (a statement_timeout,
+-- a plan error after a schema change, ...): its transaction rolled back,
+-- so this one records it.  The job waits p_backoff_ms, doubling after each
+-- failure, while other jobs run; at p_max failures it ends FAIL with
+-- IMG.0011 (the server could not run it).
+--
+-- result: retry, failed, lost (the worker no longer holds the job).
+CREATE OR REPLACE FUNCTION ims_job_failed(p_worker text, p_job text,
+    p_max integer, p_backoff_ms integer)
+RETURNS TABLE (result text)
+LANGUAGE sql
+AS $$
+    UPDATE ims_jobs c
+       SET failures = c.failures + 1, worker = NULL, lease_until = NULL,
+           retry_at = now() + make_interval(
+               secs => p_backoff_ms / 1000.0 * power(2, least(c.failures, 16))),
+           status = CASE WHEN c.failures + 1 >= p_max THEN 'FAIL'
+                         ELSE c.status END,
+           error_code = CASE WHEN c.failures + 1 >= p_max THEN 'IMG.0011'
+                             ELSE c.error_code END,
+           end_time = CASE WHEN c.failures + 1 >= p_max
+                           THEN now() AT TIME ZONE 'UTC'
+                           ELSE c.end_time END
+     WHERE c.id = p_job AND c.worker = p_worker
+       AND c.status IN ('INIT', 'RUNNING')
+    RETURNING CASE WHEN c.status = 'FAIL' THEN 'failed' ELSE 'retry' END
+$$;
+
+
+-- ims_job_purge: retention, a statement of its own and never part of a
+-- claim.  Finished jobs past p_retention_s that no other worker is purging
+-- (SKIP LOCKED): at most p_rows of their per-image results go, and the
+-- jobs that have none left.  result: purged (jobs removed), rows (results
+-- removed).
+CREATE OR REPLACE FUNCTION ims_job_purge(p_retention_s integer,
+    p_rows integer)
+RETURNS TABLE (purged integer, rows integer)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_ids   text[];
+    v_rows  integer;
+    v_jobs  integer;
+BEGIN
+    SELECT array_agg(f.id) INTO v_ids
+      FROM (SELECT f.id FROM ims_jobs f
+             WHERE f.status IN ('SUCCESS', 'FAIL')
+               AND f.end_time < (now() AT TIME ZONE 'UTC')
+                                - make_interval(secs => p_retention_s)
+             ORDER BY f.end_time
+             LIMIT 100
+               FOR UPDATE SKIP LOCKED) f;
+
+    IF v_ids IS NULL THEN
+        RETURN QUERY SELECT 0, 0;
+        RETURN;
+    END IF;
+
+    DELETE FROM ims_job_images r
+     WHERE (r.job_id, r.seq) IN (SELECT s.job_id, s.seq
+                                   FROM ims_job_images s
+                                  WHERE s.job_id = ANY (v_ids)
+                                  LIMIT p_rows);
+
+    GET DIAGNOSTICS v_rows = ROW_COUNT;
+
+    DELETE FROM ims_jobs d
+     WHERE d.id = ANY (v_ids)
+       AND NOT EXISTS (SELECT 1 FROM ims_job_images r
+                        WHERE r.job_id = d.id);
+
+    GET DIAGNOSTICS v_jobs = ROW_COUNT;
+
+    RETURN QUERY SELECT v_jobs, v_rows;
+END;
+$$;
+
+
+-- ims_job_release: a worker that stops (nginx reload or shutdown) lets go
+-- of the job it holds, for another worker to go on with it at once.
+CREATE OR REPLACE FUNCTION ims_job_release(p_worker text, p_job text)
+RETURNS TABLE (result text)
+LANGUAGE sql
+AS $$
+    UPDATE ims_jobs c SET worker = NULL, lease_until = NULL
+     WHERE c.id = p_job AND c.worker = p_worker
+       AND c.status IN ('INIT', 'RUNNING')
+    RETURNING 'released'::text
+$$;
+
+
+-- ims_json: a JSON string literal, written as the module's own JSON is
+-- (jansson with JSON_ENSURE_ASCII): \" \\ \b \f \n \r \t, other controls and
+-- every character past ASCII as \uXXXX (a surrogate pair past U+FFFF).
+-- The common case, printable ASCII with nothing to escape, is one regex.
+CREATE OR REPLACE FUNCTION ims_json(p text)
+RETURNS text
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+    v  text := '"';
+    c  text;
+    n  integer;
+    i  integer;
+BEGIN
+    IF p ~ '^[\x20-\x21\x23-\x5b\x5d-\x7f]*$' THEN
+        RETURN '"' || p || '"';
+    END IF;
+
+    FOR i IN 1 .. length(p) LOOP
+        c := substr(p, i, 1);
+        n := ascii(c);
+
+        v := v || CASE
+            WHEN c = '"' THEN '\"'
+            WHEN c = '\' THEN '\\'
+            WHEN n = 8 THEN '\b'
+            WHEN n = 12 THEN '\f'
+            WHEN n = 10 THEN '\n'
+            WHEN n = 13 THEN '\r'
+            WHEN n = 9 THEN '\t'
+            WHEN n < 32 OR (n > 127 AND n < 65536)
+                THEN '\u' || upper(lpad(to_hex(n), 4, '0'))
+            WHEN n >= 65536
+                THEN '\u' || upper(to_hex(55296 + ((n - 65536) >> 10)))
+                     || '\u' || upper(to_hex(56320 + ((n - 65536) & 1023)))
+            ELSE c
+        END;
+    END LOOP;
+
+    RETURN v || '"';
+END;
+$$;
+
+
+-- ims_job_get: a job and its per-image results, for the caller if it may
+-- see it: its project is the caller's (an administrator sees every job)
+-- and, when p_url_project is given, that of the URL.
+--
+-- The answer's JSON is written here, as text the module sends as it is
+-- (a 100,000-image job is ~10 MB): a first row whose "head" runs up to
+-- "fail_reason": , then one row ("results") per 1,000 results, each the
+-- elements of the results array; the module puts the reason, the
+-- brackets and commas and the progress in between.  Rows of ~100 kB keep
+-- libpq's input buffer small.  result: unauthorized, not_found, ok, then
+-- results.
+DROP FUNCTION IF EXISTS ims_job_get(text, text, boolean, text, text);
+
+CREATE OR REPLACE FUNCTION ims_job_get(p_token_sha256 text, p_project text,
+    p_admin boolean, p_job text, p_url_project text)
+RETURNS TABLE (result text, status text, error_code text, total integer,
+               done integer, head text, results text)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_project  text;
+    v_admin    boolean;
+    j          ims_jobs%ROWTYPE;
+BEGIN
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
+
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized', NULL::text, NULL::text,
+            NULL::integer, NULL::integer, NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    SELECT * INTO j FROM ims_jobs c WHERE c.id = p_job;
+
+    IF NOT FOUND
+       OR (p_url_project IS NOT NULL AND j.project_id <> p_url_project)
+       OR (j.project_id <> v_project AND NOT v_admin)
+    THEN
+        RETURN QUERY SELECT 'not_found', NULL::text, NULL::text,
+            NULL::integer, NULL::integer, NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    RETURN QUERY
+        SELECT 'ok', j.status::text, j.error_code::text, j.total, j.done,
+               '{"status": ' || ims_json(j.status)
+               || ', "job_id": ' || ims_json(j.id)
+               || ', "job_type": '
+               || CASE j.kind WHEN 'add' THEN '"imsAddImageMembersJob"'
+                  WHEN 'delete' THEN '"imsDelImageMembersJob"'
+                  ELSE '"imsUpdateImageMembersJob"' END
+               || ', "begin_time": '
+               || coalesce(ims_json(to_char(j.begin_time,
+                                            'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+                           'null')
+               || ', "end_time": '
+               || coalesce(ims_json(to_char(j.end_time,
+                                            'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
+                           'null')
+               || ', "error_code": '
+               || coalesce(ims_json(j.error_code), 'null')
+               || ', "fail_reason": ',
+               NULL::text;
+
+    RETURN QUERY
+        SELECT 'results', NULL::text, NULL::text, NULL::integer,
+               NULL::integer, NULL::text,
+               string_agg('{"image_id": ' || ims_json(r.image_id)
+                          || ', "project_id": '
+                          || ims_json(coalesce(r.project_id, j.project_id))
+                          || ', "status": ' || ims_json(r.status)
+                          || CASE WHEN r.status = 'FAIL'
+                                  THEN ', "error_code": '
+                                       || coalesce(ims_json(r.error_code),
+                                                   'null')
+                                  ELSE '' END
+                          || '}', ', ' ORDER BY r.seq)
+          FROM ims_job_images r
+         WHERE r.job_id = j.id
+         GROUP BY (r.seq - 1) / 1000
+         ORDER BY (r.seq - 1) / 1000;
+END;
+$$;
+
+COMMIT;

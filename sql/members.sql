@@ -1,0 +1,340 @@
+-- The member API: an owner shares an image with a project (adds a member)
+-- and stops sharing it; the owner and the members list and show
+-- memberships (POST, GET and DELETE on /v2/images/{image_id}/members[/...]).
+-- Loaded by ims.sql (\ir): safe to run twice.
+
+SET client_min_messages = warning;
+
+BEGIN;
+
+-- ims_member_sees: whether a caller sees an image: it owns it, the image
+-- is public or community, or shared with the caller as a live member; an
+-- administrator sees every image.  p_glance: to Glance an image without an
+-- owner is visible to all.
+CREATE OR REPLACE FUNCTION ims_member_sees(p_project text, p_admin boolean,
+    p_glance boolean, p_image text, p_visibility text, p_owner text)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT p_admin
+        OR p_owner IS NOT DISTINCT FROM p_project
+        OR (p_glance AND p_owner IS NULL)
+        OR p_visibility IN ('public', 'community')
+        OR (p_visibility = 'shared'
+            AND EXISTS (SELECT 1 FROM image_members m
+                         WHERE m.image_id = p_image AND m.member = p_project
+                           AND NOT m.deleted))
+$$;
+
+
+-- ims_member_share: p_project (the caller) shares p_image with p_member.
+-- The checks, in Glance's order:
+--
+--   image_not_found  image missing, deleted or not visible to the caller
+--   not_shared       image visibility is not "shared"
+--   forbidden        the caller neither owns the image nor is an
+--                    administrator
+--   own_project      p_self is false and p_member owns the image (IMS's
+--                    batch sharing refuses it; Glance's API does not)
+--   quota            the image has p_quota live members already (NULL: no
+--                    limit); "attempted" is their number plus one
+--   duplicate        p_member is a live member already
+--   ok               the member is added: a row deleted earlier is reused
+--                    (created_at kept), else a new one
+--
+-- The image's row is locked first (FOR NO KEY UPDATE, which foreign key
+-- checks do not wait for): the writers of one image's members go one at a
+-- time, and each later statement of this function, with a snapshot of
+-- its own, sees every member added or removed before.  So concurrent
+-- shares never exceed the quota, and never leave two live rows for a pair
+-- even on Glance's own schema, which has no unique index on live rows.
+CREATE OR REPLACE FUNCTION ims_member_share(p_project text, p_admin boolean,
+    p_glance boolean, p_image text, p_member text, p_quota integer,
+    p_self boolean)
+RETURNS TABLE (result text, member_row integer, attempted integer)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_vis    text;
+    v_owner  text;
+    v_count  integer;
+    v_id     integer;
+    v_now    timestamp without time zone := now() AT TIME ZONE 'UTC';
+BEGIN
+    SELECT i.visibility::text, i.owner INTO v_vis, v_owner
+      FROM images i
+     WHERE i.id = p_image AND NOT i.deleted
+       FOR NO KEY UPDATE;
+
+    IF NOT FOUND
+       OR NOT ims_member_sees(p_project, p_admin, p_glance, p_image, v_vis,
+                              v_owner)
+    THEN
+        RETURN QUERY SELECT 'image_not_found', NULL::integer, NULL::integer;
+        RETURN;
+    END IF;
+
+    IF v_vis <> 'shared' THEN
+        RETURN QUERY SELECT 'not_shared', NULL::integer, NULL::integer;
+        RETURN;
+    END IF;
+
+    IF NOT p_admin AND (v_owner IS NULL OR v_owner <> p_project) THEN
+        RETURN QUERY SELECT 'forbidden', NULL::integer, NULL::integer;
+        RETURN;
+    END IF;
+
+    IF NOT p_self AND p_member = v_owner THEN
+        RETURN QUERY SELECT 'own_project', NULL::integer, NULL::integer;
+        RETURN;
+    END IF;
+
+    IF p_quota IS NOT NULL THEN
+        SELECT count(*) INTO v_count
+          FROM image_members m
+         WHERE m.image_id = p_image AND NOT m.deleted;
+
+        IF v_count + 1 > p_quota THEN
+            RETURN QUERY SELECT 'quota', NULL::integer, v_count + 1;
+            RETURN;
+        END IF;
+    END IF;
+
+    IF EXISTS (SELECT 1 FROM image_members m
+                WHERE m.image_id = p_image AND m.member = p_member
+                  AND NOT m.deleted)
+    THEN
+        RETURN QUERY SELECT 'duplicate', NULL::integer, NULL::integer;
+        RETURN;
+    END IF;
+
+    UPDATE image_members m
+       SET deleted = false, deleted_at = NULL, status = 'pending',
+           can_share = false, updated_at = v_now
+     WHERE m.id = (SELECT d.id FROM image_members d
+                    WHERE d.image_id = p_image AND d.member = p_member
+                      AND d.deleted
+                    ORDER BY d.deleted_at DESC NULLS LAST, d.id DESC
+                    LIMIT 1)
+    RETURNING m.id INTO v_id;
+
+    IF NOT FOUND THEN
+        -- the unique index on live rows (glance.sql), where there is one
+        INSERT INTO image_members (image_id, member, can_share, status,
+                                   created_at, updated_at, deleted)
+        VALUES (p_image, p_member, false, 'pending', v_now, v_now, false)
+        ON CONFLICT DO NOTHING
+        RETURNING id INTO v_id;
+
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 'duplicate', NULL::integer, NULL::integer;
+            RETURN;
+        END IF;
+    END IF;
+
+    RETURN QUERY SELECT 'ok', v_id, NULL::integer;
+END;
+$$;
+
+
+-- ims_member_unshare: p_project (the caller) stops sharing p_image with
+-- p_member, a soft delete (deleted, deleted_at and updated_at set; the
+-- vault of the membership goes).  result: image_not_found, not_shared,
+-- forbidden (the caller neither owns the image nor is an administrator),
+-- member_not_found (no live membership), ok.  The image's row is locked
+-- as in ims_member_share().
+CREATE OR REPLACE FUNCTION ims_member_unshare(p_project text,
+    p_admin boolean, p_glance boolean, p_image text, p_member text)
+RETURNS text
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_vis    text;
+    v_owner  text;
+    v_now    timestamp without time zone := now() AT TIME ZONE 'UTC';
+BEGIN
+    SELECT i.visibility::text, i.owner INTO v_vis, v_owner
+      FROM images i
+     WHERE i.id = p_image AND NOT i.deleted
+       FOR NO KEY UPDATE;
+
+    IF NOT FOUND
+       OR NOT ims_member_sees(p_project, p_admin, p_glance, p_image, v_vis,
+                              v_owner)
+    THEN
+        RETURN 'image_not_found';
+    END IF;
+
+    IF v_vis <> 'shared' THEN
+        RETURN 'not_shared';
+    END IF;
+
+    IF NOT p_admin AND v_owner IS DISTINCT FROM p_project THEN
+        RETURN 'forbidden';
+    END IF;
+
+    UPDATE image_members m
+       SET deleted = true, deleted_at = v_now, updated_at = v_now
+     WHERE m.image_id = p_image AND m.member = p_member AND NOT m.deleted;
+
+    IF NOT FOUND THEN
+        RETURN 'member_not_found';
+    END IF;
+
+    DELETE FROM ims_member_vaults v
+     WHERE v.image_id = p_image AND v.member = p_member;
+
+    RETURN 'ok';
+END;
+$$;
+
+
+-- ims_member_create (POST /v2/images/{image_id}/members): identity, then
+-- ims_member_share() with Glance's rules.  result: unauthorized,
+-- identified (p_image is NULL: identity only), or ims_member_share()'s;
+-- with ok, the new member's status and times; with quota, "attempted".
+CREATE OR REPLACE FUNCTION ims_member_create(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_quota integer, p_glance boolean)
+RETURNS TABLE (result text, status text, created_at text, updated_at text,
+               attempted integer)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_project  text;
+    v_admin    boolean;
+    s          record;
+BEGIN
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
+
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized', NULL::text, NULL::text,
+                            NULL::text, NULL::integer;
+        RETURN;
+    END IF;
+
+    IF p_image IS NULL THEN
+        RETURN QUERY SELECT 'identified', NULL::text, NULL::text,
+                            NULL::text, NULL::integer;
+        RETURN;
+    END IF;
+
+    SELECT * INTO s
+      FROM ims_member_share(v_project, v_admin, p_glance, p_image, p_member,
+                            p_quota, true);
+
+    RETURN QUERY
+        SELECT s.result, m.status::text,
+               to_char(m.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               to_char(coalesce(m.updated_at, m.created_at),
+                       'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               s.attempted
+          FROM (SELECT 1) AS one
+          LEFT JOIN image_members m ON m.id = s.member_row;
+END;
+$$;
+
+
+-- ims_member_remove (DELETE /v2/images/{image_id}/members/{member_id}):
+-- identity, then ims_member_unshare().
+CREATE OR REPLACE FUNCTION ims_member_remove(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_glance boolean)
+RETURNS TABLE (result text)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_project  text;
+    v_admin    boolean;
+BEGIN
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
+
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized';
+        RETURN;
+    END IF;
+
+    IF p_image IS NULL THEN
+        RETURN QUERY SELECT 'identified';
+        RETURN;
+    END IF;
+
+    RETURN QUERY SELECT ims_member_unshare(v_project, v_admin, p_glance,
+                                           p_image, p_member);
+END;
+$$;
+
+
+-- ims_member_list (GET /v2/images/{image_id}/members, and with p_member
+-- one member's GET): the members the caller may see, as Glance shows
+-- them: the owner and administrators see every live member, a member its
+-- own membership only.  A first row says the result (unauthorized,
+-- identified, image_not_found, not_shared, ok); after ok, one "member"
+-- row per member, in the order they were first added.  Read-only.
+CREATE OR REPLACE FUNCTION ims_member_list(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_glance boolean)
+RETURNS TABLE (result text, member text, status text, created_at text,
+               updated_at text)
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_project  text;
+    v_admin    boolean;
+    v_vis      text;
+    v_owner    text;
+BEGIN
+    SELECT c.project, c.admin INTO v_project, v_admin
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
+
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT 'unauthorized', NULL::text, NULL::text,
+                            NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    IF p_image IS NULL THEN
+        RETURN QUERY SELECT 'identified', NULL::text, NULL::text,
+                            NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    SELECT i.visibility::text, i.owner INTO v_vis, v_owner
+      FROM images i
+     WHERE i.id = p_image AND NOT i.deleted;
+
+    IF NOT FOUND
+       OR NOT ims_member_sees(v_project, v_admin, p_glance, p_image, v_vis,
+                              v_owner)
+    THEN
+        RETURN QUERY SELECT 'image_not_found', NULL::text, NULL::text,
+                            NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    IF v_vis <> 'shared' THEN
+        RETURN QUERY SELECT 'not_shared', NULL::text, NULL::text,
+                            NULL::text, NULL::text;
+        RETURN;
+    END IF;
+
+    RETURN QUERY SELECT 'ok', NULL::text, NULL::text, NULL::text,
+                        NULL::text;
+
+    RETURN QUERY
+        SELECT 'member', m.member::text, m.status::text,
+               to_char(m.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               to_char(coalesce(m.updated_at, m.created_at),
+                       'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+          FROM image_members m
+         WHERE m.image_id = p_image AND NOT m.deleted
+           AND (p_member IS NULL OR m.member = p_member)
+           AND (v_admin OR v_owner IS NOT DISTINCT FROM v_project
+                OR m.member = v_project)
+         ORDER BY m.id;
+END;
+$$;
+
+COMMIT;
