@@ -242,6 +242,33 @@ ngx_http_ims_member_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/* the location's quota as a statement's parameter: NULL for "off" */
+
+ngx_int_t
+ngx_http_ims_member_quota_param(ngx_http_request_t *r, ngx_str_t *param)
+{
+    u_char                          *p;
+    ngx_http_ims_member_loc_conf_t  *imlcf;
+
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    if (imlcf->quota < 0) {
+        ngx_str_null(param);
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    param->data = p;
+    param->len = ngx_sprintf(p, "%i", imlcf->quota) - p;
+
+    return NGX_OK;
+}
+
+
 /*
  * A member as Glance shows it: its three columns (status, created_at,
  * updated_at) from "row", in the contract's order, or in Glance's own
@@ -481,27 +508,15 @@ static ngx_int_t
 ngx_http_ims_member_api_create_params(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
 {
-    u_char                          *p;
-    ngx_http_ims_member_api_ctx_t   *ac;
-    ngx_http_ims_member_loc_conf_t  *imlcf;
+    ngx_http_ims_member_api_ctx_t  *ac;
 
     ac = ctx->data;
-    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
 
     params[3] = ctx->image_id;
     params[4] = ac->member;
 
-    if (imlcf->quota >= 0) {
-        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        params[5].data = p;
-        params[5].len = ngx_sprintf(p, "%i", imlcf->quota) - p;
-
-    } else {
-        ngx_str_null(&params[5]);
+    if (ngx_http_ims_member_quota_param(r, &params[5]) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     if (ac->glance) {

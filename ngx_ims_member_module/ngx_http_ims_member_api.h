@@ -16,6 +16,8 @@
 ngx_int_t ngx_http_ims_member_api_handler(ngx_http_request_t *r);
 char *ngx_http_ims_member_quota(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+ngx_int_t ngx_http_ims_member_quota_param(ngx_http_request_t *r,
+    ngx_str_t *param);
 ngx_int_t ngx_http_ims_member_api_member(ngx_pool_t *pool,
     ngx_uint_t glance, ngx_str_t *image_id, ngx_str_t *member_id,
     ngx_str_t *row, ngx_str_t *out);

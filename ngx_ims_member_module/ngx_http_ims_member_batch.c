@@ -11,6 +11,7 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_api.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_sql.h"
@@ -302,12 +303,9 @@ static ngx_int_t
 ngx_http_ims_member_batch_members_params(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params)
 {
-    u_char                           *p;
-    ngx_http_ims_member_loc_conf_t   *imlcf;
     ngx_http_ims_member_batch_ctx_t  *bc;
 
     bc = ctx->data;
-    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
 
     if (ngx_http_ims_member_batch_job_id(r, bc) != NGX_OK) {
         return NGX_ERROR;
@@ -327,20 +325,7 @@ ngx_http_ims_member_batch_members_params(ngx_http_request_t *r,
 
     /* the location's quota goes with the job, which runs in no location */
 
-    if (imlcf->quota >= 0) {
-        p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        params[7].data = p;
-        params[7].len = ngx_sprintf(p, "%i", imlcf->quota) - p;
-
-    } else {
-        ngx_str_null(&params[7]);
-    }
-
-    return NGX_OK;
+    return ngx_http_ims_member_quota_param(r, &params[7]);
 }
 
 

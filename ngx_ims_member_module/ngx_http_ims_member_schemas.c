@@ -42,8 +42,8 @@
 
 /*
  * The image schema as glance-api 25.1 serves it without extra properties:
- * python-glanceclient asks for it before any command, and takes a server
- * that has none for one without API v2.
+ * python-glanceclient asks for it (and two metadefs schemas) before any
+ * command, and falls back to API v1 when it can load none of them.
  */
 
 #define NGX_HTTP_IMS_MEMBER_SCHEMA_IMAGE                                     \

@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 
 static char  *ngx_fuzz_keys[] = {
-    "status", "vault_id", "project_id", "member", NULL
+    "status", "vault_id", "project_id", "member", "images", "projects",
+    "domains", NULL
 };
 
 
@@ -44,6 +45,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     {
         for (key = ngx_fuzz_keys; *key; key++) {
             (void) ngx_http_ims_member_json_string(doc, *key, &value);
+            (void) ngx_http_ims_member_json_truth(doc, *key);
+            (void) ngx_http_ims_member_json_element(doc, *key, 0, &value);
         }
 
         (void) ngx_http_ims_member_json_strings(doc, "images", 1000, pool,
