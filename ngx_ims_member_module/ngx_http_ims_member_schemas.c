@@ -41,9 +41,13 @@
     "{\"name\": \"member\", " NGX_HTTP_IMS_MEMBER_SCHEMA_PROPERTIES "}"
 
 /*
- * The image schema as glance-api 25.1 serves it without extra properties:
- * python-glanceclient asks for it (and two metadefs schemas) before any
- * command, and falls back to API v1 when it can load none of them.
+ * The image schema as glance-api 25.1 serves it without extra properties,
+ * but for "stores": python-glanceclient asks for it (and two metadefs
+ * schemas) before any command, and falls back to API v1 when it can load
+ * none of them.  Given a token and an endpoint (no Keystone), it caches
+ * the schema where its image commands read their options from, and its
+ * own --stores option then conflicts with that property: every later
+ * command fails.  The module serves no images, so the schema goes without.
  */
 
 #define NGX_HTTP_IMS_MEMBER_SCHEMA_IMAGE                                     \
@@ -96,10 +100,7 @@
     "image.\"}, \"self\": {\"type\": \"string\", \"readOnly\": true, "       \
     "\"description\": \"An image self url\"}, \"file\": {\"type\": "         \
     "\"string\", \"readOnly\": true, \"description\": \"An image file "      \
-    "url\"}, \"stores\": {\"type\": \"string\", \"readOnly\": true, "        \
-    "\"description\": \"Store in which image data resides.  Only present "   \
-    "when the operator has enabled multiple stores.  May be a "              \
-    "comma-separated list of store identifiers.\"}, \"schema\": {\"type\": " \
+    "url\"}, \"schema\": {\"type\": "                                        \
     "\"string\", \"readOnly\": true, \"description\": \"An image schema "    \
     "url\"}, \"locations\": {\"type\": \"array\", \"items\": {\"type\": "    \
     "\"object\", \"properties\": {\"url\": {\"type\": \"string\", "          \
