@@ -39,7 +39,7 @@ sub sql {
 }
 
 sub write_conf {
-    my $ks = shift;
+    my ($ks, $quota) = @_;
     my $pg = $ENV{TEST_NGINX_PG_PORT};
     my $flavor = $ks ? 'keystone' : 'trusted-auth';
 
@@ -64,6 +64,7 @@ workers = 1
 log_file = $dir/glance-api.log
 debug = false
 enabled_backends = local:file
+image_member_quota = $quota
 
 [database]
 connection = postgresql://postgres\@127.0.0.1:$pg/glance
@@ -178,7 +179,8 @@ sub seen {
 }
 
 # Brings glance-api up on its own database, with the module's schema;
-# keystone => { url, username, password, project }: Glance's service user.
+# keystone => { url, username, password, project }: Glance's service user;
+# member_quota: Glance's image_member_quota (128, its default).
 sub start {
     my (%o) = @_;
     $dir = ImsMember::Pg::dir() . '/glance';
@@ -189,7 +191,7 @@ sub start {
 
     ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('postgres'), '-c',
                              'CREATE DATABASE glance');
-    write_conf($o{keystone});
+    write_conf($o{keystone}, $o{member_quota} // 128);
     ImsMember::Pg::run_quiet('glance-manage', '--config-file',
                              "$dir/glance-api.conf", 'db_sync');
     ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('glance'),
