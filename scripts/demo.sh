@@ -181,11 +181,13 @@ http {
         listen 127.0.0.1:$http;
         $keystone_server
 
-        location ~ ^/v2/images/[^/]+/members/[^/]+\$ { ims_member_update; }
-        location = /v1/cloudimages/members           { ims_member_batch; }
-        location ~ ^/v1/[^/]+/jobs/[^/]+\$            { ims_member_jobs; }
-        location ^~ /v1/cloudimages/job/             { ims_member_jobs; }
-        location ^~ /v2/schemas/                     { ims_member_schemas; }
+        location /v2/images/                   { ims_member_api; }
+        location = /v1/cloudimages/members     { ims_member_batch; }
+        location ~ ^/v1/[^/]+/jobs/[^/]+\$      { ims_member_jobs; }
+        location ^~ /v1/cloudimages/job/       { ims_member_jobs; }
+        location ^~ /v2/schemas/               { ims_member_schemas; }
+        location = /versions                   { ims_member_versions; }
+        location = /                           { ims_member_versions; }
     }
 }
 EOC
@@ -197,8 +199,13 @@ else
     nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf"
 fi
 
-psql_ims -d ims -c "UPDATE image_members SET status = 'pending'
-                     WHERE member = 'demo-member'"
+psql_ims -d ims >/dev/null <<'EOS'
+UPDATE image_members SET status = 'pending' WHERE member = 'demo-member';
+UPDATE image_members
+   SET deleted = true, deleted_at = now() AT TIME ZONE 'UTC',
+       updated_at = now() AT TIME ZONE 'UTC'
+ WHERE member = 'demo-partner' AND NOT deleted;
+EOS
 
 if [ "$keystone" = yes ]; then
     cat <<EOM
@@ -217,6 +224,36 @@ EOM
     exit 0
 fi
 
+# the whole cycle, as a client sees it: share, accept, list, stop sharing
+
+for _ in $(seq 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$http/versions" && break
+    sleep 0.1
+done
+
+image=1bea47ed-f6a9-463b-b423-14b9cca9ad27
+url=http://127.0.0.1:$http/v2/images/$image/members
+
+show() {
+    local token=$1 method=$2 path=$3 body=${4:-}
+
+    echo "\$ curl -X $method -H 'X-Auth-Token: $token' $path${body:+ -d '$body'}"
+    curl -s -X "$method" -H "X-Auth-Token: $token" \
+        ${body:+-H 'Content-Type: application/json' -d "$body"} \
+        -w ' -> %{http_code}\n' "$path"
+}
+
+echo
+echo "The owner shares the demo image with demo-partner, which accepts it;"
+echo "each lists the members it may see; the owner stops sharing:"
+echo
+show demo-owner-token POST "$url" '{"member": "demo-partner"}'
+show demo-partner-token PUT "$url/demo-partner" '{"status": "accepted"}'
+show demo-owner-token GET "$url"
+show demo-partner-token GET "$url"
+show demo-owner-token DELETE "$url/demo-partner"
+show demo-partner-token GET "$url/demo-partner"
+
 cat <<EOM
 
 ngx_ims_member_module is running on http://127.0.0.1:$http (PostgreSQL on
@@ -228,6 +265,15 @@ Or both images at once, as a batch job, then ask for the job:
 
 curl -s -X PUT -H 'X-Auth-Token: demo-member-token' -d '{"images": ["1bea47ed-f6a9-463b-b423-14b9cca9ad27", "5d0a8ee1-6c4f-4cf5-b0f4-86f4e25a3c3e"], "project_id": "demo-member", "status": "rejected"}' http://127.0.0.1:$http/v1/cloudimages/members
 curl -s -H 'X-Auth-Token: demo-member-token' http://127.0.0.1:$http/v1/demo-member/jobs/JOB_ID
+
+Share both images with demo-partner in one job (DELETE stops it):
+
+curl -s -X POST -H 'X-Auth-Token: demo-owner-token' -d '{"images": ["1bea47ed-f6a9-463b-b423-14b9cca9ad27", "5d0a8ee1-6c4f-4cf5-b0f4-86f4e25a3c3e"], "projects": ["demo-partner"]}' http://127.0.0.1:$http/v1/cloudimages/members
+curl -s -H 'X-Auth-Token: demo-owner-token' http://127.0.0.1:$http/v1/demo-owner/jobs/JOB_ID
+
+The OpenStack clients find API v2 by themselves:
+
+glance --os-image-url http://127.0.0.1:$http --os-auth-token demo-owner-token member-list --image-id 1bea47ed-f6a9-463b-b423-14b9cca9ad27
 
 Stop it with: bash scripts/demo.sh stop
 EOM

@@ -1,6 +1,7 @@
--- Demo data: one owner project shares images with one member project.
--- Tokens (their SHA-256 is stored): demo-owner-token, demo-member-token,
--- demo-admin-token.  Safe to run twice.
+-- Demo data: one owner project shares images with one member project;
+-- demo-partner is a project the owner may share them with.  Tokens (their
+-- SHA-256 is stored): demo-owner-token, demo-member-token,
+-- demo-partner-token, demo-admin-token.  Safe to run twice.
 
 BEGIN;
 
@@ -36,6 +37,8 @@ VALUES
     (encode(sha256('demo-owner-token'), 'hex'), 'demo-owner',
      now() + interval '10 years', false),
     (encode(sha256('demo-member-token'), 'hex'), 'demo-member',
+     now() + interval '10 years', false),
+    (encode(sha256('demo-partner-token'), 'hex'), 'demo-partner',
      now() + interval '10 years', false),
     (encode(sha256('demo-admin-token'), 'hex'), 'demo-admin',
      now() + interval '10 years', true)
