@@ -15,7 +15,10 @@ rounds, each load after a CHECKPOINT, medians reported:
   c. the HTTP ceiling: the same wrk load on a "return 200" location of the
      same nginx;
   d. batch jobs: submit-to-SUCCESS of a 1,000- and a 10,000-image job, and
-     submit-to-RUNNING of 1-image jobs;
+     submit-to-RUNNING of 1-image jobs; d'. sharing: an owner's add job of
+     100 images x 10 projects and the delete job of the same 1,000 pairs,
+     submit to SUCCESS, and single shares and unshares one after another
+     (p50 of each);
   e. memory: each worker's RSS before and after 1,000,000 updates;
   f. identity: the update of a. with a trusted project (ims_member_project
      from a header) and with a cached Keystone identity (ims_member_keystone
@@ -154,6 +157,8 @@ http {
     ims_member_batch_max 10000;
     server {
         listen 127.0.0.1:%(port)d backlog=4096;
+        # d'. shares and unshares (of the project s-one)
+        location ~ ^/v2/images/[^/]+/members(/s-one)?$ { ims_member_api; }
         location ~ ^/v2/images/[^/]+/members/[^/]+$ { ims_member_update; }
         location = /v1/cloudimages/members { ims_member_batch; }
         location ~ ^/v1/[^/]+/jobs/[^/]+$ { ims_member_jobs; }
@@ -407,6 +412,56 @@ def batch(port, n, status, until):
         time.sleep(0.002)
 
 
+def sharing_job(port, method, images, projects):
+    """Seconds from submit until the owner's add or delete job ends."""
+    body = json.dumps({"images": images, "projects": projects})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    start = time.monotonic()
+    conn.request(method, "/v1/cloudimages/members", body=body,
+                 headers={"X-Auth-Token": "tok-owner-0"})
+    job = json.loads(conn.getresponse().read())["job_id"]
+    while True:
+        conn.request("GET", "/v1/owner-0/jobs/" + job,
+                     headers={"X-Auth-Token": "tok-owner-0"})
+        data = conn.getresponse().read()
+        state = re.match(rb'\{"status": "(\w+)"', data).group(1).decode()
+        if state in ("SUCCESS", "FAIL"):
+            conn.close()
+            return time.monotonic() - start, state
+        if time.monotonic() - start > 60:
+            raise RuntimeError("job %s still %s after 60 s" % (job, state))
+        time.sleep(0.002)
+
+
+def sharing(port, n=500):
+    """d'. the owner-0's images (every hundredth): jobs, then one by one."""
+    images = [image_id(i) for i in range(100, 10001, 100)]
+    projects = ["s-%d" % k for k in range(10)]
+    t_add, s_add = sharing_job(port, "POST", images, projects)
+    t_del, s_del = sharing_job(port, "DELETE", images, projects)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    share, unshare = [], []
+    for i in range(n):
+        path = "/v2/images/%s/members" % image_id(100 * (1 + i % 1000))
+        for method, url, body, times in (
+                ("POST", path, '{"member": "s-one"}', share),
+                ("DELETE", path + "/s-one", None, unshare)):
+            start = time.monotonic()
+            conn.request(method, url, body=body,
+                         headers={"X-Auth-Token": "tok-owner-0"})
+            r = conn.getresponse()
+            r.read()
+            times.append(time.monotonic() - start)
+            if r.status not in (200, 204):
+                raise RuntimeError("%s %s: %d" % (method, url, r.status))
+    conn.close()
+    return {"add_1000_pairs_ms": t_add * 1000, "add_status": s_add,
+            "delete_1000_pairs_ms": t_del * 1000, "delete_status": s_del,
+            "share_p50_ms": statistics.median(share) * 1000,
+            "unshare_p50_ms": statistics.median(unshare) * 1000,
+            "one_by_one": n}
+
+
 def job_answer(cluster, nginx, n=100000, gets=10):
     """A finished job of n images: what its GET costs the worker."""
     job = "f" * 32
@@ -637,6 +692,10 @@ def main():
             "submit_to_running_p50_ms": statistics.median(running) * 1000,
             "submit_to_running_max_ms": max(running) * 1000}
 
+        print("sharing: jobs of 1,000 pairs, shares one by one ...",
+              flush=True)
+        result["sharing"] = sharing(nginx.port)
+
         print("job answer: 100,000 images ...", flush=True)
         result["job_answer"] = job_answer(cluster, nginx)
 
@@ -739,6 +798,12 @@ def report(r):
           % (b["job_1000_ms"], b["job_1000_status"], b["job_10000_ms"],
              b["job_10000_status"], b["submit_to_running_p50_ms"],
              b["submit_to_running_max_ms"]))
+    sh = r["sharing"]
+    print("sharing: add job of 1,000 pairs %.0f ms (%s), delete job %.0f ms "
+          "(%s); one by one: share p50 %.2f ms, unshare p50 %.2f ms"
+          % (sh["add_1000_pairs_ms"], sh["add_status"],
+             sh["delete_1000_pairs_ms"], sh["delete_status"],
+             sh["share_p50_ms"], sh["unshare_p50_ms"]))
     j = r["job_answer"]
     print("job answer: %d images, %d bytes, p50 %.0f ms, worker CPU %.1f ms "
           "a GET, worker RSS %s -> %s KiB (largest growth %d KiB)"

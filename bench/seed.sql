@@ -1,5 +1,6 @@
 -- Benchmark data: 100,000 shared images, three member projects each (out
--- of 1,000), a token per member project, and a project that is a member of
+-- of 1,000), a token per member project and one for the owner of every
+-- hundredth image (owner-0, for sharing), and a project that is a member of
 -- the first 10,000 images (for batch jobs).  Image ids are UUIDs made from
 -- the image number, so that wrk and pgbench can pick the same pairs.
 
@@ -42,6 +43,9 @@ SELECT encode(sha256(convert_to('tok-' || m, 'UTF8')), 'hex'), 'm-' || m,
   FROM generate_series(0, 999) AS m
 UNION ALL
 SELECT encode(sha256(convert_to('tok-batch', 'UTF8')), 'hex'), 'm-batch',
+       now() + interval '1 day', false
+UNION ALL
+SELECT encode(sha256(convert_to('tok-owner-0', 'UTF8')), 'hex'), 'owner-0',
        now() + interval '1 day', false;
 
 VACUUM ANALYZE;
