@@ -222,7 +222,7 @@ ngx_http_ims_member_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     value = cf->args->elts;
 
     if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
-        imlcf->quota = -1;
+        imlcf->quota = NGX_HTTP_IMS_MEMBER_QUOTA_OFF;
         return NGX_CONF_OK;
     }
 
@@ -252,7 +252,7 @@ ngx_http_ims_member_quota_param(ngx_http_request_t *r, ngx_str_t *param)
 
     imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
 
-    if (imlcf->quota < 0) {
+    if (imlcf->quota == NGX_HTTP_IMS_MEMBER_QUOTA_OFF) {
         ngx_str_null(param);
         return NGX_OK;
     }
@@ -272,6 +272,7 @@ ngx_http_ims_member_quota_param(ngx_http_request_t *r, ngx_str_t *param)
 /*
  * A member as Glance shows it: its three columns (status, created_at,
  * updated_at) from "row", in the contract's order, or in Glance's own
+ * (keys, and UTF-8 as it is)
  */
 
 ngx_int_t
@@ -308,6 +309,10 @@ ngx_http_ims_member_api_member(ngx_pool_t *pool, ngx_uint_t glance,
 
     ngx_str_set(&kv[10], "schema");
     ngx_str_set(&kv[11], "/v2/schemas/member");
+
+    if (glance) {
+        return ngx_http_ims_member_json_object_utf8(pool, kv, 6, out);
+    }
 
     return ngx_http_ims_member_json_object(pool, kv, 6, out);
 }
@@ -405,7 +410,8 @@ static ngx_uint_t
 ngx_http_ims_member_api_create_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx)
 {
-    ngx_uint_t  err;
+    ngx_uint_t                      err;
+    ngx_http_ims_member_api_ctx_t  *ac;
 
     err = ngx_http_ims_member_api_path(r, ctx, 4);
 
@@ -413,8 +419,11 @@ ngx_http_ims_member_api_create_parse(ngx_http_request_t *r,
         err = ngx_http_ims_member_api_create_body(r, ctx);
     }
 
+    /* the image alone: the body's member is no URL, and was checked */
+
     if (err == NGX_HTTP_IMS_MEMBER_OK) {
-        err = ngx_http_ims_member_api_ids(ctx);
+        ac = ctx->data;
+        err = ngx_http_ims_member_member_ids(ctx, ac->glance, NULL, 0);
     }
 
     return err;

@@ -13,6 +13,10 @@
 #include <ngx_http.h>
 
 
+/* ims_member_quota off: no limit (NGX_CONF_UNSET is -1) */
+#define NGX_HTTP_IMS_MEMBER_QUOTA_OFF  -2
+
+
 ngx_int_t ngx_http_ims_member_api_handler(ngx_http_request_t *r);
 char *ngx_http_ims_member_quota(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

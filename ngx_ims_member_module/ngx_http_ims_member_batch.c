@@ -187,7 +187,7 @@ ngx_http_ims_member_batch_members_parse(ngx_http_request_t *r,
 {
     ngx_int_t                         rc;
     ngx_str_t                         project;
-    ngx_uint_t                        i, nimages, nprojects, err;
+    ngx_uint_t                        i, nimages, nprojects, err, too_many;
     ngx_http_ims_member_json_t       *doc;
     ngx_http_ims_member_batch_ctx_t  *bc;
     ngx_http_ims_member_main_conf_t  *imcf;
@@ -212,16 +212,18 @@ ngx_http_ims_member_batch_members_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_DOMAINS;
     }
 
+    too_many = NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS;
+
     err = ngx_http_ims_member_batch_array(r, doc, "images", &bc->images,
                                           &nimages,
                                           NGX_HTTP_IMS_MEMBER_ERR_IMAGES,
-                                        NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS);
+                                          too_many);
 
     if (err == NGX_HTTP_IMS_MEMBER_OK) {
         err = ngx_http_ims_member_batch_array(r, doc, "projects",
                                               &bc->projects, &nprojects,
                                               NGX_HTTP_IMS_MEMBER_ERR_PROJECTS,
-                                        NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS);
+                                              too_many);
     }
 
     if (err != NGX_HTTP_IMS_MEMBER_OK) {

@@ -485,7 +485,9 @@ ngx_http_ims_member_glance_errors(ngx_http_request_t *r)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
 
-    return (ctx && ctx->endpoint->glance) ? 1 : 0;
+    /* the schemas and the versions have no endpoint: no Glance errors */
+
+    return (ctx && ctx->endpoint && ctx->endpoint->glance) ? 1 : 0;
 }
 
 

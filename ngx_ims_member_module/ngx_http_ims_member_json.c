@@ -19,8 +19,11 @@
  * ASCII only; reals to 6 digits (a share of 1/10 is 0.1, not 0.1000...01)
  */
 #define NGX_HTTP_IMS_MEMBER_JSON_DUMP                                        \
-    (JSON_ENSURE_ASCII|JSON_PRESERVE_ORDER|JSON_REAL_PRECISION(6)            \
-     |JSON_ENCODE_ANY)
+    (JSON_ENSURE_ASCII|NGX_HTTP_IMS_MEMBER_JSON_DUMP_UTF8)
+
+/* the same with UTF-8 as it is: Glance's members (ensure_ascii=False) */
+#define NGX_HTTP_IMS_MEMBER_JSON_DUMP_UTF8                                   \
+    (JSON_PRESERVE_ORDER|JSON_REAL_PRECISION(6)|JSON_ENCODE_ANY)
 
 
 struct ngx_http_ims_member_json_s {
@@ -34,8 +37,10 @@ static void ngx_http_ims_member_json_cleanup(void *data);
 static json_t *ngx_http_ims_member_json_str(ngx_str_t *s);
 static ngx_int_t ngx_http_ims_member_json_value(ngx_pool_t *pool,
     json_t *value, ngx_str_t *out);
+static ngx_int_t ngx_http_ims_member_json_flat(ngx_pool_t *pool,
+    ngx_str_t *kv, ngx_uint_t n, size_t flags, ngx_str_t *out);
 static ngx_int_t ngx_http_ims_member_json_dump(ngx_pool_t *pool,
-    json_t *root, ngx_str_t *out);
+    json_t *root, size_t flags, ngx_str_t *out);
 
 
 /*
@@ -267,6 +272,27 @@ ngx_int_t
 ngx_http_ims_member_json_object(ngx_pool_t *pool, ngx_str_t *kv,
     ngx_uint_t n, ngx_str_t *out)
 {
+    return ngx_http_ims_member_json_flat(pool, kv, n,
+                                         NGX_HTTP_IMS_MEMBER_JSON_DUMP, out);
+}
+
+
+/* the same, characters past ASCII written as they are, as Glance does */
+
+ngx_int_t
+ngx_http_ims_member_json_object_utf8(ngx_pool_t *pool, ngx_str_t *kv,
+    ngx_uint_t n, ngx_str_t *out)
+{
+    return ngx_http_ims_member_json_flat(pool, kv, n,
+                                         NGX_HTTP_IMS_MEMBER_JSON_DUMP_UTF8,
+                                         out);
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_json_flat(ngx_pool_t *pool, ngx_str_t *kv, ngx_uint_t n,
+    size_t flags, ngx_str_t *out)
+{
     json_t      *root, *v;
     ngx_int_t    rc;
     ngx_uint_t   i;
@@ -299,7 +325,7 @@ ngx_http_ims_member_json_object(ngx_pool_t *pool, ngx_str_t *kv,
         }
     }
 
-    rc = ngx_http_ims_member_json_dump(pool, root, out);
+    rc = ngx_http_ims_member_json_dump(pool, root, flags, out);
 
 done:
 
@@ -325,7 +351,8 @@ ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_ims_member_json_dump(pool, root, out);
+    rc = ngx_http_ims_member_json_dump(pool, root,
+                                       NGX_HTTP_IMS_MEMBER_JSON_DUMP, out);
 
     json_decref(root);
 
@@ -364,7 +391,8 @@ ngx_http_ims_member_json_value(ngx_pool_t *pool, json_t *value,
         return NGX_ERROR;
     }
 
-    rc = ngx_http_ims_member_json_dump(pool, value, out);
+    rc = ngx_http_ims_member_json_dump(pool, value,
+                                       NGX_HTTP_IMS_MEMBER_JSON_DUMP, out);
 
     json_decref(value);
 
@@ -384,12 +412,13 @@ ngx_http_ims_member_json_str(ngx_str_t *s)
 
 
 static ngx_int_t
-ngx_http_ims_member_json_dump(ngx_pool_t *pool, json_t *root, ngx_str_t *out)
+ngx_http_ims_member_json_dump(ngx_pool_t *pool, json_t *root, size_t flags,
+    ngx_str_t *out)
 {
     size_t   size;
     u_char  *p;
 
-    size = json_dumpb(root, NULL, 0, NGX_HTTP_IMS_MEMBER_JSON_DUMP);
+    size = json_dumpb(root, NULL, 0, flags);
     if (size == 0) {
         return NGX_ERROR;
     }
@@ -399,9 +428,7 @@ ngx_http_ims_member_json_dump(ngx_pool_t *pool, json_t *root, ngx_str_t *out)
         return NGX_ERROR;
     }
 
-    if (json_dumpb(root, (char *) p, size, NGX_HTTP_IMS_MEMBER_JSON_DUMP)
-        != size)
-    {
+    if (json_dumpb(root, (char *) p, size, flags) != size) {
         return NGX_ERROR;
     }
 

@@ -40,6 +40,8 @@ ngx_int_t ngx_http_ims_member_json_element(ngx_http_ims_member_json_t *doc,
     char *key, ngx_uint_t i, ngx_str_t *value);
 ngx_int_t ngx_http_ims_member_json_object(ngx_pool_t *pool, ngx_str_t *kv,
     ngx_uint_t n, ngx_str_t *out);
+ngx_int_t ngx_http_ims_member_json_object_utf8(ngx_pool_t *pool,
+    ngx_str_t *kv, ngx_uint_t n, ngx_str_t *out);
 ngx_int_t ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,
     ngx_str_t *message, ngx_str_t *out);
 ngx_int_t ngx_http_ims_member_json_quote(ngx_pool_t *pool, ngx_str_t *s,

@@ -167,8 +167,9 @@ $$;
 -- each shared or unshared as the single calls do, with IMS's rule that an
 -- image is not shared with its owner's own project; each result recorded
 -- with the code the single call would answer.  The slice's images are
--- locked first, in one order, so that two jobs never deadlock.  Returns
--- the number of pairs that failed.
+-- locked first, in one order, then the memberships a delete removes, in
+-- id order, so that it never deadlocks with another job or an update
+-- group.  Returns the number of pairs that failed.
 CREATE OR REPLACE FUNCTION ims_job_members_slice(j ims_jobs, p_lo integer,
     p_hi integer)
 RETURNS integer
@@ -189,6 +190,19 @@ BEGIN
         AND NOT i.deleted
       ORDER BY i.id
         FOR NO KEY UPDATE;
+
+    -- the memberships a delete removes, locked in id order as update jobs
+    -- and update groups lock them, before any is changed
+    IF j.kind = 'delete' THEN
+        PERFORM 1 FROM image_members m
+          WHERE (m.image_id, m.member) IN
+                (SELECT j.images[(n - 1) / v_np + 1],
+                        j.projects[(n - 1) % v_np + 1]
+                   FROM generate_series(p_lo, p_hi) AS n)
+            AND NOT m.deleted
+          ORDER BY m.id
+            FOR UPDATE;
+    END IF;
 
     FOR v_n IN p_lo .. p_hi LOOP
         v_image := j.images[(v_n - 1) / v_np + 1];

@@ -40,7 +40,8 @@ $$;
 --                    limit); "attempted" is their number plus one
 --   duplicate        p_member is a live member already
 --   ok               the member is added: a row deleted earlier is reused
---                    (created_at kept), else a new one
+--                    (created_at kept, the vault it once gave dropped),
+--                    else a new one
 --
 -- The image's row is locked first (FOR NO KEY UPDATE, which foreign key
 -- checks do not wait for): the writers of one image's members go one at a
@@ -118,7 +119,16 @@ BEGIN
                     LIMIT 1)
     RETURNING m.id INTO v_id;
 
-    IF NOT FOUND THEN
+    IF FOUND THEN
+        -- A vault belongs to a live membership: the one a member gave
+        -- before it was removed goes now, while no update of the pair can
+        -- hold it (its rules fail until this commits).  Removing it at the
+        -- unshare would wait on an update group that holds the vault and
+        -- waits for another member row the unsharing job holds.
+        DELETE FROM ims_member_vaults v
+         WHERE v.image_id = p_image AND v.member = p_member;
+
+    ELSE
         -- the unique index on live rows (glance.sql), where there is one
         INSERT INTO image_members (image_id, member, can_share, status,
                                    created_at, updated_at, deleted)
@@ -139,7 +149,8 @@ $$;
 
 -- ims_member_unshare: p_project (the caller) stops sharing p_image with
 -- p_member, a soft delete (deleted, deleted_at and updated_at set; the
--- vault of the membership goes).  result: image_not_found, not_shared,
+-- vault the member gave goes when the image is shared with it again).
+-- result: image_not_found, not_shared,
 -- forbidden (the caller neither owns the image nor is an administrator),
 -- member_not_found (no live membership), ok.  The image's row is locked
 -- as in ims_member_share().
@@ -180,9 +191,6 @@ BEGIN
     IF NOT FOUND THEN
         RETURN 'member_not_found';
     END IF;
-
-    DELETE FROM ims_member_vaults v
-     WHERE v.image_id = p_image AND v.member = p_member;
 
     RETURN 'ok';
 END;

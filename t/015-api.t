@@ -8,7 +8,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => 178;
+plan tests => 178 + 11;
 
 no_shuffle();
 
@@ -227,16 +227,13 @@ X-Auth-Token: tok-owner
 
 
 
-=== TEST 13: under the quota a duplicate is 409; "off" has no limit
+=== TEST 13: under the quota a duplicate is 409; "off" lifts an outer limit
 --- config
-    location /v2/images/ {
-        ims_member_quota 5;
-        ims_member_api;
+    ims_member_quota 5;
 
-        location ~ /unlimited$ {
-            ims_member_quota off;
-            ims_member_api;
-        }
+    location /v2/images/ {
+        ims_member_quota off;
+        ims_member_api;
     }
 --- request eval
 ["POST /v2/images/11111111-1111-1111-1111-111111111111/members\n{\"member\": \"p-member\"}",
@@ -245,9 +242,9 @@ X-Auth-Token: tok-owner
 --- more_headers
 X-Auth-Token: tok-owner
 --- error_code eval
-[409, 200, 413]
+[409, 200, 200]
 --- response_body_like eval
-['"IMG.0024"', '"member_id": "p-fifth"', '"IMG.0025"']
+['"IMG.0024"', '"member_id": "p-fifth"', '"member_id": "p-sixth"']
 --- no_error_log
 [error]
 
@@ -362,13 +359,12 @@ X-Auth-Token: tok-owner
 
 
 
-=== TEST 21: a soft delete: the row stays, deleted, times set; its vault gone
+=== TEST 21: a soft delete: the row stays, deleted, times set
 --- init
 Test::More::is(ImsMember::Pg::sql(
-    "SELECT deleted, deleted_at = updated_at, deleted_at > created_at,"
-    . " (SELECT count(*) FROM ims_member_vaults WHERE member = 'p-new')"
+    "SELECT deleted, deleted_at = updated_at, deleted_at > created_at"
     . " FROM image_members WHERE image_id = '11111111-1111-1111-1111-111111111111'"
-    . " AND member = 'p-new'"), "t|t|t|0", "soft deleted, vault removed");
+    . " AND member = 'p-new'"), "t|t|t", "soft deleted");
 --- request
 GET /v2/images/11111111-1111-1111-1111-111111111111/members/p-new
 --- more_headers
@@ -380,7 +376,38 @@ X-Auth-Token: tok-owner
 
 
 
-=== TEST 22: the update is ims_member_update's, on the same location
+=== TEST 22: shared again, the member has no vault of its earlier membership
+--- request
+POST /v2/images/11111111-1111-1111-1111-111111111111/members
+{"member": "p-new"}
+--- more_headers
+X-Auth-Token: tok-owner
+--- error_code: 200
+--- response_body_like: "member_id": "p-new"
+--- no_error_log
+[error]
+
+
+
+=== TEST 23: the vault went with the re-add, not before
+--- init
+Test::More::is(ImsMember::Pg::sql(
+    "SELECT count(*) FROM ims_member_vaults WHERE member = 'p-new'"), 0,
+    "no vault of the earlier membership");
+ImsMember::Pg::sql("UPDATE image_members SET deleted = true, deleted_at ="
+    . " now() AT TIME ZONE 'UTC' WHERE member = 'p-new'");
+--- request
+GET /v2/images/11111111-1111-1111-1111-111111111111/members/p-new
+--- more_headers
+X-Auth-Token: tok-owner
+--- error_code: 404
+--- response_body_like: "IMG.0029"
+--- no_error_log
+[error]
+
+
+
+=== TEST 24: the update is ims_member_update's, on the same location
 --- request
 PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 {"status": "accepted"}
@@ -393,7 +420,7 @@ X-Auth-Token: tok-member
 
 
 
-=== TEST 23: other methods: 405 with what each URL allows
+=== TEST 25: other methods: 405 with what each URL allows
 --- request eval
 ["PATCH /v2/images/11111111-1111-1111-1111-111111111111/members\n{}",
  "POST /v2/images/11111111-1111-1111-1111-111111111111/members/p-member\n{}"]
@@ -408,7 +435,7 @@ X-Auth-Token: tok-owner
 
 
 
-=== TEST 24: Glance's words: 409, 413 with its numbers, 403s, 404s
+=== TEST 26: Glance's words: 409, 413 with its numbers, 403s, 404s
 --- config
     ims_member_errors glance;
     ims_member_quota 4;
@@ -433,8 +460,8 @@ Accept: application/json
 --- error_code eval
 [413, 413, 403, 400, 400, 400, 403, 404, 404, 403]
 --- response_body eval
-[qq/{"message": "Image member limit exceeded for image 11111111-1111-1111-1111-111111111111: The limit has been exceeded on the number of allowed image members for this image. Attempted: 5, Maximum: 4:<br \/><br \/>\\n\\n\\n", "code": "413 Request Entity Too Large", "title": "Request Entity Too Large"}/,
- qq/{"message": "Image member limit exceeded for image 11111111-1111-1111-1111-111111111111: The limit has been exceeded on the number of allowed image members for this image. Attempted: 5, Maximum: 4:<br \/><br \/>\\n\\n\\n", "code": "413 Request Entity Too Large", "title": "Request Entity Too Large"}/,
+[qq/{"message": "Image member limit exceeded for image 11111111-1111-1111-1111-111111111111: The limit has been exceeded on the number of allowed image members for this image. Attempted: 6, Maximum: 4:<br \/><br \/>\\n\\n\\n", "code": "413 Request Entity Too Large", "title": "Request Entity Too Large"}/,
+ qq/{"message": "Image member limit exceeded for image 11111111-1111-1111-1111-111111111111: The limit has been exceeded on the number of allowed image members for this image. Attempted: 6, Maximum: 4:<br \/><br \/>\\n\\n\\n", "code": "413 Request Entity Too Large", "title": "Request Entity Too Large"}/,
  qq/{"message": "Not allowed to create members for image 33333333-3333-3333-3333-333333333333.<br \/><br \/>\\n\\n\\n", "code": "403 Forbidden", "title": "Forbidden"}/,
  qq/{"message": "Member to be added not specified<br \/><br \/>\\n\\n\\n", "code": "400 Bad Request", "title": "Bad Request"}/,
  qq/{"message": "Member can't be empty<br \/><br \/>\\n\\n\\n", "code": "400 Bad Request", "title": "Bad Request"}/,
@@ -448,7 +475,33 @@ Accept: application/json
 
 
 
-=== TEST 25: Glance's 409 and its member's keys, in Glance's order
+=== TEST 27: a member of the body is stored as it is, ASCII or not
+--- config
+    ims_member_errors glance;
+
+    location /v2/images/ {
+        ims_member_api;
+    }
+--- init
+ImsMember::Pg::sql("UPDATE image_members SET deleted = true, deleted_at ="
+    . " now() AT TIME ZONE 'UTC' WHERE member IN ('p-fifth', 'p-sixth')");
+--- request
+POST /v2/images/11111111-1111-1111-1111-111111111111/members
+{"member": "p-\u00e9t\u00e9"}
+--- more_headers
+X-Auth-Token: tok-owner
+--- error_code: 200
+--- response_body_like: ^\{"member_id": "p-\xc3\xa9t\xc3\xa9", "image_id"
+--- no_error_log
+[error]
+
+
+
+=== TEST 28: Glance's 409 and its member's keys, in Glance's order
+--- init
+Test::More::is(ImsMember::Pg::sql("SELECT count(*) FROM image_members"
+    . " WHERE member = 'p-' || chr(233) || 't' || chr(233) AND NOT deleted"),
+    1, "the member stored as sent");
 --- config
     ims_member_errors glance;
 

@@ -84,3 +84,19 @@ POST /v2/schemas/member
 --- response_body_like: 405 Not Allowed
 --- no_error_log
 [error]
+
+
+
+=== TEST 6: Glance's errors set around: schemas are no Glance endpoint
+--- config
+    ims_member_errors glance;
+
+    location ^~ /v2/schemas/ {
+        ims_member_schemas;
+    }
+--- request
+GET /v2/schemas/task
+--- error_code: 404
+--- response_body_like: "IMG.0012"
+--- no_error_log
+[error]

@@ -6,10 +6,9 @@
 # Content-Type, body; the times of a new member aside) must be the same,
 # byte for byte.
 #
-# Left out, on purpose: a member over 255 characters or not a string,
-# which Glance's database refuses with a 500 and the module with a 400;
-# and a re-added member's created_at, which Glance renews and the module
-# keeps.
+# Left out, on purpose: a member over 255 bytes or not a string, which
+# Glance's database refuses with a 500, and one with control characters,
+# which Glance stores: the module refuses all three with a 400.
 
 use lib 't/lib';
 use ImsMember::Pg;

@@ -502,6 +502,20 @@ test_json_object(void)
     unit_is_int(ngx_http_ims_member_json_object(pool, kv, 1, &out),
                 NGX_ERROR, "a name not UTF-8");
 
+    ngx_str_set(&kv[0], "member_id");
+    ngx_str_set(&kv[1], "p-\xc3\xa9t\xc3\xa9 \"q\" \\ \xf0\x9f\x98\x80");
+
+    unit_is_int(ngx_http_ims_member_json_object_utf8(pool, kv, 1, &out),
+                NGX_OK, "UTF-8 as it is (Glance's members)");
+    unit_is_str(&out, "{\"member_id\": \"p-\xc3\xa9t\xc3\xa9 \\\"q\\\" \\\\ "
+                "\xf0\x9f\x98\x80\"}", "only quotes and backslashes escaped");
+
+    unit_is_int(ngx_http_ims_member_json_object(pool, kv, 1, &out), NGX_OK,
+                "the same, ASCII only");
+    unit_is_str(&out, "{\"member_id\": \"p-\\u00E9t\\u00E9 \\\"q\\\" \\\\ "
+                "\\uD83D\\uDE00\"}", "escaped as \\uXXXX");
+    unit_json_released("the UTF-8 objects");
+
     ngx_str_set(&kv[0], "status");
     ngx_str_set(&kv[1], "accepted");
     ngx_str_set(&kv[2], "x");
