@@ -84,6 +84,9 @@ struct ngx_http_ims_member_pg_conn_s {
 
     /* it carried a large result: libpq keeps its buffer at that size */
     unsigned                                large:1;
+
+    /* a write was refused as read-only: a standby, or a demoted primary */
+    unsigned                                read_only:1;
 };
 
 

@@ -302,6 +302,10 @@ ngx_http_ims_member_pg_exec_result(ngx_http_ims_member_pg_conn_t *conn,
 
     level = NGX_LOG_WARN;
 
+    if (state && ngx_strcmp(state, "25006") == 0) {
+        conn->read_only = 1;
+    }
+
     if (ngx_http_ims_member_pg_exec_unavailable(state)) {
         if (conn->rc == NGX_OK) {
             conn->rc = NGX_DECLINED;
@@ -326,9 +330,10 @@ ngx_http_ims_member_pg_exec_result(ngx_http_ims_member_pg_conn_t *conn,
 
 /*
  * The server could not do it now: a broken link (08), too many
- * connections or out of resources (53), shutting down (57P), or a
+ * connections or out of resources (53), shutting down (57P), a
  * statement_timeout or lock_timeout of ims_member_timeout expired (57014,
- * 55P03).  The caller says 503.
+ * 55P03), or it takes no writes (25006: a standby, or a primary demoted
+ * or made read-only).  The caller says 503.
  */
 
 static ngx_int_t
@@ -342,7 +347,8 @@ ngx_http_ims_member_pg_exec_unavailable(char *state)
            || ngx_strncmp(state, "53", 2) == 0
            || ngx_strncmp(state, "57P", 3) == 0
            || ngx_strcmp(state, "57014") == 0
-           || ngx_strcmp(state, "55P03") == 0;
+           || ngx_strcmp(state, "55P03") == 0
+           || ngx_strcmp(state, "25006") == 0;
 }
 
 

@@ -421,6 +421,21 @@ ngx_http_ims_member_pg_release(ngx_http_ims_member_pg_conn_t *conn)
         return;
     }
 
+    /*
+     * a server that refused a write as read-only will refuse the next: a
+     * new connection finds the primary (target_session_attrs=read-write
+     * and several hosts in ims_member_database)
+     */
+
+    if (conn->read_only) {
+        ngx_log_error(NGX_LOG_WARN, &conn->log, 0,
+                      "ims_member: closing a connection to a read-only "
+                      "PostgreSQL (a standby, or a demoted primary)");
+        ngx_http_ims_member_pg_close(conn);
+        ngx_http_ims_member_pg_dispatch(pg);
+        return;
+    }
+
     /* cache only a connection whose exchange is complete and clean */
 
     if (!ngx_http_ims_member_pg_conn_clean(conn)) {

@@ -160,6 +160,61 @@ sub dir {
     return $dir;
 }
 
+sub port {
+    return $port;
+}
+
+# A streaming standby of the cluster (pg_basebackup -R), on a port of its
+# own, and the cluster made its synchronous primary: a commit returns only
+# once the standby has it.  Returns the standby's port.
+my ($standby_port, $standby_owner);
+
+sub standby_start {
+    $standby_port = free_port();
+    $standby_owner = $$;
+    sql("ALTER SYSTEM SET synchronous_standby_names = '*'");
+    sql("ALTER SYSTEM SET synchronous_commit = on");
+    sql("SELECT pg_reload_conf()");
+    run_quiet(as_postgres(bindir() . '/pg_basebackup', '-h', '127.0.0.1',
+                          '-p', $port, '-U', 'postgres', '-D',
+                          "$dir/standby", '-R', '-X', 'stream', '-c', 'fast'));
+    open my $fh, '>>', "$dir/standby/postgresql.auto.conf" or die "$!";
+    print $fh "port = $standby_port\n";
+    close $fh;
+    run_quiet(as_postgres(bindir() . '/pg_ctl', '-D', "$dir/standby", '-w',
+                          '-l', "$dir/standby.log", 'start'));
+    wait_until(sub {
+        sql("SELECT count(*) FROM pg_stat_replication"
+            . " WHERE sync_state = 'sync'") eq '1'
+    }, 30) or die "the standby did not become synchronous\n";
+    return $standby_port;
+}
+
+# Runs SQL on the standby (or, once promoted, the new primary).
+sub standby_sql {
+    my $query = shift;
+    my @cmd = psql_cmd();
+    $cmd[10] = $standby_port;
+    my $out = run_quiet(@cmd, '-c', $query);
+    chomp $out;
+    return $out;
+}
+
+# Promotes the standby, and, as a failover tool does, stops it waiting for
+# a synchronous standby of its own (it has none: its commits would hang).
+sub standby_promote {
+    run_quiet(as_postgres(bindir() . '/pg_ctl', '-D', "$dir/standby", '-w',
+                          'promote'));
+    standby_sql("ALTER SYSTEM RESET synchronous_standby_names");
+    standby_sql("SELECT pg_reload_conf()");
+}
+
+# Stops the primary as a crash would (pg_ctl stop -m immediate).
+sub crash_server {
+    run_quiet(as_postgres(bindir() . '/pg_ctl', '-D', "$dir/data", '-w',
+                          '-m', 'immediate', 'stop'));
+}
+
 # Runs SQL and returns its rows as text, fields joined by "|".
 sub sql {
     my $query = shift;
@@ -514,6 +569,14 @@ sub put_member {
 }
 
 END {
+    if ($dir && $standby_owner && $standby_owner == $$) {
+        eval {
+            IPC::Run::run([as_postgres(bindir() . '/pg_ctl', '-D',
+                                       "$dir/standby", '-m', 'immediate',
+                                       'stop')],
+                          '<', \undef, '>', \my $o, '2>', \my $e);
+        };
+    }
     if ($dir && $owner_pid && $owner_pid == $$) {
         eval {
             IPC::Run::run([as_postgres(bindir() . '/pg_ctl', '-D',
