@@ -28,8 +28,8 @@ SRCS        := $(wildcard ngx_ims_member_module/*.c ngx_ims_member_module/*.h)
 PROVE       ?= prove
 TESTS       ?= t/
 
-.PHONY: all clean check test test-unit test-nginx test-ssl test-ubsan \
-        test-asan asan test-valgrind fuzz soak soak-short bench
+.PHONY: all clean check test test-unit test-nginx test-ssl test-pgbouncer \
+        test-ubsan test-asan asan test-valgrind fuzz soak soak-short bench
 
 all: $(MODULE)
 
@@ -58,9 +58,10 @@ clean:
 
 test: test-unit test-nginx
 
-# what CI runs: the suite, then its database files over SSL, then the
-# whole suite again under ASan and UBSan, then the fuzzers for a minute each
-check: test test-ssl test-asan fuzz soak-short
+# what CI runs: the suite, then its database files over SSL and through
+# PgBouncer, then the whole suite again under ASan and UBSan, then the
+# fuzzers for a minute each
+check: test test-ssl test-pgbouncer test-asan fuzz soak-short
 
 test-unit:
 	$(MAKE) -C t/unit
@@ -81,6 +82,17 @@ SSL_TESTS   := t/010-update.t t/030-pool.t t/050-batch.t t/060-jobs.t \
 
 test-ssl:
 	IMS_MEMBER_PG_SSL=1 $(MAKE) test-nginx TESTS="$(SSL_TESTS)"
+
+# the files of updates, member calls, batches, jobs and their faults again
+# through PgBouncer in transaction pooling mode, with ims_member_prepare
+# off and the LISTEN of new jobs straight to PostgreSQL
+PGBOUNCER_TESTS := t/010-update.t t/013-update-writes.t t/014-group-commit.t \
+               t/015-api.t t/016-api-concurrency.t t/040-abort.t \
+               t/050-batch.t t/052-batch-members.t t/060-jobs.t \
+               t/061-jobs-listen.t t/062-jobs-faults.t t/070-jobs-workers.t
+
+test-pgbouncer:
+	IMS_MEMBER_PGBOUNCER=1 $(MAKE) test-nginx TESTS="$(PGBOUNCER_TESTS)"
 
 # the suite with the module built under UndefinedBehaviorSanitizer: any
 # undefined behaviour aborts the worker, and the test that caused it fails

@@ -161,7 +161,14 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
 
     ngx_add_timer(&job->timer, 1);
 
-    /* the timer stays the guarantee; a notification only brings it nearer */
+    /*
+     * the timer stays the guarantee; a notification only brings it nearer,
+     * when there is a session to LISTEN on
+     */
+
+    if (conninfo == NULL) {
+        return job;
+    }
 
     job->listen = ngx_http_ims_member_pg_listen_create(cycle, conninfo,
                                                  timeout,
@@ -483,7 +490,9 @@ ngx_http_ims_member_job_exit(ngx_http_ims_member_job_t *job)
         ngx_delete_posted_event(&job->timer);
     }
 
-    ngx_http_ims_member_pg_listen_close(job->listen);
+    if (job->listen) {
+        ngx_http_ims_member_pg_listen_close(job->listen);
+    }
 
     if (job->op) {
         ngx_http_ims_member_pg_cancel(job->op);

@@ -42,6 +42,8 @@ static char *ngx_http_ims_member_batch_max(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_ims_member_queue(ngx_conf_t *cf, void *post,
     void *data);
+static char *ngx_http_ims_member_job_listen(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_ims_member_update(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ims_member_batch(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -118,6 +120,20 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ims_member_main_conf_t, group_commit),
+      NULL },
+
+    { ngx_string("ims_member_prepare"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, prepare),
+      NULL },
+
+    { ngx_string("ims_member_job_listen"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_ims_member_job_listen,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("ims_member_job_interval"),
@@ -281,6 +297,7 @@ ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
      * set by ngx_pcalloc():
      *
      *     imcf->database = { 0, NULL };
+     *     imcf->job_listen = { 0, NULL };
      *     imcf->pool = NULL;
      *     imcf->log_handler = NULL;
      *     imcf->needs_database = { 0, NULL };
@@ -293,6 +310,7 @@ ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
     imcf->timeout = NGX_CONF_UNSET_MSEC;
     imcf->idle_timeout = NGX_CONF_UNSET_MSEC;
     imcf->group_commit = NGX_CONF_UNSET;
+    imcf->prepare = NGX_CONF_UNSET;
     imcf->job_interval = NGX_CONF_UNSET_MSEC;
     imcf->batch_max = NGX_CONF_UNSET_UINT;
     imcf->job_retention = NGX_CONF_UNSET;
@@ -313,11 +331,21 @@ ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(imcf->timeout, 10000);
     ngx_conf_init_msec_value(imcf->idle_timeout, 5 * 60 * 1000);
     ngx_conf_init_value(imcf->group_commit, 1);
+    ngx_conf_init_value(imcf->prepare, 1);
     ngx_conf_init_msec_value(imcf->job_interval, 1000);
     ngx_conf_init_uint_value(imcf->batch_max, 1000);
     ngx_conf_init_value(imcf->job_retention, 7 * 24 * 60 * 60);
     ngx_conf_init_value(imcf->keystone_valid, 5 * 60);
     ngx_conf_init_value(imcf->keystone_invalid, 10);
+
+    /*
+     * New jobs are heard on a session of the database itself, unless that
+     * is a pooler in transaction mode: a LISTEN needs a session of its own
+     */
+
+    if (imcf->job_listen.data == NULL && imcf->prepare) {
+        imcf->job_listen = imcf->database;
+    }
 
     if (imcf->timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -449,6 +477,38 @@ ngx_http_ims_member_database(ngx_conf_t *cf, void *post, void *data)
     }
 
     return ngx_http_ims_member_pg_conn_check(cf, conninfo);
+}
+
+
+/* a connection string, or "off": new jobs wait for the timer alone */
+
+static char *
+ngx_http_ims_member_job_listen(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_ims_member_main_conf_t  *imcf = conf;
+
+    ngx_str_t  *value;
+
+    if (imcf->job_listen.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        ngx_str_set(&imcf->job_listen, "");
+        imcf->job_listen.len = 0;
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len == 0) {
+        return "is empty";
+    }
+
+    imcf->job_listen = value[1];
+
+    return ngx_http_ims_member_pg_conn_check(cf, &value[1]);
 }
 
 
@@ -648,6 +708,7 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
     conf.queue = imcf->queue;
     conf.timeout = imcf->timeout;
     conf.idle_timeout = imcf->idle_timeout;
+    conf.prepare = imcf->prepare;
     conf.stmts = ngx_http_ims_member_sql;
     conf.nstmts = NGX_HTTP_IMS_MEMBER_SQL_N;
     conf.idempotent = NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT;
@@ -669,7 +730,9 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
     /* a lease outlives a step: each step is bounded by ims_member_timeout */
 
     imcf->job = ngx_http_ims_member_job_init(cycle, imcf->pool,
-                                             &imcf->database, imcf->timeout,
+                                             imcf->job_listen.len
+                                             ? &imcf->job_listen : NULL,
+                                             imcf->timeout,
                                              imcf->job_interval,
                                              imcf->timeout
                                              + imcf->job_interval,

@@ -23,6 +23,9 @@ typedef struct {
     ngx_msec_t                         timeout;
     ngx_msec_t                         idle_timeout;
     ngx_flag_t                         group_commit;
+    ngx_flag_t                         prepare;
+    /* where new jobs are heard (LISTEN); empty: the timer alone */
+    ngx_str_t                          job_listen;
     ngx_msec_t                         job_interval;
     ngx_uint_t                         batch_max;
     time_t                             job_retention;

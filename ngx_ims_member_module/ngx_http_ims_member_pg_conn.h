@@ -59,6 +59,7 @@ struct ngx_http_ims_member_pg_conn_s {
     ngx_http_ims_member_pg_rows_t          *rows;
     ngx_log_t                              *caller_log;
     char                                   *name;
+    char                                   *sql;
     ngx_uint_t                              nparams;
     char                                  **args;
     ngx_uint_t                              stmt;
@@ -74,6 +75,8 @@ struct ngx_http_ims_member_pg_conn_s {
     ngx_queue_t                             queue;
     ngx_uint_t                              state;
 
+    /* ims_member_prepare off: statements go unnamed */
+    unsigned                                unnamed:1;
     unsigned                                preparing:1;
     unsigned                                sent:1;
     unsigned                                answered:1;

@@ -30,19 +30,23 @@ static ngx_int_t ngx_http_ims_member_pg_exec_rows(
 
 
 /*
- * Runs a statement of the catalogue: prepared once per connection, then
- * executed with text parameters.  NGX_OK: conn->done() reports the end;
- * NGX_ERROR: the connection is unusable ("sent" says if the statement
- * left).
+ * Runs a statement of the catalogue with text parameters: prepared once per
+ * connection as "name", or on an "unnamed" connection sent whole each time
+ * as the unnamed statement (a pooler in transaction mode hands each
+ * transaction to any server session, where a name prepared in another is
+ * unknown); "name" then only names it in the log.
+ * NGX_OK: conn->done() reports the end; NGX_ERROR: the connection is
+ * unusable ("sent" says if the statement left).
  */
 
 ngx_int_t
-ngx_http_ims_member_pg_exec_prepared(ngx_http_ims_member_pg_conn_t *conn,
+ngx_http_ims_member_pg_exec_statement(ngx_http_ims_member_pg_conn_t *conn,
     ngx_uint_t stmt, char *name, ngx_str_t *sql, ngx_uint_t nparams,
     char **args)
 {
     conn->stmt = stmt;
     conn->name = name;
+    conn->sql = (char *) sql->data;
     conn->nparams = nparams;
     conn->args = args;
     conn->rc = NGX_OK;
@@ -52,7 +56,7 @@ ngx_http_ims_member_pg_exec_prepared(ngx_http_ims_member_pg_conn_t *conn,
     conn->connection->read->handler = ngx_http_ims_member_pg_exec_handler;
     conn->connection->write->handler = ngx_http_ims_member_pg_exec_handler;
 
-    if (conn->prepared & ((uint64_t) 1 << stmt)) {
+    if (conn->unnamed || (conn->prepared & ((uint64_t) 1 << stmt))) {
         return ngx_http_ims_member_pg_exec_send(conn);
     }
 
@@ -81,6 +85,7 @@ ngx_http_ims_member_pg_exec_query(ngx_http_ims_member_pg_conn_t *conn,
     char *sql)
 {
     conn->name = NULL;
+    conn->sql = sql;
     conn->args = NULL;
     conn->rc = NGX_OK;
     conn->sent = 0;
@@ -113,10 +118,20 @@ ngx_http_ims_member_pg_exec_detach(ngx_http_ims_member_pg_conn_t *conn)
 static ngx_int_t
 ngx_http_ims_member_pg_exec_send(ngx_http_ims_member_pg_conn_t *conn)
 {
-    if (PQsendQueryPrepared(conn->pgconn, conn->name, (int) conn->nparams,
-                            (const char * const *) conn->args, NULL, NULL, 0)
-        == 0)
-    {
+    int  rc;
+
+    if (conn->unnamed) {
+        rc = PQsendQueryParams(conn->pgconn, conn->sql, (int) conn->nparams,
+                               NULL, (const char * const *) conn->args, NULL,
+                               NULL, 0);
+
+    } else {
+        rc = PQsendQueryPrepared(conn->pgconn, conn->name, (int) conn->nparams,
+                                 (const char * const *) conn->args, NULL, NULL,
+                                 0);
+    }
+
+    if (rc == 0) {
         return NGX_ERROR;
     }
 

@@ -25,7 +25,7 @@
 #define NGX_HTTP_IMS_MEMBER_PG_LARGE      (1024 * 1024)
 
 
-ngx_int_t ngx_http_ims_member_pg_exec_prepared(
+ngx_int_t ngx_http_ims_member_pg_exec_statement(
     ngx_http_ims_member_pg_conn_t *conn, ngx_uint_t stmt, char *name,
     ngx_str_t *sql, ngx_uint_t nparams, char **args);
 ngx_int_t ngx_http_ims_member_pg_exec_query(

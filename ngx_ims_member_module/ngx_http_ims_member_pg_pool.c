@@ -18,6 +18,13 @@
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF      100
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX  6
 
+/* the server's timeouts of the role that are off or above the module's */
+#define NGX_HTTP_IMS_MEMBER_PG_CHECK                                          \
+    "SELECT string_agg(name || ' = ' || setting || unit, ', ' ORDER BY name)" \
+    " FROM pg_settings"                                                       \
+    " WHERE name IN ('lock_timeout', 'statement_timeout')"                    \
+    " AND setting::bigint NOT BETWEEN 1 AND %M HAVING count(*) > 0"
+
 
 static ngx_int_t ngx_http_ims_member_pg_open(
     ngx_http_ims_member_pg_pool_t *pg, ngx_http_ims_member_pg_op_t *op);
@@ -25,6 +32,7 @@ static void ngx_http_ims_member_pg_connected(
     ngx_http_ims_member_pg_conn_t *conn, ngx_int_t rc);
 static void ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc);
+static void ngx_http_ims_member_pg_check(ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc);
 static void ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn);
@@ -88,18 +96,26 @@ ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
     /*
      * The server ends what a request gave up on: a statement abandoned at
      * ims_member_timeout stops there, with its locks, instead of running on.
+     * Behind a pooler in transaction mode a session setting would stay in
+     * whichever server session ran it: the settings must then come from the
+     * role, and the session only checks them.
      */
 
-    p = ngx_pnalloc(cycle->pool, sizeof("SET statement_timeout = ; "
-                                        "SET lock_timeout = ") - 1
-                                 + 2 * NGX_INT_T_LEN + 1);
+    p = ngx_pnalloc(cycle->pool, sizeof(NGX_HTTP_IMS_MEMBER_PG_CHECK)
+                                 + 2 * NGX_INT_T_LEN);
     if (p == NULL) {
         return NULL;
     }
 
-    *ngx_sprintf(p, "SET statement_timeout = %M; SET lock_timeout = %M",
-                 conf->timeout, conf->timeout)
-        = '\0';
+    if (conf->prepare) {
+        *ngx_sprintf(p, "SET statement_timeout = %M; SET lock_timeout = %M",
+                     conf->timeout, conf->timeout)
+            = '\0';
+
+    } else {
+        *ngx_sprintf(p, NGX_HTTP_IMS_MEMBER_PG_CHECK, conf->timeout) = '\0';
+    }
+
     pg->setup = (char *) p;
 
     pg->backoff.handler = ngx_http_ims_member_pg_backoff_handler;
@@ -166,6 +182,7 @@ ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg,
         return NGX_ERROR;
     }
 
+    conn->unnamed = !pg->conf.prepare;
     conn->connected = ngx_http_ims_member_pg_connected;
     conn->done = ngx_http_ims_member_pg_done;
     conn->idle = ngx_http_ims_member_pg_idle;
@@ -201,10 +218,22 @@ ngx_http_ims_member_pg_connected(ngx_http_ims_member_pg_conn_t *conn,
 
         ngx_add_timer(conn->connection->read, pg->conf.timeout);
 
+        if (conn->unnamed) {
+            conn->rows = ngx_pcalloc(conn->pool,
+                                     sizeof(ngx_http_ims_member_pg_rows_t));
+            if (conn->rows == NULL) {
+                goto failed;
+            }
+
+            conn->rows->pool = conn->pool;
+        }
+
         if (ngx_http_ims_member_pg_exec_query(conn, pg->setup) == NGX_OK) {
             return;
         }
     }
+
+failed:
 
     ngx_http_ims_member_pg_connect_error(conn);
 }
@@ -235,6 +264,11 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
 
             ngx_http_ims_member_pg_connect_error(conn);
             return;
+        }
+
+        if (conn->rows) {
+            ngx_http_ims_member_pg_check(conn);
+            conn->rows = NULL;
         }
 
         pg->connecting--;
@@ -291,6 +325,34 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
 }
 
 
+/* a role without the timeouts the module would have set: said once */
+
+static void
+ngx_http_ims_member_pg_check(ngx_http_ims_member_pg_conn_t *conn)
+{
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+
+    if (conn->rows->nrows == 0 || conn->rows->values[0].data == NULL
+        || pg->checked)
+    {
+        return;
+    }
+
+    pg->checked = 1;
+
+    ngx_log_error(NGX_LOG_WARN, &conn->log, 0,
+                  "ims_member: PostgreSQL has %V for the module's role: "
+                  "with \"ims_member_prepare off\" the module sets no "
+                  "session settings, and a statement abandoned at "
+                  "ims_member_timeout runs on with its locks; set "
+                  "statement_timeout and lock_timeout to %M ms on the role "
+                  "(ALTER ROLE ... SET)",
+                  &conn->rows->values[0], pg->conf.timeout);
+}
+
+
 static void
 ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc)
@@ -331,10 +393,10 @@ ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
     conn->caller_log = op->log;
     op->conn = conn;
 
-    if (ngx_http_ims_member_pg_exec_prepared(conn, op->stmt,
-                                             pg->names[op->stmt],
-                                             &pg->conf.stmts[op->stmt],
-                                             op->nparams, op->args)
+    if (ngx_http_ims_member_pg_exec_statement(conn, op->stmt,
+                                              pg->names[op->stmt],
+                                              &pg->conf.stmts[op->stmt],
+                                              op->nparams, op->args)
         != NGX_OK)
     {
         ngx_http_ims_member_pg_lost(conn);

@@ -29,6 +29,8 @@ typedef struct {
     ngx_uint_t                          queue;
     ngx_msec_t                          timeout;
     ngx_msec_t                          idle_timeout;
+    /* statements prepared per session; off: unnamed, for a pooler */
+    ngx_uint_t                          prepare;       /* unsigned  :1 */
 
     /* the statement catalogue; a set bit: safe to run twice */
     ngx_str_t                          *stmts;

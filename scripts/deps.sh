@@ -13,6 +13,7 @@ packages=(
     curl procps
     python3-keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
     python3-glanceclient python3-openstacksdk glance-api glance-common
+    pgbouncer
 )
 
 missing=()

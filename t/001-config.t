@@ -453,3 +453,64 @@ invalid value "2147483648"
 --- must_die
 --- error_log
 invalid number of arguments in "ims_member_versions" directive
+
+
+
+=== TEST 39: prepared statements are on or off, in http only
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_prepare sometimes;
+--- config
+--- must_die
+--- error_log
+invalid value "sometimes" in "ims_member_prepare" directive, it must be "on" or "off"
+
+
+
+=== TEST 40: the LISTEN connection string is checked like the database's
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_job_listen "host=127.0.0.1 bogus_option=1";
+--- config
+--- must_die
+--- error_log
+invalid connection string: invalid connection option "bogus_option"
+
+
+
+=== TEST 41: an empty LISTEN connection string
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_job_listen "";
+--- config
+--- must_die
+--- error_log
+"ims_member_job_listen" directive is empty
+
+
+
+=== TEST 42: the LISTEN connection is set once
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_job_listen off;
+    ims_member_job_listen "$TEST_NGINX_PG_DSN";
+--- config
+--- must_die
+--- error_log
+"ims_member_job_listen" directive is duplicate
+
+
+
+=== TEST 43: a host name in the LISTEN connection string draws a warning
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_job_listen "host=localhost dbname=ims";
+--- config
+    location /v2/schemas/ {
+        ims_member_schemas;
+    }
+--- request
+GET /v2/schemas/member
+--- error_code: 200
+--- error_log
+host "localhost" is a name: libpq resolves it with a blocking call in the worker

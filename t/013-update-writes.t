@@ -20,6 +20,7 @@ add_block_preprocessor(sub {
 
     $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_prepare $TEST_NGINX_PG_PREPARE;
     ims_member_timeout 3s;
 _EOC_
 
@@ -69,6 +70,7 @@ X-Auth-Token: tok-member
 
 === TEST 2: a change is one new row version, by one transaction
 --- init
+ImsMember::Pg::settle_stats();
 my $n0 = ImsMember::Pg::sql("SELECT n_tup_upd FROM pg_stat_user_tables"
                             . " WHERE relname = 'image_members'");
 my ($status) = ImsMember::Pg::put_member(

@@ -23,6 +23,7 @@ add_block_preprocessor(sub {
     if (!defined $block->http_config) {
         $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_prepare $TEST_NGINX_PG_PREPARE;
     ims_member_group_commit on;
     ims_member_timeout 5s;
 _EOC_
@@ -142,6 +143,7 @@ statement waits for a group
 === TEST 2: two updates of one row in one group: arrival order, one write
 --- init
 ImsMember::Pg::reset_fixtures();
+ImsMember::Pg::settle_stats();
 my ($s, $held) = main::hold_group();
 my $n0 = main::updates();
 

@@ -17,6 +17,8 @@ add_block_preprocessor(sub {
     if (!defined $block->http_config) {
         $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_prepare $TEST_NGINX_PG_PREPARE;
+    ims_member_job_listen "$TEST_NGINX_PG_LISTEN";
     ims_member_batch_max 3;
 _EOC_
     }

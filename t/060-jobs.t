@@ -17,6 +17,8 @@ add_block_preprocessor(sub {
     if (!defined $block->http_config) {
         $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_prepare $TEST_NGINX_PG_PREPARE;
+    ims_member_job_listen "$TEST_NGINX_PG_LISTEN";
     ims_member_job_interval 100ms;
 _EOC_
     }
@@ -238,6 +240,8 @@ GET /v1/p-member/jobs/0123456789abcdef0123456789abcdef
 === TEST 13: finished jobs go after ims_member_job_retention
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_prepare $TEST_NGINX_PG_PREPARE;
+    ims_member_job_listen "$TEST_NGINX_PG_LISTEN";
     ims_member_job_interval 100ms;
     ims_member_job_retention 1h;
 --- init

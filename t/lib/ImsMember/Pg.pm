@@ -4,11 +4,17 @@ package ImsMember::Pg;
 # directory as the "postgres" user (PostgreSQL refuses to run as root),
 # listening on 127.0.0.1 only, with the schema from sql/ and the fixtures
 # from t/lib/fixtures.sql.  Importing this module starts it and exports
-# TEST_NGINX_PG_HOST, TEST_NGINX_PG_PORT and TEST_NGINX_PG_DSN for the
-# nginx configurations of the tests; it is removed when the file ends.
+# for the nginx configurations of the tests TEST_NGINX_PG_HOST,
+# TEST_NGINX_PG_PORT, TEST_NGINX_PG_DSN (the module's database),
+# TEST_NGINX_PG_PREPARE (on) and TEST_NGINX_PG_LISTEN (the cluster itself,
+# for the LISTEN of new jobs); it is removed when the file ends.
 #
 # IMS_MEMBER_PG_SSL=1: the cluster takes SSL (Debian's snakeoil
 # certificate) and the DSN says sslmode=require.
+#
+# IMS_MEMBER_PGBOUNCER=1: PgBouncer in transaction pooling mode stands in
+# front of the cluster; TEST_NGINX_PG_DSN names it and TEST_NGINX_PG_PREPARE
+# is off, TEST_NGINX_PG_LISTEN still goes straight to the cluster.
 
 use strict;
 use warnings;
@@ -110,6 +116,103 @@ sub setup {
     $ENV{TEST_NGINX_PG_HOST} = '127.0.0.1';
     $ENV{TEST_NGINX_PG_PORT} = $port;
     $ENV{TEST_NGINX_PG_DSN} = dsn('postgres');
+    $ENV{TEST_NGINX_PG_PREPARE} = 'on';
+    $ENV{TEST_NGINX_PG_LISTEN} = dsn('postgres');
+
+    if ($ENV{IMS_MEMBER_PGBOUNCER}) {
+        pgbouncer_start();
+        $ENV{TEST_NGINX_PG_DSN} = pgbouncer_dsn('postgres');
+        $ENV{TEST_NGINX_PG_PREPARE} = 'off';
+    }
+}
+
+# PgBouncer (Debian's) in transaction pooling mode in front of the cluster,
+# as the postgres user, on a port of its own; stopped when the file ends.
+# It tries a server that refused a login again after 1 s (its default of
+# 15 s would outlast any outage the tests make).  Returns its port.
+my ($bouncer_pid, $bouncer_port, $bouncer_owner);
+
+sub pgbouncer_start {
+    my (%o) = @_;
+    die "PgBouncer is already running\n" if $bouncer_pid;
+    # started again after pgbouncer_stop(): on the same port
+    $bouncer_port ||= free_port();
+    my $pool = $o{pool_size} || 20;
+    open my $fh, '>', "$dir/pgbouncer.ini" or die "$!";
+    print $fh <<"_EOC_";
+[databases]
+ims = host=127.0.0.1 port=$port dbname=ims
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bouncer_port
+unix_socket_dir =
+auth_type = trust
+auth_file = $dir/pgbouncer.users
+admin_users = postgres
+pool_mode = transaction
+default_pool_size = $pool
+max_client_conn = 1000
+server_login_retry = 1
+logfile = $dir/pgbouncer.log
+pidfile = $dir/pgbouncer.pid
+_EOC_
+    close $fh;
+    open $fh, '>', "$dir/pgbouncer.users" or die "$!";
+    print $fh qq{"postgres" ""\n"ims_limited" ""\n};
+    close $fh;
+    $bouncer_owner = $$;
+    $bouncer_pid = spawn("$dir/pgbouncer.out", {},
+                         as_postgres('/usr/sbin/pgbouncer',
+                                     "$dir/pgbouncer.ini"));
+    wait_until(sub {
+        IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => $bouncer_port, Proto => 'tcp')
+    }, 10) or die "PgBouncer did not start (see $dir/pgbouncer.log)\n";
+    return $bouncer_port;
+}
+
+# Stops PgBouncer as its service would (SIGTERM; SIGKILL if it lingers).
+sub pgbouncer_stop {
+    reap($bouncer_pid);
+    $bouncer_pid = undef;
+}
+
+# The module's connection string through PgBouncer, for a role.
+sub pgbouncer_dsn {
+    my $user = shift;
+    return "hostaddr=127.0.0.1 port=$bouncer_port dbname=ims user=$user"
+           . " sslmode=disable";
+}
+
+# A command on PgBouncer's console (SHOW POOLS, PAUSE, RESUME, ...); its
+# rows as text, fields joined by "|".
+sub pgbouncer_admin {
+    my $command = shift;
+    my @cmd = psql_cmd_db('pgbouncer');
+    $cmd[10] = $bouncer_port;
+    my $out = run_quiet(@cmd, '-c', $command);
+    chomp $out;
+    return $out;
+}
+
+# Statistics (pg_stat_*) of a session reach the server at most once a
+# second, or when it ends: behind PgBouncer the server sessions outlive the
+# nginx of a test, and what they did may arrive during the next one.  Ends
+# them, so that a test counts only its own writes.
+sub settle_stats {
+    return unless $bouncer_pid;
+    pgbouncer_admin('RECONNECT');
+    wait_until(sub { !module_backends() }, 10)
+        or die "PgBouncer kept its server sessions: "
+               . sql("SELECT pid, state, query FROM pg_stat_activity"
+                     . " WHERE datname = 'ims'") . "\n";
+}
+
+sub pgbouncer_log {
+    open my $fh, '<', "$dir/pgbouncer.log" or return '';
+    local $/;
+    return <$fh>;
 }
 
 # The module's connection string for a role of the test cluster.
@@ -426,6 +529,8 @@ http {
     access_log off;
     client_body_temp_path $prefix/body;
     ims_member_database "$ENV{TEST_NGINX_PG_DSN}";
+    ims_member_prepare $ENV{TEST_NGINX_PG_PREPARE};
+    ims_member_job_listen "$ENV{TEST_NGINX_PG_LISTEN}";
 $extra
     server {
         listen 127.0.0.1:$o{port};
@@ -569,6 +674,9 @@ sub put_member {
 }
 
 END {
+    if ($bouncer_pid && $bouncer_owner && $bouncer_owner == $$) {
+        eval { reap($bouncer_pid) };
+    }
     if ($dir && $standby_owner && $standby_owner == $$) {
         eval {
             IPC::Run::run([as_postgres(bindir() . '/pg_ctl', '-D',
