@@ -25,7 +25,13 @@ rounds, each load after a CHECKPOINT, medians reported:
      with ims_member_keystone_cache), in alternating rounds: req/s and the
      workers' CPU time per request;
   g. tokens: the single-connection p50 of a. with the 1,001 tokens of the
-     seed, then with 100,000 more live tokens in ims_tokens.
+     seed, then with 100,000 more live tokens in ims_tokens;
+  h. and i. (bench/scale.py): the update of a. through PgBouncer in
+     transaction mode (ims_member_prepare off) beside pgbench's plain
+     UPDATE through the same PgBouncer, and u. the module straight to
+     PostgreSQL with ims_member_prepare off (what unnamed statements cost
+     alone), in a.'s rounds; a failover to a synchronous standby under
+     updates, last.
 
 It starts its own PostgreSQL cluster (durable commits, as shipped) and nginx
 on 127.0.0.1, prints one table and writes it as JSON in bench/results/.
@@ -130,7 +136,8 @@ class Cluster:
 class Nginx:
     """nginx with the module: the member endpoints, and a return 200."""
 
-    def __init__(self, base, dsn, group_commit="on", name="nginx"):
+    def __init__(self, base, dsn, group_commit="on", name="nginx",
+                 prepare="on"):
         self.prefix = os.path.join(base, name)
         self.port = free_port()
         self.ceiling_port = free_port()
@@ -154,6 +161,7 @@ http {
     ims_member_database "%(dsn)s";
     ims_member_pool %(pool)d;
     ims_member_group_commit %(group_commit)s;
+    ims_member_prepare %(prepare)s;
     ims_member_batch_max 10000;
     server {
         listen 127.0.0.1:%(port)d backlog=4096;
@@ -214,6 +222,7 @@ http {
 }
 """ % {"module": MODULE, "workers": WORKERS, "prefix": self.prefix,
        "dsn": dsn, "pool": POOL, "group_commit": group_commit,
+       "prepare": prepare,
        "port": self.port,
        "ceiling": self.ceiling_port, "trusted": self.trusted_port,
        "keystone": self.keystone_port, "standin": self.standin_port})
@@ -323,8 +332,10 @@ def update_statement():
     return re.sub(r"\$(\d)\b", lambda m: UPDATE_PARAMS[m.group(1)], sql)
 
 
-def pgbench(cluster, clients, duration, base, script="pgbench.sql"):
-    """pgbench -M prepared with a script of bench/; req/s, p50, p99."""
+def pgbench(cluster, clients, duration, base, script="pgbench.sql",
+            port=None, mode="prepared"):
+    """pgbench -M prepared (or "mode") with a script of bench/, on the
+    cluster (or "port": PgBouncer); req/s, p50, p99."""
     logdir = tempfile.mkdtemp(prefix="%s-%d-" % (script.split(".")[0],
                                                  clients), dir=base)
     os.chmod(logdir, 0o777)
@@ -336,11 +347,11 @@ def pgbench(cluster, clients, duration, base, script="pgbench.sql"):
         with open(path, "w") as f:
             f.write(text + update_statement() + ";\n")
         os.chmod(path, 0o644)
-    cmd = [cluster.bin + "/pgbench", "-n", "-M", "prepared", "-c",
+    cmd = [cluster.bin + "/pgbench", "-n", "-M", mode, "-c",
            str(clients), "-j", str(min(2, clients)), "-T", str(duration),
            "-f", path, "-l",
            "--log-prefix", logdir + "/tx", "-h", "127.0.0.1", "-p",
-           str(cluster.port), "-U", "postgres", "ims"]
+           str(port or cluster.port), "-U", "postgres", "ims"]
     out = run(cmd, cwd=logdir).stdout
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))
     lat = []
@@ -616,7 +627,9 @@ def main():
 
     base = tempfile.mkdtemp(prefix="ims-bench-")
     os.chmod(base, 0o755)
-    cluster = nginx = single = None
+    import scale
+
+    cluster = nginx = single = bouncer = bnginx = unnamed = None
     done_ok = False
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
               "cores": os.cpu_count(), "versions": versions(),
@@ -630,10 +643,17 @@ def main():
             cluster.psql("ims", "-f", os.path.join(ROOT, f))
         nginx = Nginx(base, cluster.dsn())
         single = Nginx(base, cluster.dsn(), "off", "nginx-single")
+        bouncer = scale.Bouncer(base, cluster, WORKERS * POOL)
+        bnginx = Nginx(base, bouncer.dsn(), name="nginx-bouncer",
+                       prepare="off")
+        unnamed = Nginx(base, cluster.dsn(), name="nginx-unnamed",
+                        prepare="off")
 
         # warm up: connections opened, statements prepared, caches filled
         wrk(nginx.port, 32, 2)
         wrk(single.port, 32, 2)
+        wrk(bnginx.port, 32, 2)
+        wrk(unnamed.port, 32, 2)
         cluster.psql("ims", "-c", "CHECKPOINT")
 
         if args.only == "identity":
@@ -654,7 +674,14 @@ def main():
                                          "plain.sql"),
                 "pgbench": lambda: pgbench(cluster, c, args.duration, base),
                 "return200": lambda: wrk(nginx.ceiling_port, c,
-                                         args.duration)}
+                                         args.duration),
+                "module_bouncer": lambda: wrk(bnginx.port, c,
+                                              args.duration),
+                "plain_bouncer": lambda: pgbench(cluster, c, args.duration,
+                                                 base, "plain.sql",
+                                                 bouncer.port, "extended"),
+                "module_unnamed": lambda: wrk(unnamed.port, c,
+                                              args.duration)}
             runs = {k: [] for k in loads}
             for _ in range(ROUNDS):
                 for k, load in loads.items():
@@ -670,6 +697,12 @@ def main():
             row["module_over_pgbench"] = a["rps"] / row["pgbench"]["rps"]
             row["module_over_return200"] = (a["rps"]
                                             / row["return200"]["rps"])
+            row["bouncer_over_plain_bouncer"] = (
+                row["module_bouncer"]["rps"] / row["plain_bouncer"]["rps"])
+            row["bouncer_over_module"] = (row["module_bouncer"]["rps"]
+                                          / a["rps"])
+            row["unnamed_over_module"] = (row["module_unnamed"]["rps"]
+                                          / a["rps"])
             rows.append(row)
         result["single_update"] = rows
 
@@ -715,12 +748,28 @@ def main():
             "rss_before_kib": before, "rss_after_kib": after,
             "max_growth_kib": max(after.get(p, 0) - before.get(p, 0)
                                   for p in before)}
+
+        # last: it crashes the cluster
+        print("failover: a crash under updates, the standby promoted ...",
+              flush=True)
+        nginx.stop()
+        single.stop()
+        bnginx.stop()
+        unnamed.stop()
+        nginx = single = bnginx = unnamed = None
+        result["failover"] = scale.failover(base, cluster)
         done_ok = True
     finally:
         if nginx:
             nginx.stop()
         if single:
             single.stop()
+        if bnginx:
+            bnginx.stop()
+        if unnamed:
+            unnamed.stop()
+        if bouncer:
+            bouncer.stop()
         if cluster:
             cluster.stop()
         if done_ok:
@@ -784,10 +833,29 @@ def report(r):
                  cells[4], row["module_over_plain"],
                  row["single_over_plain"], row["module_over_pgbench"],
                  row["module_over_return200"]))
-        for k in ("module", "module_single"):
-            if row[k]["errors"]:
+        for k in ("module", "module_single", "module_bouncer",
+                  "module_unnamed"):
+            if row[k].get("errors"):
                 print("      (%s: %d answers other than 200)"
                       % (k, row[k]["errors"]))
+    if "module_bouncer" in r["single_update"][0]:
+        print("\nh. through PgBouncer, transaction mode (req/s, p50/p99 "
+              "ms): a''. the module with ims_member_prepare off, p''. "
+              "pgbench -M extended running the plain UPDATE; u. the module "
+              "with ims_member_prepare off straight to PostgreSQL")
+        print("%5s | %-24s | %-24s | %-24s | %7s | %7s | %7s"
+              % ("conns", "a''. module", "p''. plain UPDATE",
+                 "u. unnamed, direct", "a''/p''", "a''/a", "u/a"))
+        for row in r["single_update"]:
+            cells = ["%8.0f %6.2f/%7.2f" % (row[k]["rps"], row[k]["p50_ms"],
+                                            row[k]["p99_ms"])
+                     for k in ("module_bouncer", "plain_bouncer",
+                               "module_unnamed")]
+            print("%5d | %-24s | %-24s | %-24s | %7.2f | %7.2f | %7.2f"
+                  % (row["concurrency"], cells[0], cells[1], cells[2],
+                     row["bouncer_over_plain_bouncer"],
+                     row["bouncer_over_module"],
+                     row["unnamed_over_module"]))
     t = r["tokens"]
     print("\ntokens: single-connection p50 %.3f ms with 1,001 live tokens, "
           "%.3f ms with 101,001 (ratio %.3f)"
@@ -815,6 +883,15 @@ def report(r):
           "%d KiB" % (m["updates"], sorted(m["rss_before_kib"].values()),
                       sorted(m["rss_after_kib"].values()),
                       m["max_growth_kib"]))
+    f = r.get("failover")
+    if f:
+        print("i. failover: %d clients, %d answers (%d x 200, %d x 503, %d "
+              "other); no 200 for %.0f ms; first 200 %.0f ms after the "
+              "promotion began (pg_ctl promote itself: %.0f ms); %d pairs "
+              "acknowledged, %d lost"
+              % (f["clients"], f["answers"], f["ok"], f["unavailable"],
+                 f["other"], f["no_200_ms"], f["first_200_after_promote_ms"],
+                 f["promote_ms"], f["acknowledged_pairs"], f["lost"]))
 
 
 if __name__ == "__main__":

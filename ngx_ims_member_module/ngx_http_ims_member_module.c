@@ -497,8 +497,8 @@ ngx_http_ims_member_job_listen(ngx_conf_t *cf, ngx_command_t *cmd,
     value = cf->args->elts;
 
     if (ngx_strcmp(value[1].data, "off") == 0) {
+        /* set, and empty */
         ngx_str_set(&imcf->job_listen, "");
-        imcf->job_listen.len = 0;
         return NGX_CONF_OK;
     }
 

@@ -101,6 +101,8 @@ ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
      * role, and the session only checks them.
      */
 
+    /* the check is the longer of the two */
+
     p = ngx_pnalloc(cycle->pool, sizeof(NGX_HTTP_IMS_MEMBER_PG_CHECK)
                                  + 2 * NGX_INT_T_LEN);
     if (p == NULL) {
