@@ -324,13 +324,15 @@ static ngx_uint_t
 ngx_http_ims_member_api_path(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_uint_t n)
 {
+    ngx_uint_t                      err;
     ngx_http_ims_member_api_ctx_t  *ac;
 
     ac = ctx->data;
     ac->glance = ngx_http_ims_member_glance_errors(r);
 
-    if (ngx_http_ims_member_member_url(r, ctx, n) != NGX_HTTP_IMS_MEMBER_OK) {
-        return NGX_HTTP_IMS_MEMBER_ERR_NOT_FOUND;
+    err = ngx_http_ims_member_member_url(r, ctx, n);
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        return err;
     }
 
     ac->member = ctx->member_id;
@@ -493,9 +495,9 @@ ngx_http_ims_member_api_params(ngx_http_request_t *r,
 
     params[3] = ctx->image_id;
 
-    if (ctx->endpoint->stmt == NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST
-        && ctx->member_id.len == 0)
-    {
+    /* the list of an image's members: no member in the URL */
+
+    if (ctx->member_id.len == 0) {
         ngx_str_null(&params[4]);
 
     } else {

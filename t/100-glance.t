@@ -52,23 +52,14 @@ sub fixtures {
     ImsMember::Glance::sql(join('; ', @sql));
 }
 
-# who: "project[:roles]", or "nobody" (an identity that is not confirmed)
-sub identity {
-    my $who = shift;
-    return ('X-Identity-Status' => 'Invalid', 'X-Project-Id' => 'p-member')
-        if $who eq 'nobody';
-    my ($project, $roles) = split /:/, $who;
-    return ('X-Identity-Status' => 'Confirmed', 'X-Project-Id' => $project,
-            'X-Roles' => $roles || 'member');
-}
-
 # a case: [who, image (a name of %Image, or the URL's own text), member,
 # body (undef: none), [Accept values], method, chunked]
 sub send_case {
     my ($port, $c) = @_;
     my ($who, $image, $member, $body, $accept, $method, $chunked) = @$c;
     my $id = exists $Image{$image} ? $Image{$image} : $image;
-    my @h = (identity($who), map { (Accept => $_) } @$accept);
+    my @h = (ImsMember::Glance::identity($who),
+             map { (Accept => $_) } @$accept);
     return ImsMember::Glance::seen(ImsMember::Glance::raw($port,
         $method || 'PUT', "/v2/images/$id/members/$member", \@h, $body,
         $chunked));
@@ -262,7 +253,7 @@ X-Roles: member
 main::fixtures();
 my $r = ImsMember::Glance::raw(ImsMember::Pg::nginx_port(), 'PUT',
     "/v2/images/$::Image{shared}/members/p-member",
-    [main::identity('p-member')], '{"status": "accepted"}');
+    [ImsMember::Glance::identity('p-member')], '{"status": "accepted"}');
 Test::More::is($r->{status}, 200, "the member accepts through the module");
 --- request
 GET /v2/images/a1000000-0000-4000-8000-000000000001/members/p-member

@@ -59,15 +59,6 @@ sub fixtures {
     ImsMember::Glance::sql(join('; ', @sql));
 }
 
-sub identity {
-    my $who = shift;
-    return ('X-Identity-Status' => 'Invalid', 'X-Project-Id' => 'p-member')
-        if $who eq 'nobody';
-    my ($project, $roles) = split /:/, $who;
-    return ('X-Identity-Status' => 'Confirmed', 'X-Project-Id' => $project,
-            'X-Roles' => $roles || 'member');
-}
-
 # a case: [method, who, image, member (undef: the collection), body
 # (undef: none), [Accept values]]
 sub send_case {
@@ -75,7 +66,8 @@ sub send_case {
     my ($method, $who, $image, $member, $body, $accept) = @$c;
     my $path = "/v2/images/" . ($Image{$image} // $image) . "/members"
                . (defined $member ? "/$member" : '');
-    my @h = (identity($who), map { (Accept => $_) } @$accept);
+    my @h = (ImsMember::Glance::identity($who),
+             map { (Accept => $_) } @$accept);
     my $seen = ImsMember::Glance::seen(ImsMember::Glance::raw($port,
                                             $method, $path, \@h, $body));
     # a new member's time is its server's
@@ -201,7 +193,7 @@ X-Roles: member
 main::fixtures();
 my $port = ImsMember::Pg::nginx_port();
 my $img = $main::Image{shared};
-my @owner = main::identity('p-owner');
+my @owner = ImsMember::Glance::identity('p-owner');
 my $r = ImsMember::Glance::raw($port, 'POST', "/v2/images/$img/members",
                                \@owner, '{"member": "p-via-nginx"}');
 $r = ImsMember::Glance::raw($main::G->{port}, 'GET', "/v2/images/$img/members",

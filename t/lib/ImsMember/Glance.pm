@@ -168,6 +168,18 @@ sub raw {
              body => $content // '' };
 }
 
+# The headers of an identity as keystonemiddleware hands it to Glance (and
+# nginx's trusted layer to the module): who is "project[:roles]", or
+# "nobody" (an identity that is not confirmed).
+sub identity {
+    my $who = shift;
+    return ('X-Identity-Status' => 'Invalid', 'X-Project-Id' => 'p-member')
+        if $who eq 'nobody';
+    my ($project, $roles) = split /:/, $who;
+    return ('X-Identity-Status' => 'Confirmed', 'X-Project-Id' => $project,
+            'X-Roles' => $roles || 'member');
+}
+
 # What a client sees of an answer, as one text: the status and its reason,
 # Content-Type and the body, the time of an update masked.
 sub seen {
