@@ -18,6 +18,10 @@
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF      100
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX  6
 
+/* the session settings: the module's timeouts */
+#define NGX_HTTP_IMS_MEMBER_PG_SET                                            \
+    "SET statement_timeout = %M; SET lock_timeout = %M"
+
 /* the server's timeouts of the role that are off or above the module's */
 #define NGX_HTTP_IMS_MEMBER_PG_CHECK                                          \
     "SELECT string_agg(name || ' = ' || setting || unit, ', ' ORDER BY name)" \
@@ -32,7 +36,9 @@ static void ngx_http_ims_member_pg_connected(
     ngx_http_ims_member_pg_conn_t *conn, ngx_int_t rc);
 static void ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc);
-static void ngx_http_ims_member_pg_check(ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_ready(ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_check(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_int_t rc);
 static void ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc);
 static void ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn);
@@ -101,17 +107,17 @@ ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
      * role, and the session only checks them.
      */
 
-    /* the check is the longer of the two */
-
-    p = ngx_pnalloc(cycle->pool, sizeof(NGX_HTTP_IMS_MEMBER_PG_CHECK)
-                                 + 2 * NGX_INT_T_LEN);
+    p = ngx_pnalloc(cycle->pool,
+                    ngx_max(sizeof(NGX_HTTP_IMS_MEMBER_PG_CHECK),
+                            sizeof(NGX_HTTP_IMS_MEMBER_PG_SET))
+                    + 2 * NGX_INT_T_LEN);
     if (p == NULL) {
         return NULL;
     }
 
     if (conf->prepare) {
-        *ngx_sprintf(p, "SET statement_timeout = %M; SET lock_timeout = %M",
-                     conf->timeout, conf->timeout)
+        *ngx_sprintf(p, NGX_HTTP_IMS_MEMBER_PG_SET, conf->timeout,
+                     conf->timeout)
             = '\0';
 
     } else {
@@ -213,31 +219,73 @@ ngx_http_ims_member_pg_connected(ngx_http_ims_member_pg_conn_t *conn,
 
     pg = conn->owner;
 
-    if (rc == NGX_OK) {
-        conn->state = NGX_HTTP_IMS_MEMBER_PG_SETUP;
-
-        /* the session settings are under a timer of their own */
-
-        ngx_add_timer(conn->connection->read, pg->conf.timeout);
-
-        if (conn->unnamed) {
-            conn->rows = ngx_pcalloc(conn->pool,
-                                     sizeof(ngx_http_ims_member_pg_rows_t));
-            if (conn->rows == NULL) {
-                goto failed;
-            }
-
-            conn->rows->pool = conn->pool;
-        }
-
-        if (ngx_http_ims_member_pg_exec_query(conn, pg->setup) == NGX_OK) {
-            return;
-        }
+    if (rc != NGX_OK) {
+        ngx_http_ims_member_pg_connect_error(conn);
+        return;
     }
 
-failed:
+    /* without session settings, the role's are checked once a worker */
 
-    ngx_http_ims_member_pg_connect_error(conn);
+    if (conn->unnamed && pg->checked) {
+        ngx_http_ims_member_pg_ready(conn);
+        return;
+    }
+
+    conn->state = NGX_HTTP_IMS_MEMBER_PG_SETUP;
+
+    /* the session settings are under a timer of their own */
+
+    ngx_add_timer(conn->connection->read, pg->conf.timeout);
+
+    if (conn->unnamed) {
+        conn->rows = ngx_pcalloc(conn->pool,
+                                 sizeof(ngx_http_ims_member_pg_rows_t));
+        if (conn->rows == NULL) {
+            ngx_http_ims_member_pg_connect_error(conn);
+            return;
+        }
+
+        conn->rows->pool = conn->pool;
+    }
+
+    if (ngx_http_ims_member_pg_exec_query(conn, pg->setup) != NGX_OK) {
+        ngx_http_ims_member_pg_connect_error(conn);
+    }
+}
+
+
+/* a new connection takes its first statement, or waits in the pool */
+
+static void
+ngx_http_ims_member_pg_ready(ngx_http_ims_member_pg_conn_t *conn)
+{
+    ngx_http_ims_member_pg_op_t    *op;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    pg = conn->owner;
+    op = conn->data;
+
+    pg->connecting--;
+    pg->failures = 0;
+
+    conn->state = NGX_HTTP_IMS_MEMBER_PG_BUSY;
+
+    if (conn->connection->read->timer_set) {
+        ngx_del_timer(conn->connection->read);
+    }
+
+    if (op) {
+
+        /* opened for a statement that lost its first connection */
+
+        conn->data = NULL;
+        op->conn = NULL;
+        pg->reserved--;
+        ngx_http_ims_member_pg_start(conn, op);
+        return;
+    }
+
+    ngx_http_ims_member_pg_release(conn);
 }
 
 
@@ -255,7 +303,14 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
 
     if (conn->state == NGX_HTTP_IMS_MEMBER_PG_SETUP) {
 
-        if (rc != NGX_OK) {
+        /*
+         * the settings must hold; a check that failed only goes unsaid
+         * (the exec room logged why), on a connection that still works
+         */
+
+        if (rc == NGX_AGAIN || rc == NGX_ABORT
+            || (rc != NGX_OK && !conn->unnamed))
+        {
             if (rc == NGX_AGAIN || rc == NGX_ABORT) {
                 ngx_log_error(NGX_LOG_ERR, &conn->log, 0,
                               "ims_member: could not connect to PostgreSQL: "
@@ -268,32 +323,12 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
             return;
         }
 
-        if (conn->rows) {
-            ngx_http_ims_member_pg_check(conn);
+        if (conn->unnamed) {
+            ngx_http_ims_member_pg_check(conn, rc);
             conn->rows = NULL;
         }
 
-        pg->connecting--;
-        pg->failures = 0;
-
-        conn->state = NGX_HTTP_IMS_MEMBER_PG_BUSY;
-
-        if (conn->connection->read->timer_set) {
-            ngx_del_timer(conn->connection->read);
-        }
-
-        if (op) {
-
-            /* opened for a statement that lost its first connection */
-
-            conn->data = NULL;
-            op->conn = NULL;
-            pg->reserved--;
-            ngx_http_ims_member_pg_start(conn, op);
-            return;
-        }
-
-        ngx_http_ims_member_pg_release(conn);
+        ngx_http_ims_member_pg_ready(conn);
         return;
     }
 
@@ -330,19 +365,24 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
 /* a role without the timeouts the module would have set: said once */
 
 static void
-ngx_http_ims_member_pg_check(ngx_http_ims_member_pg_conn_t *conn)
+ngx_http_ims_member_pg_check(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_int_t rc)
 {
     ngx_http_ims_member_pg_pool_t  *pg;
 
     pg = conn->owner;
 
-    if (conn->rows->nrows == 0 || conn->rows->values[0].data == NULL
-        || pg->checked)
-    {
+    if (pg->checked) {
         return;
     }
 
     pg->checked = 1;
+
+    if (rc != NGX_OK || conn->rows->nrows == 0
+        || conn->rows->values[0].data == NULL)
+    {
+        return;
+    }
 
     ngx_log_error(NGX_LOG_WARN, &conn->log, 0,
                   "ims_member: PostgreSQL has %V for the module's role: "

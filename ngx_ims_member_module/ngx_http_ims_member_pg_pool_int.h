@@ -58,7 +58,7 @@ struct ngx_http_ims_member_pg_pool_s {
     ngx_uint_t                          reserved;
 
     ngx_uint_t                          failures;
-    /* the role's timeouts were found lacking and said so */
+    /* the role's timeouts were checked (ims_member_prepare off) */
     ngx_uint_t                          checked;   /* unsigned  checked:1 */
     ngx_msec_t                          retry;
     ngx_event_t                         backoff;

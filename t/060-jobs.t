@@ -61,8 +61,8 @@ my ($status, $body) = ImsMember::Pg::http('PUT', '/v1/cloudimages/members',
 Test::More::is($status, 200, "submitted");
 my ($id) = $body =~ /"job_id": "([0-9a-f]{32})"/;
 
-my $deadline = time + 20;
-while (time < $deadline) {
+my $deadline = Time::HiRes::time() + 20;
+while (Time::HiRes::time() < $deadline) {
     ($status, $body) = ImsMember::Pg::http('GET', "/v1/p-member/jobs/$id",
                                            '', 'X-Auth-Token' => 'tok-member');
     last if $body =~ /"status": "(SUCCESS|FAIL)"/;
@@ -247,8 +247,8 @@ GET /v1/p-member/jobs/0123456789abcdef0123456789abcdef
 --- init
 ImsMember::Pg::sql("UPDATE ims_jobs SET end_time = end_time - interval '2 hours'"
                    . " WHERE id = '0123456789abcdef0123456789abcdef'");
-my $deadline = time + 20;
-while (time < $deadline) {
+my $deadline = Time::HiRes::time() + 20;
+while (Time::HiRes::time() < $deadline) {
     last if ImsMember::Pg::sql("SELECT count(*) FROM ims_jobs"
                                . " WHERE id = '0123456789abcdef0123456789abcdef'") == 0;
     select(undef, undef, undef, 0.05);

@@ -331,11 +331,11 @@ X-Auth-Token: gAAAAABflood
 my $token = $::Revoked;
 my ($status) = main::put($token);
 Test::More::is($status, 200, "a fresh token is taken");
-my $t0 = time;
+my $t0 = Time::HiRes::time();
 ImsMember::Keystone::revoke($::T{admin}, $token);
 ($status) = main::put($token);
 Test::More::is($status, 200, "revoked, but its cache entry still lives");
-sleep(3.2 - (time - $t0)) if time - $t0 < 3.2;
+sleep(3.2 - (Time::HiRes::time() - $t0)) if Time::HiRes::time() - $t0 < 3.2;
 ($status) = main::put($token);
 Test::More::is($status, 401, "refused once the entry has expired");
 --- request eval
@@ -350,9 +350,9 @@ Test::More::is($status, 401, "refused once the entry has expired");
 === TEST 15: Keystone stopped: 503 at once, the log says why; back without restarting nginx
 --- init
 ImsMember::Keystone::stop();
-my $t0 = time;
+my $t0 = Time::HiRes::time();
 my ($status, $body) = main::put($::T{member});
-my $took = time - $t0;
+my $took = Time::HiRes::time() - $t0;
 Test::More::is($status, 503, "503 while Keystone is down");
 Test::More::like($body, qr/"code": "IMG.0020"/, "the identity service's 503");
 Test::More::cmp_ok($took, '<', 3, "within ims_member_timeout (3s)");
@@ -380,9 +380,9 @@ my $waiting = ImsMember::Pg::http_send('PUT',
     "/v2/images/$::Image/members/$::P{member}", '{"status": "accepted"}',
     'X-Auth-Token' => $::T{owner});
 sleep 0.5;
-my $t0 = time;
+my $t0 = Time::HiRes::time();
 my @status = map { (main::put($::T{member}))[0] } 1 .. 5;
-my $took = time - $t0;
+my $took = Time::HiRes::time() - $t0;
 Test::More::is("@status", "200 200 200 200 200",
                "cached tokens answered while Keystone hangs");
 Test::More::cmp_ok($took, '<', 2, "at once, by the one worker");
@@ -404,9 +404,9 @@ Test::More::is($status, 403, "the waiting request is answered when Keystone is")
         proxy_read_timeout 2s;
 --- init
 ImsMember::Keystone::pause();
-my $t0 = time;
+my $t0 = Time::HiRes::time();
 my ($status, $body) = main::put($::T{member});
-my $took = time - $t0;
+my $took = Time::HiRes::time() - $t0;
 ImsMember::Keystone::resume();
 Test::More::is($status, 503, "503 while Keystone hangs");
 Test::More::cmp_ok($took, '<', 3, "after proxy_read_timeout, within ims_member_timeout");
@@ -625,12 +625,13 @@ Test::More::like("$status $body", qr/^200 .*"status": "SUCCESS"/,
 --- init
 # Keystone holds the validation while the rest of the body arrives
 my $s;
-my $deadline = time + 30;   # nginx may still be starting (valgrind)
+# nginx may still be starting (valgrind)
+my $deadline = Time::HiRes::time() + 30;
 until ($s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => ImsMember::Pg::nginx_port(),
                                   Proto => 'tcp'))
 {
-    die "connect: $!" if time > $deadline;
+    die "connect: $!" if Time::HiRes::time() > $deadline;
     sleep 0.1;
 }
 ImsMember::Keystone::pause();

@@ -124,7 +124,7 @@ closing a connection to a read-only PostgreSQL (a standby, or a demoted primary)
 === TEST 2: the primary crashes under load, the standby is promoted
 --- init
 my $dir = ImsMember::Pg::dir();
-my $until = time + 8;
+my $until = Time::HiRes::time() + 8;
 my @kids;
 for my $k (0 .. $main::Clients - 1) {
     my $pid = fork // die "fork: $!";
@@ -142,14 +142,15 @@ my ($st, $body) = ImsMember::Pg::http('PUT', '/v1/cloudimages/members',
     'X-Auth-Token' => 'tok-member');
 my ($job) = $body =~ /"job_id": "(\w+)"/;
 Test::More::is($st, 200, "a job submitted just before the crash") or Test::More::diag("$st $body");
-my $crash = time;
+my $crash = Time::HiRes::time();
 ImsMember::Pg::crash_server();
 sleep 0.5;
-my $promoted = time;
+my $promoted = Time::HiRes::time();
 ImsMember::Pg::standby_promote();
 waitpid($_, 0) for @kids;
 Test::More::diag(sprintf("crash at +0, promotion from +%.2f s, clients done"
-                         . " at +%.2f s", $promoted - $crash, time - $crash));
+                         . " at +%.2f s", $promoted - $crash,
+                         Time::HiRes::time() - $crash));
 
 my (@all, %last);
 for my $k (0 .. $main::Clients - 1) {
@@ -179,9 +180,9 @@ Test::More::is(scalar @lost, 0,
                scalar(keys %last) . " pairs, each as its last acknowledged"
                . " update left it")
     or Test::More::diag("lost: @lost[0 .. 4]");
-my $deadline = time + 60;
+my $deadline = Time::HiRes::time() + 60;
 my $state = '';
-while (time < $deadline) {
+while (Time::HiRes::time() < $deadline) {
     $state = ImsMember::Pg::standby_sql("SELECT status FROM ims_jobs"
                                         . " WHERE id = '$job'");
     last if $state eq 'SUCCESS' || $state eq 'FAIL';
@@ -191,7 +192,7 @@ Test::More::is($state, 'SUCCESS', "the job ended on the promoted server");
 Test::More::diag(sprintf("%d answers (%d 503), first 200 %.2f s after the"
                          . " promotion began; job ended at +%.2f s",
                          scalar @all, scalar(grep { $_->[1] == 503 } @all),
-                         $after[0] - $promoted, time - $crash));
+                         $after[0] - $promoted, Time::HiRes::time() - $crash));
 Test::More::is(ImsMember::Pg::standby_sql("SELECT count(*) FROM image_members"
     . " WHERE status = 'accepted' AND image_id >="
     . " 'f0000000-0000-4000-8000-000000000200'"), 2000,

@@ -157,6 +157,12 @@ server_login_retry = 1
 logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 _EOC_
+    # 1.21 and later can carry named statements in transaction mode; the
+    # tests want the transaction mode of Debian bookworm's 1.18
+    my ($major, $minor) = run_quiet('/usr/sbin/pgbouncer', '--version')
+                          =~ /PgBouncer (\d+)\.(\d+)/;
+    print $fh "max_prepared_statements = 0\n"
+        if $major > 1 || ($major == 1 && $minor >= 21);
     close $fh;
     open $fh, '>', "$dir/pgbouncer.users" or die "$!";
     print $fh qq{"postgres" ""\n"ims_limited" ""\n};
