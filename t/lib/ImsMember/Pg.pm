@@ -68,10 +68,21 @@ sub free_port {
     die "no free port on 127.0.0.1\n";
 }
 
+# psql on a server of the tests: the cluster unless a port is given, its
+# "ims" database unless another is.
 sub psql_cmd {
+    my ($p, $db) = @_;
     return ('psql', '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
-            '-h', '127.0.0.1', '-p', $port, '-U', 'postgres',
-            '-d', 'dbname=ims application_name=ims-test');
+            '-h', '127.0.0.1', '-p', $p || $port, '-U', 'postgres',
+            '-d', $db // 'dbname=ims application_name=ims-test');
+}
+
+# Runs SQL there and returns its rows as text, fields joined by "|".
+sub query_at {
+    my ($p, $db, $query) = @_;
+    my $out = run_quiet(psql_cmd($p, $db), '-c', $query);
+    chomp $out;
+    return $out;
 }
 
 sub setup {
@@ -194,12 +205,7 @@ sub pgbouncer_dsn {
 # A command on PgBouncer's console (SHOW POOLS, PAUSE, RESUME, ...); its
 # rows as text, fields joined by "|".
 sub pgbouncer_admin {
-    my $command = shift;
-    my @cmd = psql_cmd_db('pgbouncer');
-    $cmd[10] = $bouncer_port;
-    my $out = run_quiet(@cmd, '-c', $command);
-    chomp $out;
-    return $out;
+    return query_at($bouncer_port, 'pgbouncer', shift);
 }
 
 # Statistics (pg_stat_*) of a session reach the server at most once a
@@ -243,10 +249,7 @@ sub ssl_files {
 }
 
 sub psql_cmd_db {
-    my $db = shift;
-    my @cmd = psql_cmd();
-    $cmd[-1] = $db;
-    return @cmd;
+    return psql_cmd(undef, shift);
 }
 
 sub load {
@@ -301,12 +304,7 @@ sub standby_start {
 
 # Runs SQL on the standby (or, once promoted, the new primary).
 sub standby_sql {
-    my $query = shift;
-    my @cmd = psql_cmd();
-    $cmd[10] = $standby_port;
-    my $out = run_quiet(@cmd, '-c', $query);
-    chomp $out;
-    return $out;
+    return query_at($standby_port, undef, shift);
 }
 
 # Promotes the standby, and, as a failover tool does, stops it waiting for
@@ -324,12 +322,9 @@ sub crash_server {
                           '-m', 'immediate', 'stop'));
 }
 
-# Runs SQL and returns its rows as text, fields joined by "|".
+# Runs SQL on the cluster and returns its rows as text, fields joined by "|".
 sub sql {
-    my $query = shift;
-    my $out = run_quiet(psql_cmd(), '-c', $query);
-    chomp $out;
-    return $out;
+    return query_at(undef, undef, shift);
 }
 
 # Restarts the server, as an operator's "pg_ctl restart -m fast" would.
