@@ -137,7 +137,7 @@ class Nginx:
     """nginx with the module: the member endpoints, and a return 200."""
 
     def __init__(self, base, dsn, group_commit="on", name="nginx",
-                 prepare="on"):
+                 prepare="on", module=MODULE):
         self.prefix = os.path.join(base, name)
         self.port = free_port()
         self.ceiling_port = free_port()
@@ -220,7 +220,7 @@ http {
         }
     }
 }
-""" % {"module": MODULE, "workers": WORKERS, "prefix": self.prefix,
+""" % {"module": module, "workers": WORKERS, "prefix": self.prefix,
        "dsn": dsn, "pool": POOL, "group_commit": group_commit,
        "prepare": prepare,
        "port": self.port,
@@ -619,8 +619,12 @@ def main():
                     help="updates of the memory run")
     ap.add_argument("--quick", action="store_true",
                     help="3-second runs and 100,000 updates: a smoke test")
-    ap.add_argument("--only", choices=["identity"],
-                    help="run one part alone (f. identity)")
+    ap.add_argument("--only", choices=["identity", "update"],
+                    help="run one part alone (f. identity, or a. to c. "
+                         "without PgBouncer)")
+    ap.add_argument("--baseline", metavar="SO",
+                    help="another build of the module: its update (a0.) "
+                         "runs in a.'s rounds, beside a.")
     args = ap.parse_args()
     if args.quick:
         args.duration, args.updates = 3, 100000
@@ -630,6 +634,7 @@ def main():
     import scale
 
     cluster = nginx = single = bouncer = bnginx = unnamed = None
+    baseline = None
     done_ok = False
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
               "cores": os.cpu_count(), "versions": versions(),
@@ -643,17 +648,22 @@ def main():
             cluster.psql("ims", "-f", os.path.join(ROOT, f))
         nginx = Nginx(base, cluster.dsn())
         single = Nginx(base, cluster.dsn(), "off", "nginx-single")
-        bouncer = scale.Bouncer(base, cluster, WORKERS * POOL)
-        bnginx = Nginx(base, bouncer.dsn(), name="nginx-bouncer",
-                       prepare="off")
-        unnamed = Nginx(base, cluster.dsn(), name="nginx-unnamed",
-                        prepare="off")
+        if args.baseline:
+            baseline = Nginx(base, cluster.dsn(), name="nginx-baseline",
+                             module=os.path.abspath(args.baseline))
+            wrk(baseline.port, 32, 2)
+        if args.only != "update":
+            bouncer = scale.Bouncer(base, cluster, WORKERS * POOL)
+            bnginx = Nginx(base, bouncer.dsn(), name="nginx-bouncer",
+                           prepare="off")
+            unnamed = Nginx(base, cluster.dsn(), name="nginx-unnamed",
+                            prepare="off")
+            wrk(bnginx.port, 32, 2)
+            wrk(unnamed.port, 32, 2)
 
         # warm up: connections opened, statements prepared, caches filled
         wrk(nginx.port, 32, 2)
         wrk(single.port, 32, 2)
-        wrk(bnginx.port, 32, 2)
-        wrk(unnamed.port, 32, 2)
         cluster.psql("ims", "-c", "CHECKPOINT")
 
         if args.only == "identity":
@@ -674,14 +684,21 @@ def main():
                                          "plain.sql"),
                 "pgbench": lambda: pgbench(cluster, c, args.duration, base),
                 "return200": lambda: wrk(nginx.ceiling_port, c,
-                                         args.duration),
-                "module_bouncer": lambda: wrk(bnginx.port, c,
-                                              args.duration),
-                "plain_bouncer": lambda: pgbench(cluster, c, args.duration,
-                                                 base, "plain.sql",
-                                                 bouncer.port, "extended"),
-                "module_unnamed": lambda: wrk(unnamed.port, c,
-                                              args.duration)}
+                                         args.duration)}
+            if bouncer:
+                loads.update({
+                    "module_bouncer": lambda: wrk(bnginx.port, c,
+                                                  args.duration),
+                    "plain_bouncer": lambda: pgbench(cluster, c,
+                                                     args.duration, base,
+                                                     "plain.sql",
+                                                     bouncer.port,
+                                                     "extended"),
+                    "module_unnamed": lambda: wrk(unnamed.port, c,
+                                                  args.duration)})
+            if baseline:
+                loads["baseline"] = lambda: wrk(baseline.port, c,
+                                                args.duration)
             runs = {k: [] for k in loads}
             for _ in range(ROUNDS):
                 for k, load in loads.items():
@@ -697,14 +714,25 @@ def main():
             row["module_over_pgbench"] = a["rps"] / row["pgbench"]["rps"]
             row["module_over_return200"] = (a["rps"]
                                             / row["return200"]["rps"])
-            row["bouncer_over_plain_bouncer"] = (
-                row["module_bouncer"]["rps"] / row["plain_bouncer"]["rps"])
-            row["bouncer_over_module"] = (row["module_bouncer"]["rps"]
-                                          / a["rps"])
-            row["unnamed_over_module"] = (row["module_unnamed"]["rps"]
-                                          / a["rps"])
+            if bouncer:
+                row["bouncer_over_plain_bouncer"] = (
+                    row["module_bouncer"]["rps"]
+                    / row["plain_bouncer"]["rps"])
+                row["bouncer_over_module"] = (row["module_bouncer"]["rps"]
+                                              / a["rps"])
+                row["unnamed_over_module"] = (row["module_unnamed"]["rps"]
+                                              / a["rps"])
+            if baseline:
+                row["module_over_baseline"] = (a["rps"]
+                                               / row["baseline"]["rps"])
             rows.append(row)
         result["single_update"] = rows
+        if args.baseline:
+            result["baseline"] = os.path.abspath(args.baseline)
+
+        if args.only == "update":
+            done_ok = True
+            return
 
         print("tokens: 1,001, then 101,001 ...", flush=True)
         result["tokens"] = tokens(cluster, nginx, args.duration)
@@ -768,6 +796,8 @@ def main():
             bnginx.stop()
         if unnamed:
             unnamed.stop()
+        if baseline:
+            baseline.stop()
         if bouncer:
             bouncer.stop()
         if cluster:
@@ -833,9 +863,14 @@ def report(r):
                  cells[4], row["module_over_plain"],
                  row["single_over_plain"], row["module_over_pgbench"],
                  row["module_over_return200"]))
+        if "baseline" in row:
+            x = row["baseline"]
+            print("      a0. baseline %8.0f %6.2f/%7.2f; a/a0 %.3f"
+                  % (x["rps"], x["p50_ms"], x["p99_ms"],
+                     row["module_over_baseline"]))
         for k in ("module", "module_single", "module_bouncer",
-                  "module_unnamed"):
-            if row[k].get("errors"):
+                  "module_unnamed", "baseline"):
+            if k in row and row[k].get("errors"):
                 print("      (%s: %d answers other than 200)"
                       % (k, row[k]["errors"]))
     if "module_bouncer" in r["single_update"][0]:
@@ -856,6 +891,8 @@ def report(r):
                      row["bouncer_over_plain_bouncer"],
                      row["bouncer_over_module"],
                      row["unnamed_over_module"]))
+    if "tokens" not in r:
+        return
     t = r["tokens"]
     print("\ntokens: single-connection p50 %.3f ms with 1,001 live tokens, "
           "%.3f ms with 101,001 (ratio %.3f)"
