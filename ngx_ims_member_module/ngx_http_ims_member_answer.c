@@ -37,6 +37,11 @@
     "Only the image owner or an administrator can share an image or stop"    \
     " sharing it."
 
+#define NGX_HTTP_IMS_MEMBER_MSG_SHARE_ROLE                                    \
+    "Your roles do not allow you to share this image or stop sharing it:"    \
+    " that needs the member role in the owner's project, or an"              \
+    " administrator's role."
+
 
 /*
  * What the module answers: the IMG code of every cause, JSON bodies, the
@@ -209,6 +214,22 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_causes[] = {
     ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0014",
         "Fields \"images\" and \"projects\" make more image-project pairs"
         " than one request may carry; split the request."),
+
+    ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0030",
+        "Your token's roles do not let you see this image's members: that"
+        " needs a project-scoped token with the reader role, or an"
+        " administrator's role."),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0031",
+        NGX_HTTP_IMS_MEMBER_MSG_SHARE_ROLE),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0031",
+        NGX_HTTP_IMS_MEMBER_MSG_SHARE_ROLE),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0032",
+        "Your roles do not allow you to accept or reject this image: that"
+        " needs the member role in the member's project, or an"
+        " administrator's role."),
 };
 
 
