@@ -273,6 +273,10 @@ static ngx_http_ims_member_glance_t  ngx_http_ims_member_glance_answers[] = {
     /* POLICY_MODIFY */
     ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
         "You are not authorized to complete modify_member action."),
+
+    /* POLICY_OWNER */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
+        "You are not authorized to complete modify_member action."),
 };
 
 /* webob's titles of the statuses Glance answers with */

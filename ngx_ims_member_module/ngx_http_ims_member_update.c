@@ -326,7 +326,7 @@ ngx_http_ims_member_update_refusal(ngx_uint_t policy, ngx_uint_t err,
 
     if (err == NGX_HTTP_IMS_MEMBER_ERR_OWNER) {
         return (result->len == sizeof("owner") - 1)
-               ? NGX_HTTP_IMS_MEMBER_ERR_POLICY_MODIFY
+               ? NGX_HTTP_IMS_MEMBER_ERR_POLICY_OWNER
                : NGX_HTTP_IMS_MEMBER_ERR_MEMBER;
     }
 
