@@ -135,8 +135,12 @@ for my $accept (['application/json'], ['text/html']) {
     }
 }
 
-# the trusted layer's roles, literally: "member" without "reader", any case
+# the trusted layer's roles, literally: "member" without "reader", any
+# case, none at all (Keystone scopes no token to a project without a role:
+# Glance's answer to a role that is neither)
 our @Trusted = (
+    ['owner-other', 'owner', ''],
+    ['member-other', 'member', ''],
     ['owner-other', 'owner', 'member'],
     ['member-other', 'member', 'member'],
     ['owner-other', 'owner', 'Member, Other'],
