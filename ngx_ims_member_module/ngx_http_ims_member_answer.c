@@ -37,6 +37,15 @@
     "Only the image owner or an administrator can share an image or stop"    \
     " sharing it."
 
+#define NGX_HTTP_IMS_MEMBER_MSG_OWNER_UPDATE                                  \
+    "The image owner shares an image; only the member can accept or"         \
+    " reject it."
+
+#define NGX_HTTP_IMS_MEMBER_MSG_SHARE_ROLE                                    \
+    "Your roles do not allow you to share this image or stop sharing it:"    \
+    " that needs the member role in the owner's project, or an"              \
+    " administrator's role."
+
 
 /*
  * What the module answers: the IMG code of every cause, JSON bodies, the
@@ -82,8 +91,7 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_causes[] = {
         NGX_HTTP_IMS_MEMBER_MSG_SHARED),
 
     ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0007",
-        "The image owner shares an image; only the member can accept or"
-        " reject it."),
+        NGX_HTTP_IMS_MEMBER_MSG_OWNER_UPDATE),
 
     ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0008",
         "Your project is not a member of this image: a member can only"
@@ -209,6 +217,26 @@ static ngx_http_ims_member_error_t  ngx_http_ims_member_causes[] = {
     ngx_http_ims_member_error(NGX_HTTP_BAD_REQUEST, "IMG.0014",
         "Fields \"images\" and \"projects\" make more image-project pairs"
         " than one request may carry; split the request."),
+
+    ngx_http_ims_member_error(NGX_HTTP_NOT_FOUND, "IMG.0030",
+        "Your token's roles do not let you see this image's members: that"
+        " needs a project-scoped token with the reader role, or an"
+        " administrator's role."),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0031",
+        NGX_HTTP_IMS_MEMBER_MSG_SHARE_ROLE),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0031",
+        NGX_HTTP_IMS_MEMBER_MSG_SHARE_ROLE),
+
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0032",
+        "Your roles do not allow you to accept or reject this image: that"
+        " needs the member role in the member's project, or an"
+        " administrator's role."),
+
+    /* modify_member refuses the owner: the legacy owner rule's words */
+    ngx_http_ims_member_error(NGX_HTTP_FORBIDDEN, "IMG.0007",
+        NGX_HTTP_IMS_MEMBER_MSG_OWNER_UPDATE),
 };
 
 

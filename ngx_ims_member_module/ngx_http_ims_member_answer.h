@@ -71,6 +71,13 @@
 #define NGX_HTTP_IMS_MEMBER_ERR_SHOW_SHARED     43
 #define NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS  44
 
+/* refusals of Glance's new default policies (ims_member_policy new) */
+#define NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE    45
+#define NGX_HTTP_IMS_MEMBER_ERR_POLICY_ADD      46
+#define NGX_HTTP_IMS_MEMBER_ERR_POLICY_DELETE   47
+#define NGX_HTTP_IMS_MEMBER_ERR_POLICY_MODIFY   48
+#define NGX_HTTP_IMS_MEMBER_ERR_POLICY_OWNER    49
+
 /* ims_member_errors */
 #define NGX_HTTP_IMS_MEMBER_ERRORS_IMS          0
 #define NGX_HTTP_IMS_MEMBER_ERRORS_GLANCE       1

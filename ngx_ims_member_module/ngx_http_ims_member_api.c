@@ -11,6 +11,7 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_api.h"
+#include "ngx_http_ims_member_auth.h"
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
@@ -140,6 +141,7 @@ static ngx_http_ims_member_api_result_t  ngx_http_ims_member_list_results[] = {
     { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
     { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
     { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_LIST_SHARED },
+    { ngx_string("hidden"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE },
     { ngx_null_string, 0 }
 };
 
@@ -147,6 +149,7 @@ static ngx_http_ims_member_api_result_t  ngx_http_ims_member_show_results[] = {
     { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
     { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
     { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_SHOW_SHARED },
+    { ngx_string("hidden"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE },
     { ngx_null_string, 0 }
 };
 
@@ -159,6 +162,8 @@ static ngx_http_ims_member_api_result_t
     { ngx_string("forbidden"), NGX_HTTP_IMS_MEMBER_ERR_CREATE_OWNER },
     { ngx_string("quota"), NGX_HTTP_IMS_MEMBER_ERR_QUOTA },
     { ngx_string("duplicate"), NGX_HTTP_IMS_MEMBER_ERR_DUPLICATE },
+    { ngx_string("hidden"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE },
+    { ngx_string("add_refused"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_ADD },
     { ngx_null_string, 0 }
 };
 
@@ -170,6 +175,8 @@ static ngx_http_ims_member_api_result_t
     { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_DELETE_SHARED },
     { ngx_string("forbidden"), NGX_HTTP_IMS_MEMBER_ERR_DELETE_OWNER },
     { ngx_string("member_not_found"), NGX_HTTP_IMS_MEMBER_ERR_NO_MEMBER },
+    { ngx_string("hidden"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE },
+    { ngx_string("delete_refused"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_DELETE },
     { ngx_null_string, 0 }
 };
 
@@ -511,6 +518,8 @@ ngx_http_ims_member_api_params(ngx_http_request_t *r,
         ngx_str_set(&params[5], "f");
     }
 
+    ngx_http_ims_member_policy_params(r, &ctx->identity, &params[6]);
+
     return NGX_OK;
 }
 
@@ -536,6 +545,8 @@ ngx_http_ims_member_api_create_params(ngx_http_request_t *r,
     } else {
         ngx_str_set(&params[6], "f");
     }
+
+    ngx_http_ims_member_policy_params(r, &ctx->identity, &params[7]);
 
     return NGX_OK;
 }

@@ -114,6 +114,7 @@ ngx_http_ims_member_identify(ngx_http_request_t *r,
         }
 
         identity->admin = ngx_http_ims_member_is_admin(r, &roles);
+        identity->roles = ngx_http_ims_member_roles(&roles);
     }
 
     return NGX_OK;
@@ -140,6 +141,84 @@ ngx_http_ims_member_is_admin(ngx_http_request_t *r, ngx_str_t *roles)
     }
 
     return 0;
+}
+
+
+/*
+ * The roles Glance's new default policies read (role:reader, role:member)
+ * among "roles", in any case, as Glance lower-cases them; taken as they
+ * are: a role list of Keystone's already holds the roles others imply.
+ */
+
+ngx_uint_t
+ngx_http_ims_member_roles(ngx_str_t *roles)
+{
+    ngx_uint_t  bits;
+
+    static ngx_str_t  reader = ngx_string("reader");
+    static ngx_str_t  member = ngx_string("member");
+
+    bits = NGX_HTTP_IMS_MEMBER_ROLES_KNOWN;
+
+    if (ngx_http_ims_member_has_word(roles, &reader)) {
+        bits |= NGX_HTTP_IMS_MEMBER_ROLE_READER;
+    }
+
+    if (ngx_http_ims_member_has_word(roles, &member)) {
+        bits |= NGX_HTTP_IMS_MEMBER_ROLE_MEMBER;
+    }
+
+    return bits;
+}
+
+
+/*
+ * Whether Glance's new default policies decide a v2 member call: the
+ * location asks for them (ims_member_policy) and the caller's roles are
+ * known; else the legacy rules do, which need no roles.
+ */
+
+ngx_uint_t
+ngx_http_ims_member_policy_new(ngx_http_request_t *r,
+    ngx_http_ims_member_identity_t *identity)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf;
+
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    return imlcf->policy == NGX_HTTP_IMS_MEMBER_POLICY_NEW
+           && (identity->roles & NGX_HTTP_IMS_MEMBER_ROLES_KNOWN);
+}
+
+
+/*
+ * The roles as two parameters of the member API's statements (role:reader,
+ * role:member), both NULL for the legacy rules
+ */
+
+void
+ngx_http_ims_member_policy_params(ngx_http_request_t *r,
+    ngx_http_ims_member_identity_t *identity, ngx_str_t *params)
+{
+    if (!ngx_http_ims_member_policy_new(r, identity)) {
+        ngx_str_null(&params[0]);
+        ngx_str_null(&params[1]);
+        return;
+    }
+
+    if (identity->roles & NGX_HTTP_IMS_MEMBER_ROLE_READER) {
+        ngx_str_set(&params[0], "t");
+
+    } else {
+        ngx_str_set(&params[0], "f");
+    }
+
+    if (identity->roles & NGX_HTTP_IMS_MEMBER_ROLE_MEMBER) {
+        ngx_str_set(&params[1], "t");
+
+    } else {
+        ngx_str_set(&params[1], "f");
+    }
 }
 
 
@@ -300,4 +379,38 @@ ngx_http_ims_member_admin_roles(ngx_conf_t *cf, ngx_command_t *cmd,
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* ims_member_policy new | legacy */
+
+char *
+ngx_http_ims_member_policy(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf = conf;
+
+    ngx_str_t  *value;
+
+    if (imlcf->policy != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 3 && ngx_strncmp(value[1].data, "new", 3) == 0) {
+        imlcf->policy = NGX_HTTP_IMS_MEMBER_POLICY_NEW;
+        return NGX_CONF_OK;
+    }
+
+    if (value[1].len == 6 && ngx_strncmp(value[1].data, "legacy", 6) == 0) {
+        imlcf->policy = NGX_HTTP_IMS_MEMBER_POLICY_LEGACY;
+        return NGX_CONF_OK;
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\": \"new\" (Glance's new default "
+                       "policies, which read the caller's roles) or "
+                       "\"legacy\" (Glance's legacy rules)", &value[1]);
+
+    return NGX_CONF_ERROR;
 }

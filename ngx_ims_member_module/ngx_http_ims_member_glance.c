@@ -252,6 +252,31 @@ static ngx_http_ims_member_glance_t  ngx_http_ims_member_glance_answers[] = {
 
     /* TOO_MANY_PAIRS */
     ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
+
+    /*
+     * Glance's new default policies: get_image refused is webob's bare
+     * 404, the others oslo.policy's refusal of the rule
+     */
+
+    /* POLICY_IMAGE */
+    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0,
+        "The resource could not be found."),
+
+    /* POLICY_ADD */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
+        "You are not authorized to complete add_member action."),
+
+    /* POLICY_DELETE */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
+        "You are not authorized to complete delete_member action."),
+
+    /* POLICY_MODIFY */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
+        "You are not authorized to complete modify_member action."),
+
+    /* POLICY_OWNER */
+    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
+        "You are not authorized to complete modify_member action."),
 };
 
 /* webob's titles of the statuses Glance answers with */

@@ -594,6 +594,7 @@ ngx_http_ims_member_keystone_apply(ngx_http_request_t *r,
     case NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID:
         identity->project = entry->project;
         identity->admin = ngx_http_ims_member_is_admin(r, &entry->roles);
+        identity->roles = ngx_http_ims_member_roles(&entry->roles);
         return NGX_HTTP_IMS_MEMBER_OK;
 
     case NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED:
@@ -609,6 +610,7 @@ ngx_http_ims_member_keystone_apply(ngx_http_request_t *r,
 
         ngx_str_set(&identity->project, "");
         identity->admin = ngx_http_ims_member_is_admin(r, &entry->roles);
+        identity->roles = ngx_http_ims_member_roles(&entry->roles);
         return NGX_HTTP_IMS_MEMBER_OK;
 
     default:

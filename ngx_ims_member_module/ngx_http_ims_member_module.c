@@ -199,6 +199,13 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       0,
       NULL },
 
+    { ngx_string("ims_member_policy"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_ims_member_policy,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("ims_member_update"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_ims_member_update,
@@ -415,6 +422,7 @@ ngx_http_ims_member_create_loc_conf(ngx_conf_t *cf)
     imlcf->roles = NGX_CONF_UNSET_PTR;
     imlcf->admin_roles = NGX_CONF_UNSET_PTR;
     imlcf->errors = NGX_CONF_UNSET_UINT;
+    imlcf->policy = NGX_CONF_UNSET_UINT;
     imlcf->quota = NGX_CONF_UNSET;
 
     return imlcf;
@@ -439,6 +447,8 @@ ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->admin_roles, prev->admin_roles, NULL);
     ngx_conf_merge_uint_value(conf->errors, prev->errors,
                               NGX_HTTP_IMS_MEMBER_ERRORS_IMS);
+    ngx_conf_merge_uint_value(conf->policy, prev->policy,
+                              NGX_HTTP_IMS_MEMBER_POLICY_NEW);
     ngx_conf_merge_value(conf->quota, prev->quota, 128);
 
     if (conf->admin_roles == NULL) {

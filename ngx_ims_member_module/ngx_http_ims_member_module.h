@@ -61,8 +61,19 @@ typedef struct {
     ngx_http_complex_value_t          *roles;
     ngx_array_t                       *admin_roles;   /* of ngx_str_t */
     ngx_uint_t                         errors;
+    ngx_uint_t                         policy;
     ngx_int_t                          quota;         /* -1: off */
 } ngx_http_ims_member_loc_conf_t;
+
+
+/* ims_member_policy: Glance's legacy rules, or its new default policies */
+#define NGX_HTTP_IMS_MEMBER_POLICY_LEGACY  0
+#define NGX_HTTP_IMS_MEMBER_POLICY_NEW     1
+
+/* the roles the new policies read, when the caller's roles are known */
+#define NGX_HTTP_IMS_MEMBER_ROLES_KNOWN    0x01
+#define NGX_HTTP_IMS_MEMBER_ROLE_READER    0x02
+#define NGX_HTTP_IMS_MEMBER_ROLE_MEMBER    0x04
 
 
 /* told the identity found later (an ims_member_* answer cause, or 0) */
@@ -75,6 +86,8 @@ typedef struct {
     ngx_str_t                          token_sha256;  /* hex, or empty */
     ngx_str_t                          project;
     ngx_uint_t                         admin;         /* unsigned  admin:1 */
+    /* NGX_HTTP_IMS_MEMBER_ROLES_KNOWN and the roles, or 0: not known */
+    ngx_uint_t                         roles;
 
     /* a validation under way (Keystone), and whom it tells its end */
     void                              *keystone;

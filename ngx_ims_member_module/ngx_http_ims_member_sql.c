@@ -273,21 +273,23 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE: token hash, project, admin,
      * image (NULL: identity only), member, quota (NULL: none), Glance's
-     * rules */
+     * rules, the roles of its new policies (NULL: the legacy rules) */
     ngx_string("SELECT result, status, created_at, updated_at, attempted"
                " FROM ims_member_create($1, $2, $3::boolean, $4, $5,"
-               " $6::integer, $7::boolean)"),
+               " $6::integer, $7::boolean, $8::boolean, $9::boolean)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST: token hash, project, admin,
-     * image (NULL: identity only), member (NULL: all), Glance's rules */
+     * image (NULL: identity only), member (NULL: all), Glance's rules,
+     * the roles of its new policies (NULL: the legacy rules) */
     ngx_string("SELECT result, member, status, created_at, updated_at"
                " FROM ims_member_list($1, $2, $3::boolean, $4, $5,"
-               " $6::boolean)"),
+               " $6::boolean, $7::boolean, $8::boolean)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE: token hash, project, admin,
-     * image (NULL: identity only), member, Glance's rules */
+     * image (NULL: identity only), member, Glance's rules, the roles of
+     * its new policies (NULL: the legacy rules) */
     ngx_string("SELECT result FROM ims_member_remove($1, $2, $3::boolean,"
-               " $4, $5, $6::boolean)"),
+               " $4, $5, $6::boolean, $7::boolean, $8::boolean)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS: token hash, project, admin,
      * job id, kind ("add", "delete"; NULL: identity only), images,

@@ -11,6 +11,7 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_api.h"
+#include "ngx_http_ims_member_auth.h"
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
@@ -32,7 +33,24 @@ typedef struct {
     ngx_str_t                   status;
     ngx_str_t                   vault_id;
     ngx_uint_t                  glance;         /* unsigned  glance:1 */
+    ngx_uint_t                  policy;
 } ngx_http_ims_member_update_ctx_t;
+
+
+/*
+ * The rules of an update: the legacy ones; Glance's new default policies
+ * for a caller whose roles allow an update (the statement's own rules
+ * then differ only in what it tells the owner); and for callers they
+ * refuse, the statement asked without a status, which changes nothing,
+ * only to learn where Glance refuses: after the image's checks, at
+ * get_image ("hide": no project scope, no reader role) or, the member
+ * looked up, at modify_member ("refuse": no member role).
+ */
+
+#define NGX_HTTP_IMS_MEMBER_UPDATE_LEGACY  0
+#define NGX_HTTP_IMS_MEMBER_UPDATE_NEW     1
+#define NGX_HTTP_IMS_MEMBER_UPDATE_HIDE    2
+#define NGX_HTTP_IMS_MEMBER_UPDATE_REFUSE  3
 
 
 static ngx_uint_t ngx_http_ims_member_update_parse(ngx_http_request_t *r,
@@ -41,6 +59,10 @@ static ngx_uint_t ngx_http_ims_member_update_body(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx);
 static ngx_int_t ngx_http_ims_member_update_params(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *params);
+static ngx_uint_t ngx_http_ims_member_update_policy(
+    ngx_http_ims_member_identity_t *identity);
+static ngx_uint_t ngx_http_ims_member_update_refusal(ngx_uint_t policy,
+    ngx_uint_t err, ngx_str_t *result);
 static void ngx_http_ims_member_update_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row);
 
@@ -92,6 +114,7 @@ static ngx_http_ims_member_result_t  ngx_http_ims_member_results[] = {
     { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
     { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED },
     { ngx_string("owner"), NGX_HTTP_IMS_MEMBER_ERR_OWNER },
+    { ngx_string("owner_no_member"), NGX_HTTP_IMS_MEMBER_ERR_OWNER },
     { ngx_string("member_not_found"), NGX_HTTP_IMS_MEMBER_ERR_MEMBER },
     { ngx_string("bad_status"), NGX_HTTP_IMS_MEMBER_ERR_STATUS_VALUE },
     { ngx_string("vault_required"),
@@ -230,6 +253,15 @@ ngx_http_ims_member_update_params(ngx_http_request_t *r,
     params[5] = uc->status;
     params[6] = uc->vault_id;
 
+    if (ngx_http_ims_member_policy_new(r, &ctx->identity)) {
+        uc->policy = ngx_http_ims_member_update_policy(&ctx->identity);
+
+        if (uc->policy >= NGX_HTTP_IMS_MEMBER_UPDATE_HIDE) {
+            /* no status is one: the statement changes nothing */
+            ngx_str_set(&params[5], "");
+        }
+    }
+
     if (uc->glance) {
         ngx_str_set(&params[7], "t");
 
@@ -241,11 +273,80 @@ ngx_http_ims_member_update_params(ngx_http_request_t *r,
 }
 
 
+/*
+ * Glance's new default policies for an update (glance/policies/image.py:
+ * get_image, get_member, modify_member): without a project scope every
+ * rule fails; get_image and get_member want the reader role, the member
+ * role is modify_member's, as the member (not the owner); an
+ * administrator passes them all and the legacy rules say the same.
+ */
+
+static ngx_uint_t
+ngx_http_ims_member_update_policy(ngx_http_ims_member_identity_t *identity)
+{
+    if (identity->project.len == 0
+        || (!identity->admin
+            && !(identity->roles & NGX_HTTP_IMS_MEMBER_ROLE_READER)))
+    {
+        return NGX_HTTP_IMS_MEMBER_UPDATE_HIDE;
+    }
+
+    if (identity->admin) {
+        return NGX_HTTP_IMS_MEMBER_UPDATE_LEGACY;
+    }
+
+    if (!(identity->roles & NGX_HTTP_IMS_MEMBER_ROLE_MEMBER)) {
+        return NGX_HTTP_IMS_MEMBER_UPDATE_REFUSE;
+    }
+
+    return NGX_HTTP_IMS_MEMBER_UPDATE_NEW;
+}
+
+
+/*
+ * The statement's cause as Glance's new policies order it: the image's
+ * checks first, then get_image ("hide"); the member found, modify_member
+ * refuses the owner, and every caller without the member role
+ */
+
+static ngx_uint_t
+ngx_http_ims_member_update_refusal(ngx_uint_t policy, ngx_uint_t err,
+    ngx_str_t *result)
+{
+    if (policy == NGX_HTTP_IMS_MEMBER_UPDATE_LEGACY
+        || err == NGX_HTTP_IMS_MEMBER_ERR_IMAGE
+        || err == NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED)
+    {
+        return err;
+    }
+
+    if (policy == NGX_HTTP_IMS_MEMBER_UPDATE_HIDE) {
+        return NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE;
+    }
+
+    if (err == NGX_HTTP_IMS_MEMBER_ERR_OWNER) {
+        return (result->len == sizeof("owner") - 1)
+               ? NGX_HTTP_IMS_MEMBER_ERR_POLICY_OWNER
+               : NGX_HTTP_IMS_MEMBER_ERR_MEMBER;
+    }
+
+    if (policy == NGX_HTTP_IMS_MEMBER_UPDATE_REFUSE
+        && err != NGX_HTTP_IMS_MEMBER_ERR_MEMBER)
+    {
+        /* the member found: modify_member refuses before the status */
+        return NGX_HTTP_IMS_MEMBER_ERR_POLICY_MODIFY;
+    }
+
+    return err;
+}
+
+
 static void
 ngx_http_ims_member_update_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row)
 {
     ngx_str_t                          body;
+    ngx_uint_t                         err;
     ngx_http_ims_member_result_t      *res;
     ngx_http_ims_member_update_ctx_t  *uc;
 
@@ -275,8 +376,10 @@ ngx_http_ims_member_update_answer(ngx_http_request_t *r,
         return;
     }
 
-    if (res->err != NGX_HTTP_IMS_MEMBER_OK) {
-        ngx_http_ims_member_finalize_error(r, res->err);
+    err = ngx_http_ims_member_update_refusal(uc->policy, res->err, &row[0]);
+
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        ngx_http_ims_member_finalize_error(r, err);
         return;
     }
 

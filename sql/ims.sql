@@ -67,6 +67,7 @@ $$;
 --   image_not_found   image missing, deleted or not visible to the caller
 --   not_shared        image visibility is not "shared"
 --   owner             the caller owns the image and is not an administrator
+--   owner_no_member   the same, and p_member is no live member either
 --   member_not_found  no live membership, or another project's membership
 --   bad_status        p_status is not pending, accepted or rejected
 --   vault_required    accepting a full-ECS image from a CBR backup, no vault
@@ -129,10 +130,19 @@ BEGIN
     END IF;
 
     -- To Glance a caller without a project ('') owns what has no owner.
+    -- Glance's new default policies look the member up (an owner finds
+    -- any) before they refuse the owner: "owner_no_member" tells them.
     IF (v_owner IS NOT DISTINCT FROM v_project
         OR (p_glance AND v_owner IS NULL AND v_project = ''))
        AND NOT v_admin
     THEN
+        IF NOT EXISTS (SELECT 1 FROM image_members m
+                        WHERE m.image_id = p_image AND m.member = p_member
+                          AND NOT m.deleted)
+        THEN
+            RETURN 'owner_no_member';
+        END IF;
+
         RETURN 'owner';
     END IF;
 

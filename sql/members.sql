@@ -27,6 +27,75 @@ AS $$
 $$;
 
 
+-- ims_member_policy: Glance's new default policies for a member call of
+-- p_project (glance/policies/image.py, glance/api/v2/image_members.py), in
+-- Glance's order, or NULL when they let it through.  p_action: "list" (a
+-- list or a show: get_image, get_members), "add" (get_image, add_member)
+-- or "delete" (get_image, get_member, the member's lookup, delete_member).
+--
+--   image_not_found   image missing, deleted or not visible to the caller
+--   not_shared        image visibility is not "shared"
+--   hidden            no project scope (p_project ''), or neither the
+--                     reader role nor an administrator's: get_image fails
+--                     (to Glance's "shared" images every reader passes it)
+--   member_not_found  (delete) no live membership the caller sees: an
+--                     owner or an administrator sees all, a member its own
+--   add_refused, delete_refused
+--                     neither an administrator nor the member role on the
+--                     image's own project
+--
+-- Read-only: the callers that write lock the image's row first.
+CREATE OR REPLACE FUNCTION ims_member_policy(p_project text, p_admin boolean,
+    p_glance boolean, p_image text, p_member text, p_action text,
+    p_reader boolean, p_member_role boolean)
+RETURNS text
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_vis    text;
+    v_owner  text;
+BEGIN
+    SELECT i.visibility::text, i.owner INTO v_vis, v_owner
+      FROM images i
+     WHERE i.id = p_image AND NOT i.deleted;
+
+    IF NOT FOUND
+       OR NOT ims_member_sees(p_project, p_admin, p_glance, p_image, v_vis,
+                              v_owner)
+    THEN
+        RETURN 'image_not_found';
+    END IF;
+
+    IF v_vis <> 'shared' THEN
+        RETURN 'not_shared';
+    END IF;
+
+    IF p_project = '' OR NOT (p_admin OR p_reader) THEN
+        RETURN 'hidden';
+    END IF;
+
+    IF p_action = 'delete'
+       AND NOT EXISTS (SELECT 1 FROM image_members m
+                        WHERE m.image_id = p_image AND m.member = p_member
+                          AND NOT m.deleted
+                          AND (p_admin OR v_owner = p_project
+                               OR m.member = p_project))
+    THEN
+        RETURN 'member_not_found';
+    END IF;
+
+    IF p_action <> 'list'
+       AND NOT (p_admin
+                OR (p_member_role AND v_owner IS NOT DISTINCT FROM p_project))
+    THEN
+        RETURN p_action || '_refused';
+    END IF;
+
+    RETURN NULL;
+END;
+$$;
+
+
 -- ims_member_share: p_project (the caller) shares p_image with p_member.
 -- The checks, in Glance's order:
 --
@@ -201,9 +270,15 @@ $$;
 -- ims_member_share() with Glance's rules.  result: unauthorized,
 -- identified (p_image is NULL: identity only), or ims_member_share()'s;
 -- with ok, the new member's status and times; with quota, "attempted".
+-- p_reader, p_member_role: the caller's roles, for Glance's new default
+-- policies (ims_member_policy()) before the share; NULL: the legacy rules.
+DROP FUNCTION IF EXISTS ims_member_create(text, text, boolean, text, text,
+                                          integer, boolean);
+
 CREATE OR REPLACE FUNCTION ims_member_create(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_quota integer, p_glance boolean)
+    p_quota integer, p_glance boolean, p_reader boolean,
+    p_member_role boolean)
 RETURNS TABLE (result text, status text, created_at text, updated_at text,
                attempted integer)
 LANGUAGE plpgsql
@@ -211,6 +286,7 @@ AS $$
 DECLARE
     v_project  text;
     v_admin    boolean;
+    v_refused  text;
     s          record;
 BEGIN
     SELECT c.project, c.admin INTO v_project, v_admin
@@ -226,6 +302,24 @@ BEGIN
         RETURN QUERY SELECT 'identified', NULL::text, NULL::text,
                             NULL::text, NULL::integer;
         RETURN;
+    END IF;
+
+    IF p_reader IS NOT NULL THEN
+        -- under the image's lock, which ims_member_share() takes again
+        PERFORM 1 FROM images i WHERE i.id = p_image FOR NO KEY UPDATE;
+
+        v_refused := ims_member_policy(v_project, v_admin, p_glance, p_image,
+                                       p_member, 'add', p_reader,
+                                       p_member_role);
+
+        IF v_refused IS NOT NULL THEN
+            RETURN QUERY SELECT v_refused, NULL::text, NULL::text,
+                                NULL::text, NULL::integer;
+            RETURN;
+        END IF;
+
+        -- the policy decided who may share: not the legacy owner rule
+        v_admin := true;
     END IF;
 
     SELECT * INTO s
@@ -245,16 +339,24 @@ $$;
 
 
 -- ims_member_remove (DELETE /v2/images/{image_id}/members/{member_id}):
--- identity, then ims_member_unshare().
+-- identity, then ims_member_unshare(); with p_reader and p_member_role
+-- (not NULL), Glance's new default policies first (ims_member_policy()).
+-- With Glance's legacy rules a caller without a project ('') owns an
+-- image without an owner, as for the update, and so removes its members.
+DROP FUNCTION IF EXISTS ims_member_remove(text, text, boolean, text, text,
+                                          boolean);
+
 CREATE OR REPLACE FUNCTION ims_member_remove(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_glance boolean)
+    p_glance boolean, p_reader boolean, p_member_role boolean)
 RETURNS TABLE (result text)
 LANGUAGE plpgsql
 AS $$
 DECLARE
     v_project  text;
     v_admin    boolean;
+    v_owner    text;
+    v_refused  text;
 BEGIN
     SELECT c.project, c.admin INTO v_project, v_admin
       FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
@@ -269,6 +371,29 @@ BEGIN
         RETURN;
     END IF;
 
+    -- under the image's lock, which ims_member_unshare() takes again
+    SELECT i.owner INTO v_owner
+      FROM images i
+     WHERE i.id = p_image AND NOT i.deleted
+       FOR NO KEY UPDATE;
+
+    IF p_reader IS NOT NULL THEN
+        v_refused := ims_member_policy(v_project, v_admin, p_glance, p_image,
+                                       p_member, 'delete', p_reader,
+                                       p_member_role);
+
+        IF v_refused IS NOT NULL THEN
+            RETURN QUERY SELECT v_refused;
+            RETURN;
+        END IF;
+
+        -- the policy decided who may remove: not the legacy owner rule
+        v_admin := true;
+
+    ELSIF FOUND AND p_glance AND v_owner IS NULL AND v_project = '' THEN
+        v_admin := true;
+    END IF;
+
     RETURN QUERY SELECT ims_member_unshare(v_project, v_admin, p_glance,
                                            p_image, p_member);
 END;
@@ -280,10 +405,17 @@ $$;
 -- them: the owner and administrators see every live member, a member its
 -- own membership only.  A first row says the result (unauthorized,
 -- identified, image_not_found, not_shared, ok); after ok, one "member"
--- row per member, in the order they were first added.  Read-only.
+-- row per member, in the order they were first added.  Read-only.  With
+-- p_reader and p_member_role (not NULL), Glance's new default policies
+-- first (ims_member_policy(): "hidden" too).  With Glance's legacy rules a
+-- caller without a project ('') sees every member of an image without an
+-- owner, as Glance's database layer matches the two.
+DROP FUNCTION IF EXISTS ims_member_list(text, text, boolean, text, text,
+                                        boolean);
+
 CREATE OR REPLACE FUNCTION ims_member_list(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_glance boolean)
+    p_glance boolean, p_reader boolean, p_member_role boolean)
 RETURNS TABLE (result text, member text, status text, created_at text,
                updated_at text)
 LANGUAGE plpgsql STABLE
@@ -293,6 +425,7 @@ DECLARE
     v_admin    boolean;
     v_vis      text;
     v_owner    text;
+    v_refused  text;
 BEGIN
     SELECT c.project, c.admin INTO v_project, v_admin
       FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
@@ -307,6 +440,18 @@ BEGIN
         RETURN QUERY SELECT 'identified', NULL::text, NULL::text,
                             NULL::text, NULL::text;
         RETURN;
+    END IF;
+
+    IF p_reader IS NOT NULL THEN
+        v_refused := ims_member_policy(v_project, v_admin, p_glance, p_image,
+                                       p_member, 'list', p_reader,
+                                       p_member_role);
+
+        IF v_refused IS NOT NULL THEN
+            RETURN QUERY SELECT v_refused, NULL::text, NULL::text,
+                                NULL::text, NULL::text;
+            RETURN;
+        END IF;
     END IF;
 
     SELECT i.visibility::text, i.owner INTO v_vis, v_owner
@@ -340,7 +485,8 @@ BEGIN
          WHERE m.image_id = p_image AND NOT m.deleted
            AND (p_member IS NULL OR m.member = p_member)
            AND (v_admin OR v_owner IS NOT DISTINCT FROM v_project
-                OR m.member = v_project)
+                OR m.member = v_project
+                OR (p_glance AND v_owner IS NULL AND v_project = ''))
          ORDER BY m.id;
 END;
 $$;

@@ -514,3 +514,48 @@ GET /v2/schemas/member
 --- error_code: 200
 --- error_log
 host "localhost" is a name: libpq resolves it with a blocking call in the worker
+
+
+
+=== TEST 44: a policy that does not exist
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+--- config
+    location /v2/images/ {
+        ims_member_policy strict;
+        ims_member_api;
+    }
+--- must_die
+--- error_log
+invalid value "strict": "new" (Glance's new default policies, which read the caller's roles) or "legacy" (Glance's legacy rules)
+
+
+
+=== TEST 45: the policy is set once per level
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_policy legacy;
+    ims_member_policy new;
+--- config
+--- must_die
+--- error_log
+"ims_member_policy" directive is duplicate
+
+
+
+=== TEST 46: the policy is one word, at any level
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_policy legacy;
+--- config
+    ims_member_policy new;
+    location /v2/images/ {
+        ims_member_policy legacy;
+        ims_member_api;
+    }
+    location /x {
+        ims_member_policy new legacy;
+    }
+--- must_die
+--- error_log
+invalid number of arguments in "ims_member_policy" directive

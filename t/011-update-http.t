@@ -47,6 +47,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 {"status": "accepted"}
 --- more_headers
 X-Project-Id: p-member
+X-Roles: member, reader
 X-Auth-Token: tok-other
 --- error_code: 200
 --- response_body_like: ^\{"status": "accepted", .*"member_id": "p-member"

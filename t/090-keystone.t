@@ -501,7 +501,8 @@ X-Roles: reader,Admin
 --- init
 my ($status) = ImsMember::Pg::http('PUT',
     "/v2/images/$::Image/members/$::P{member}", '{"status": "pending"}',
-    'X-Identity-Status' => 'Confirmed', 'X-Project-Id' => $::P{member});
+    'X-Identity-Status' => 'Confirmed', 'X-Project-Id' => $::P{member},
+    'X-Roles' => 'member,reader');
 Test::More::is($status, 200, "Confirmed: the project is taken");
 --- request eval
 "PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"

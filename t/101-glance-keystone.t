@@ -96,6 +96,45 @@ for my $accept ([], ['application/json'], ['text/html']) {
     }
 }
 
+# the whole member API from the module (ims_member_api, a server of its
+# own), for callers without a project too: Glance's legacy rules let one
+# list, show and remove the members of an image without an owner
+$ENV{TEST_NGINX_API_PORT} = ImsMember::Pg::free_port();
+
+our @ApiCases;
+for my $user ('admin@domain', 'admin@system', 'member@unscoped', 'owner',
+              'member')
+{
+    for my $image ('ownerless', 'shared', 'private') {
+        for my $call (['GET', undef, undef], ['GET', 'member', undef],
+                      ['GET', 'nobody', undef], ['DELETE', 'member', undef],
+                      ['DELETE', 'nobody', undef],
+                      ['POST', undef, '{"member": "p-new"}'],
+                      ['PUT', 'member', '{"status": "accepted"}'])
+        {
+            push @ApiCases, [$user, $image, @$call, []];
+        }
+    }
+}
+push @ApiCases, ['member@unscoped', 'ownerless', 'GET', undef, undef,
+                 ['application/json']];
+push @ApiCases, ['admin@domain', 'ownerless', 'DELETE', 'member', undef,
+                 ['text/html']];
+
+sub send_api_case {
+    my ($port, $c) = @_;
+    my ($user, $image, $method, $member, $body, $accept) = @$c;
+    my @h = ('X-Auth-Token' => $KS->{tokens}{$user},
+             map { (Accept => $_) } @$accept);
+    $member = $KS->{projects}{$member} // $member if defined $member;
+    my $r = ImsMember::Glance::raw($port, $method,
+        "/v2/images/$Image{$image}/members"
+        . (defined $member ? "/$member" : ''), \@h, $body);
+    (my $seen = ImsMember::Glance::seen($r))
+        =~ s/"created_at": "(?!2020-01-01T00:00:00Z)[^"]*"/"created_at": "-"/g;
+    return $seen;
+}
+
 sub send_case {
     my ($port, $c) = @_;
     my ($user, $image, $member, $body, $accept) = @$c;
@@ -114,7 +153,7 @@ sub send_case {
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 15 + @Cases;
+plan tests => repeat_each() * (blocks() * 2) + 15 + @Cases + @ApiCases;
 
 no_shuffle();
 no_root_location();
@@ -125,6 +164,9 @@ add_block_preprocessor(sub {
 
     $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_GLANCE_DSN";
+
+    # this glance-api enforces its legacy policies
+    ims_member_policy legacy;
     ims_member_keystone_cache zone=keystone:1m;
 
     # Glance's keystonemiddleware names Keystone on each 401
@@ -145,6 +187,22 @@ add_block_preprocessor(sub {
     upstream keystone {
         server 127.0.0.1:$TEST_NGINX_KEYSTONE_PORT;
         keepalive 16;
+    }
+
+    server {
+        listen 127.0.0.1:$TEST_NGINX_API_PORT;
+
+        location = /_keystone {
+            internal;
+            proxy_pass http://keystone/v3/auth/tokens;
+            subrequest_output_buffer_size 16k;
+        }
+
+        location /v2/images/ {
+            ims_member_keystone /_keystone;
+            ims_member_errors   glance;
+            ims_member_api;
+        }
     }
 _EOC_
 
@@ -230,7 +288,29 @@ GET /versions
 
 
 
-=== TEST 2: Keystone's callers see Glance's answers, byte for byte
+=== TEST 2: the member API for callers without a project: Glance's legacy answers, byte for byte (an image without an owner is theirs to list, show and stop sharing)
+--- init
+my $port = $ENV{TEST_NGINX_API_PORT};
+for my $c (@::ApiCases) {
+    main::fixtures();
+    my $g = main::send_api_case($::G->{port}, $c);
+    main::fixtures();
+    my $n = main::send_api_case($port, $c);
+    my ($user, $image, $method, $member, $body, $accept) = @$c;
+    Test::More::is($n, $g, sprintf("%s: %s %s/%s, body %s, Accept %s",
+                                   $user, $method, $image,
+                                   $member // '(members)',
+                                   defined $body ? "'$body'" : 'none',
+                                   join(' + ', @$accept) || 'none'));
+}
+--- request
+GET /versions
+--- error_code: 200
+--- response_body_like: "id": "v2
+
+
+
+=== TEST 3: Keystone's callers see Glance's answers, byte for byte
 --- init
 my $port = ImsMember::Pg::nginx_port();
 for my $c (@::Cases) {

@@ -150,6 +150,9 @@ add_block_preprocessor(sub {
     $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_GLANCE_DSN";
 
+    # this glance-api enforces its legacy policies
+    ims_member_policy legacy;
+
     map $http_x_identity_status $ims_project {
         Confirmed  $http_x_project_id;
         default    "";

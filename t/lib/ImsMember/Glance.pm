@@ -39,9 +39,10 @@ sub sql {
 }
 
 sub write_conf {
-    my ($ks, $quota) = @_;
+    my ($ks, $quota, $rbac) = @_;
     my $pg = $ENV{TEST_NGINX_PG_PORT};
     my $flavor = $ks ? 'keystone' : 'trusted-auth';
+    my $new = $rbac ? 'true' : 'false';
 
     # Debian's pipelines, and one that trusts the identity headers
     open my $in, '<', '/etc/glance/glance-api-paste.ini'
@@ -65,6 +66,7 @@ log_file = $dir/glance-api.log
 debug = false
 enabled_backends = local:file
 image_member_quota = $quota
+enforce_secure_rbac = $new
 
 [database]
 connection = postgresql://postgres\@127.0.0.1:$pg/glance
@@ -86,8 +88,8 @@ filesystem_store_datadir = $dir/staging
 filesystem_store_datadir = $dir/tasks
 
 [oslo_policy]
-enforce_scope = false
-enforce_new_defaults = false
+enforce_scope = $new
+enforce_new_defaults = $new
 _EOC_
     if ($ks) {
         print $fh <<"_EOC_";
@@ -192,7 +194,8 @@ sub seen {
 
 # Brings glance-api up on its own database, with the module's schema;
 # keystone => { url, username, password, project }: Glance's service user;
-# member_quota: Glance's image_member_quota (128, its default).
+# member_quota: Glance's image_member_quota (128, its default); rbac:
+# Glance's new default policies.
 sub start {
     my (%o) = @_;
     $dir = ImsMember::Pg::dir() . '/glance';
@@ -203,7 +206,7 @@ sub start {
 
     ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('postgres'), '-c',
                              'CREATE DATABASE glance');
-    write_conf($o{keystone}, $o{member_quota} // 128);
+    write_conf($o{keystone}, $o{member_quota} // 128, $o{rbac});
     ImsMember::Pg::run_quiet('glance-manage', '--config-file',
                              "$dir/glance-api.conf", 'db_sync');
     ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('glance'),
