@@ -198,9 +198,10 @@ add_block_preprocessor(sub {
     $block->set_value("http_config", <<'_EOC_');
     ims_member_database "$TEST_NGINX_GLANCE_DSN";
 
+    # case-exactly, as Glance compares it
     map $http_x_identity_status $ims_project {
-        Confirmed  $http_x_project_id;
-        default    "";
+        ~^Confirmed$  $http_x_project_id;
+        default       "";
     }
 
     upstream glance {
