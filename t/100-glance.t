@@ -200,8 +200,8 @@ add_block_preprocessor(sub {
 
     # case-exactly, as Glance compares it
     map $http_x_identity_status $ims_project {
-        ~^Confirmed$  $http_x_project_id;
-        default       "";
+        "~^[ \t]*Confirmed[ \t]*$"  $http_x_project_id;
+        default                       "";
     }
 
     upstream glance {

@@ -151,8 +151,8 @@ add_block_preprocessor(sub {
     ims_member_database "$TEST_NGINX_GLANCE_DSN";
 
     map $http_x_identity_status $ims_project {
-        ~^Confirmed$  $http_x_project_id;
-        default       "";
+        "~^[ \t]*Confirmed[ \t]*$"  $http_x_project_id;
+        default                       "";
     }
 _EOC_
 
