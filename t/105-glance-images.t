@@ -6,8 +6,8 @@
 # "Expect: 100-continue" as curl sends it; each reaches Glance's store
 # before its client has sent the second half (no buffering in nginx),
 # becomes active with its size and checksums, and comes back down through
-# nginx byte for byte.  An image of 2 MiB is no longer refused, JSON and
-# member bodies keep nginx's 1m.  Only "Confirmed" (spaces and tabs
+# nginx byte for byte.  2 MiB are no longer refused as an image or staged
+# for an import; JSON and member bodies keep nginx's 1m.  Only "Confirmed" (spaces and tabs
 # around it aside) is an identity, for Glance and the module alike: a
 # lower-case "confirmed" gets 401 from both.
 #
@@ -37,6 +37,7 @@ our %Image = (
     big     => 'c5000000-0000-4000-8000-000000000001',
     chunked => 'c5000000-0000-4000-8000-000000000002',
     small   => 'c5000000-0000-4000-8000-000000000003',
+    staged  => 'c5000000-0000-4000-8000-000000000005',
     shared  => 'c5000000-0000-4000-8000-000000000004',
 );
 
@@ -279,7 +280,7 @@ our @Identities = ('Confirmed', 'confirmed', 'CONFIRMED', 'ConfirmeD',
 repeat_each(1);
 
 # the blocks' no_error_log (4), then their own checks
-plan tests => repeat_each() * (blocks() * 2) + 4 + 5 + 5 + 6
+plan tests => repeat_each() * (blocks() * 2) + 4 + 5 + 5 + 8
               + 2 * @Identities;
 
 no_shuffle();
@@ -342,11 +343,22 @@ buffered to a temporary file
 
 
 
-=== TEST 3: 2 MiB pass as an image (nginx's default refused them), not as JSON or a member
+=== TEST 3: 2 MiB pass as an image or staged (nginx's default refused them), not as JSON or a member
 --- init
 my $data = main::random_bytes(2 * 1024 * 1024 + 1);
 main::round_trip('small', \$data);
-my $r = main::transfer(method => 'POST', path => '/v2/images',
+# the other data location: an import's staging (glance-direct)
+main::create_image('staged');
+my $r = main::transfer(method => 'PUT',
+                       path => "/v2/images/$::Image{staged}/stage",
+                       headers => [%::Owner, 'Content-Type'
+                                             => 'application/octet-stream'],
+                       body => \$data);
+Test::More::is("$r->{status} " . main::json_of(main::transfer(
+                   method => 'GET', path => "/v2/images/$::Image{staged}",
+                   headers => [%::Owner]))->{status}, '204 uploading',
+               "2 MiB staged for an import: Glance's 204");
+$r = main::transfer(method => 'POST', path => '/v2/images',
                        headers => [%::Owner,
                                    'Content-Type' => 'application/json'],
                        body => \('{"name": "' . ('x' x (2 * 1024 * 1024))
