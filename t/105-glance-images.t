@@ -7,9 +7,9 @@
 # before its client has sent the second half (no buffering in nginx),
 # becomes active with its size and checksums, and comes back down through
 # nginx byte for byte.  2 MiB are no longer refused as an image or staged
-# for an import; JSON and member bodies keep nginx's 1m.  Only "Confirmed" (spaces and tabs
-# around it aside) is an identity, for Glance and the module alike: a
-# lower-case "confirmed" gets 401 from both.
+# for an import; JSON and member bodies keep nginx's 1m.  Only "Confirmed"
+# (spaces and tabs around it aside) is an identity, for Glance and the
+# module alike: a lower-case "confirmed" gets 401 from both.
 #
 # Cost: about 10 s on 2 cores, glance-api's start (about 8 s) and two
 # images of 64 MiB up and down over loopback (about 2 s); about 300 MB of
