@@ -489,8 +489,8 @@ X-Roles: reader,Admin
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
     map $http_x_identity_status $ims_project {
-        Confirmed  $http_x_project_id;
-        default    "";
+        "~^[ \t]*Confirmed[ \t]*$"  $http_x_project_id;
+        default                       "";
     }
 --- config
     location ~ ^/v2/images/[^/]+/members/[^/]+$ {

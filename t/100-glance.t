@@ -201,9 +201,10 @@ add_block_preprocessor(sub {
     # this glance-api enforces its legacy policies
     ims_member_policy legacy;
 
+    # case-exactly, as Glance compares it
     map $http_x_identity_status $ims_project {
-        Confirmed  $http_x_project_id;
-        default    "";
+        "~^[ \t]*Confirmed[ \t]*$"  $http_x_project_id;
+        default                       "";
     }
 
     upstream glance {

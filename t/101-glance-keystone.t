@@ -38,7 +38,18 @@ our %Image = (
     private   => 'b1000000-0000-4000-8000-000000000002',
     missing   => 'b1000000-0000-4000-8000-000000000003',
     ownerless => 'b1000000-0000-4000-8000-000000000004',
+    data      => 'b9000000-0000-4000-8000-000000000001',
 );
+
+# an image's data, for the README's image location (made here: the
+# blocks' expectations are read before they run)
+our $ImageData;
+{
+    open my $fh, '<:raw', '/dev/urandom' or die "/dev/urandom: $!\n";
+    read($fh, $ImageData, 3 * 1024 * 1024 + 7) == 3 * 1024 * 1024 + 7
+        or die "/dev/urandom: short read\n";
+    close $fh;
+}
 
 # tokens without a project: Glance takes them as callers without one
 $KS->{tokens}{'admin@domain'} = ImsMember::Keystone::token('admin',
@@ -235,6 +246,19 @@ _EOC_
         proxy_pass http://glance;
     }
 
+    location ~ ^/v2/images/[^/]+/(file|stage)$ {
+        proxy_set_header Host $http_host;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_pass http://glance;
+
+        client_max_body_size     0;
+        proxy_request_buffering  off;
+        proxy_buffering          off;
+        proxy_send_timeout       10m;
+        proxy_read_timeout       10m;
+    }
+
     location @glance {
         proxy_set_header Host $http_host;
         proxy_http_version 1.1;
@@ -310,7 +334,29 @@ GET /versions
 
 
 
-=== TEST 3: Keystone's callers see Glance's answers, byte for byte
+=== TEST 3: an image of 3 MiB goes up chunked with the owner's token and comes back down
+--- init
+my $port = ImsMember::Pg::nginx_port();
+my @auth = ('X-Auth-Token' => $::KS->{tokens}{owner});
+my $r = ImsMember::Glance::raw($port, 'POST', '/v2/images',
+    [@auth, 'Content-Type' => 'application/json'],
+    qq/{"id": "$::Image{data}", "disk_format": "raw",/
+    . qq/ "container_format": "bare"}/);
+die "create: $r->{line}\n$r->{body}\n" unless $r->{status} == 201;
+$r = ImsMember::Glance::raw($port, 'PUT', "/v2/images/$::Image{data}/file",
+    [@auth, 'Content-Type' => 'application/octet-stream'], $::ImageData, 1);
+die "upload: $r->{line}\n$r->{body}\n" unless $r->{status} == 204;
+--- request eval
+"GET /v2/images/$::Image{data}/file"
+--- more_headers eval
+"X-Auth-Token: $::KS->{tokens}{owner}"
+--- error_code: 200
+--- response_body eval
+$::ImageData
+
+
+
+=== TEST 4: Keystone's callers see Glance's answers, byte for byte
 --- init
 my $port = ImsMember::Pg::nginx_port();
 for my $c (@::Cases) {

@@ -154,8 +154,8 @@ add_block_preprocessor(sub {
     ims_member_policy legacy;
 
     map $http_x_identity_status $ims_project {
-        Confirmed  $http_x_project_id;
-        default    "";
+        "~^[ \t]*Confirmed[ \t]*$"  $http_x_project_id;
+        default                       "";
     }
 _EOC_
 
