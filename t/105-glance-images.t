@@ -292,6 +292,8 @@ add_block_preprocessor(sub {
 
     $block->set_value("http_config",
         qq{    ims_member_database "\$TEST_NGINX_GLANCE_DSN";\n\n}
+        # the recipe's: this glance-api enforces its legacy policies
+        . qq{    ims_member_policy legacy;\n\n}
         . join("\n", @Recipe{qw(map upstream)}) . "\n    server {\n"
         . "        listen 127.0.0.1:\$TEST_NGINX_RECIPE_PORT;\n\n"
         . join("\n", @Recipe{qw(members root data glance)}) . "    }\n");
