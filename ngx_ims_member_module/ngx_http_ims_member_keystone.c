@@ -10,11 +10,12 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
-#include "ngx_http_ims_member_auth.h"
+#include "ngx_http_ims_member_digest.h"
 #include "ngx_http_ims_member_glance.h"
-#include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_keystone.h"
 #include "ngx_http_ims_member_keystone_cache.h"
+#include "ngx_http_ims_member_keystone_token.h"
+#include "ngx_http_ims_member_roles.h"
 
 
 /*
@@ -508,7 +509,7 @@ ngx_http_ims_member_keystone_answer(ngx_http_request_t *r,
             len = ks->body->last - ks->body->pos;
         }
 
-        rc = ngx_http_ims_member_json_token(r->pool, data, len, entry);
+        rc = ngx_http_ims_member_keystone_token(r->pool, data, len, entry);
 
         if (rc == NGX_ERROR) {
             return NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
