@@ -26,7 +26,8 @@
  * file's own header and body filters take the subrequest's answer, up to
  * the location's subrequest_output_buffer_size, before any other filter
  * sees it, so nothing of it reaches the client.  What Keystone says is
- * remembered in the shared cache under the token's SHA-256.
+ * remembered in the shared cache under a SHA-256 of the token and of the
+ * Keystone asked (ngx_http_ims_member_keystone_cache_key()).
  */
 
 typedef struct {
@@ -94,11 +95,13 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
     ngx_uint_t *err)
 {
     ngx_int_t                              rc;
+    ngx_http_ims_member_loc_conf_t        *imlcf;
     ngx_http_ims_member_main_conf_t       *imcf;
     ngx_http_ims_member_keystone_ctx_t    *ks;
     ngx_http_ims_member_keystone_entry_t   entry;
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
 
     ks = ngx_pcalloc(r->pool, sizeof(ngx_http_ims_member_keystone_ctx_t));
     if (ks == NULL) {
@@ -108,16 +111,25 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
 
     ks->identity = identity;
 
-    if (ngx_http_ims_member_sha256(ks->key, token->data, token->len)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ims_member: SHA-256 failed in OpenSSL");
-        *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
-        return NGX_OK;
-    }
-
     if (imcf->keystone_cache) {
+
+        /*
+         * The subrequest finds its location in this request's server:
+         * the same URI may reach another Keystone in another server.
+         */
+
+        if (ngx_http_ims_member_keystone_cache_key(imcf->keystone_cache,
+                       ngx_http_get_module_srv_conf(r, ngx_http_core_module),
+                       &imlcf->keystone, &imlcf->keystone_args, token,
+                       ks->key)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "ims_member: SHA-256 failed in OpenSSL");
+            *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+            return NGX_OK;
+        }
+
         rc = ngx_http_ims_member_keystone_cache_get(imcf->keystone_cache,
                                                     ks->key, &entry, r->pool);
 
