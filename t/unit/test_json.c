@@ -30,6 +30,7 @@ static void test_json_parse(void);
 static void test_json_kind(void);
 static void test_json_string(void);
 static void test_json_strings(void);
+static void test_json_child(void);
 static void test_json_object(void);
 static void test_json_error(void);
 static void test_json_job(void);
@@ -106,6 +107,7 @@ test_json(void)
     test_json_kind();
     test_json_string();
     test_json_strings();
+    test_json_child();
     test_json_object();
     test_json_error();
     test_json_job();
@@ -358,6 +360,80 @@ test_json_strings(void)
     ngx_stub_pool_destroy(pool);
 
     unit_json_released("the document");
+}
+
+
+static void
+test_json_child(void)
+{
+    ngx_str_t                    text, v;
+    ngx_uint_t                   n;
+    ngx_pool_t                  *pool;
+    ngx_http_ims_member_json_t  *doc, *child;
+
+    unit_section("json: ngx_http_ims_member_json_child, json_array, "
+                 "json_element_string");
+
+    pool = ngx_stub_pool_create();
+
+    ngx_str_set(&text, "{\"o\": {\"id\": \"p\"}, \"z\": null, "
+                       "\"s\": \"x\", \"a\": [{\"name\": \"r\"}, "
+                       "{\"name\": 1}, \"q\"], \"e\": []}");
+
+    if (ngx_http_ims_member_json_parse(pool, text.data, text.len, &doc)
+        != NGX_OK)
+    {
+        unit_ok(0, "parse the document of the child checks");
+        ngx_stub_pool_destroy(pool);
+        return;
+    }
+
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "o", &child),
+                NGX_OK, "an object member");
+    unit_is_int(ngx_http_ims_member_json_string(child, "id", &v), NGX_OK,
+                "  read as a document of its own");
+    unit_is_str(&v, "p", "  its member");
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "missing",
+                                               &child),
+                NGX_DECLINED, "an absent member is no object");
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "z", &child),
+                NGX_DECLINED, "nor is null");
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "s", &child),
+                NGX_ABORT, "a string is something else");
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "a", &child),
+                NGX_ABORT, "and so is an array");
+
+    unit_is_int(ngx_http_ims_member_json_array(doc, "a", &n), NGX_OK,
+                "an array member");
+    unit_is_int(n, 3, "  its length");
+    unit_is_int(ngx_http_ims_member_json_array(doc, "e", &n), NGX_OK,
+                "an empty array");
+    unit_is_int(n, 0, "  its length");
+    unit_is_int(ngx_http_ims_member_json_array(doc, "z", &n), NGX_DECLINED,
+                "null is no array");
+    unit_is_int(ngx_http_ims_member_json_array(doc, "o", &n), NGX_ABORT,
+                "an object is something else");
+
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "a", 0, "name",
+                                                        &v),
+                NGX_OK, "the string member of an element");
+    unit_is_str(&v, "r", "  its value");
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "a", 1, "name",
+                                                        &v),
+                NGX_DECLINED, "a member that is no string");
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "a", 2, "name",
+                                                        &v),
+                NGX_DECLINED, "an element that is no object");
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "a", 3, "name",
+                                                        &v),
+                NGX_DECLINED, "past the end");
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "s", 0, "name",
+                                                        &v),
+                NGX_DECLINED, "a member that is no array");
+
+    ngx_stub_pool_destroy(pool);
+
+    unit_json_released("the child documents");
 }
 
 
