@@ -95,6 +95,7 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
     ngx_uint_t *err)
 {
     ngx_int_t                              rc;
+    ngx_http_core_srv_conf_t              *cscf;
     ngx_http_ims_member_loc_conf_t        *imlcf;
     ngx_http_ims_member_main_conf_t       *imcf;
     ngx_http_ims_member_keystone_ctx_t    *ks;
@@ -118,10 +119,12 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
          * the same URI may reach another Keystone in another server.
          */
 
-        if (ngx_http_ims_member_keystone_cache_key(imcf->keystone_cache,
-                       ngx_http_get_module_srv_conf(r, ngx_http_core_module),
-                       &imlcf->keystone, &imlcf->keystone_args, token,
-                       ks->key)
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+        if (ngx_http_ims_member_keystone_cache_key(imcf->keystone_cache, cscf,
+                                                   &imlcf->keystone,
+                                                   &imlcf->keystone_args,
+                                                   token, ks->key)
             != NGX_OK)
         {
             ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
