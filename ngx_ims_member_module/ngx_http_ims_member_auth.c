@@ -8,12 +8,12 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
-#include <openssl/evp.h>
-
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_auth.h"
+#include "ngx_http_ims_member_digest.h"
 #include "ngx_http_ims_member_keystone.h"
+#include "ngx_http_ims_member_roles.h"
 #include "ngx_http_ims_member_util.h"
 
 
@@ -114,61 +114,10 @@ ngx_http_ims_member_identify(ngx_http_request_t *r,
         }
 
         identity->admin = ngx_http_ims_member_is_admin(r, &roles);
-        identity->roles = ngx_http_ims_member_roles(&roles);
+        identity->roles = ngx_http_ims_member_roles_mask(&roles);
     }
 
     return NGX_OK;
-}
-
-
-/* a role of ims_member_admin_roles, in any case, is among "roles" */
-
-ngx_uint_t
-ngx_http_ims_member_is_admin(ngx_http_request_t *r, ngx_str_t *roles)
-{
-    ngx_str_t                       *role;
-    ngx_uint_t                       i;
-    ngx_http_ims_member_loc_conf_t  *imlcf;
-
-    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
-
-    role = imlcf->admin_roles->elts;
-
-    for (i = 0; i < imlcf->admin_roles->nelts; i++) {
-        if (ngx_http_ims_member_has_word(roles, &role[i])) {
-            return 1;
-        }
-    }
-
-    return 0;
-}
-
-
-/*
- * The roles Glance's new default policies read (role:reader, role:member)
- * among "roles", in any case, as Glance lower-cases them; taken as they
- * are: a role list of Keystone's already holds the roles others imply.
- */
-
-ngx_uint_t
-ngx_http_ims_member_roles(ngx_str_t *roles)
-{
-    ngx_uint_t  bits;
-
-    static ngx_str_t  reader = ngx_string("reader");
-    static ngx_str_t  member = ngx_string("member");
-
-    bits = NGX_HTTP_IMS_MEMBER_ROLES_KNOWN;
-
-    if (ngx_http_ims_member_has_word(roles, &reader)) {
-        bits |= NGX_HTTP_IMS_MEMBER_ROLE_READER;
-    }
-
-    if (ngx_http_ims_member_has_word(roles, &member)) {
-        bits |= NGX_HTTP_IMS_MEMBER_ROLE_MEMBER;
-    }
-
-    return bits;
 }
 
 
@@ -241,144 +190,6 @@ ngx_http_ims_member_identity_params(ngx_http_ims_member_identity_t *identity,
     } else {
         ngx_str_set(&params[2], "f");
     }
-}
-
-
-/* dst: NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN bytes */
-
-ngx_int_t
-ngx_http_ims_member_sha256_hex(u_char *dst, u_char *data, size_t len)
-{
-    u_char  md[NGX_HTTP_IMS_MEMBER_SHA256_LEN];
-
-    if (ngx_http_ims_member_sha256(md, data, len) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    (void) ngx_hex_dump(dst, md, NGX_HTTP_IMS_MEMBER_SHA256_LEN);
-
-    return NGX_OK;
-}
-
-
-/*
- * SHA-256 through one digest context of the process and an algorithm
- * fetched once: EVP_Digest() makes a context and looks the algorithm up
- * on every call, which costs a worker more than the hash itself.
- */
-
-static EVP_MD_CTX    *ngx_http_ims_member_md_ctx;
-
-#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
-static EVP_MD        *ngx_http_ims_member_md;
-#else
-static const EVP_MD  *ngx_http_ims_member_md;
-#endif
-
-
-/* dst: NGX_HTTP_IMS_MEMBER_SHA256_LEN bytes */
-
-ngx_int_t
-ngx_http_ims_member_sha256(u_char *dst, u_char *data, size_t len)
-{
-    unsigned int  n;
-
-    if (ngx_http_ims_member_md_ctx == NULL) {
-
-#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
-        ngx_http_ims_member_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-#else
-        ngx_http_ims_member_md = EVP_sha256();
-#endif
-
-        if (ngx_http_ims_member_md == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_http_ims_member_md_ctx = EVP_MD_CTX_new();
-        if (ngx_http_ims_member_md_ctx == NULL) {
-            return NGX_ERROR;
-        }
-    }
-
-    if (EVP_DigestInit_ex(ngx_http_ims_member_md_ctx, ngx_http_ims_member_md,
-                          NULL) != 1
-        || EVP_DigestUpdate(ngx_http_ims_member_md_ctx, data, len) != 1
-        || EVP_DigestFinal_ex(ngx_http_ims_member_md_ctx, dst, &n) != 1
-        || n != NGX_HTTP_IMS_MEMBER_SHA256_LEN)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-void
-ngx_http_ims_member_sha256_free(void)
-{
-    if (ngx_http_ims_member_md_ctx) {
-        EVP_MD_CTX_free(ngx_http_ims_member_md_ctx);
-        ngx_http_ims_member_md_ctx = NULL;
-    }
-
-#if (OPENSSL_VERSION_NUMBER >= 0x30000000L)
-    if (ngx_http_ims_member_md) {
-        EVP_MD_free(ngx_http_ims_member_md);
-    }
-#endif
-
-    ngx_http_ims_member_md = NULL;
-}
-
-
-/* role names as Keystone spells them; compared in any case */
-
-char *
-ngx_http_ims_member_admin_roles(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_ims_member_loc_conf_t  *imlcf = conf;
-
-    ngx_str_t   *value, *role;
-    ngx_uint_t   i;
-
-    if (imlcf->admin_roles != NGX_CONF_UNSET_PTR) {
-        return "is duplicate";
-    }
-
-    imlcf->admin_roles = ngx_array_create(cf->pool, cf->args->nelts - 1,
-                                          sizeof(ngx_str_t));
-    if (imlcf->admin_roles == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    value = cf->args->elts;
-
-    for (i = 1; i < cf->args->nelts; i++) {
-
-        if (value[i].len == 0
-            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ',')
-            || ngx_strlchr(value[i].data, value[i].data + value[i].len, ' ')
-            || ngx_strlchr(value[i].data, value[i].data + value[i].len,
-                           '\t'))
-        {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid role \"%V\": one role name per "
-                               "parameter, without commas or blanks",
-                               &value[i]);
-            return NGX_CONF_ERROR;
-        }
-
-        role = ngx_array_push(imlcf->admin_roles);
-        if (role == NULL) {
-            return NGX_CONF_ERROR;
-        }
-
-        *role = value[i];
-    }
-
-    return NGX_CONF_OK;
 }
 
 

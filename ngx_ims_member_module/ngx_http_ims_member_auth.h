@@ -15,29 +15,15 @@
 #include "ngx_http_ims_member_module.h"
 
 
-/* a SHA-256 digest, and its lower-case hex */
-#define NGX_HTTP_IMS_MEMBER_SHA256_LEN      32
-#define NGX_HTTP_IMS_MEMBER_SHA256_HEX_LEN  64
-
-
 ngx_int_t ngx_http_ims_member_identify(ngx_http_request_t *r,
     ngx_http_ims_member_identity_t *identity, ngx_uint_t *err);
-ngx_uint_t ngx_http_ims_member_is_admin(ngx_http_request_t *r,
-    ngx_str_t *roles);
-ngx_uint_t ngx_http_ims_member_roles(ngx_str_t *roles);
 ngx_uint_t ngx_http_ims_member_policy_new(ngx_http_request_t *r,
     ngx_http_ims_member_identity_t *identity);
 void ngx_http_ims_member_policy_params(ngx_http_request_t *r,
     ngx_http_ims_member_identity_t *identity, ngx_str_t *params);
 void ngx_http_ims_member_identity_params(
     ngx_http_ims_member_identity_t *identity, ngx_str_t *params);
-ngx_int_t ngx_http_ims_member_sha256_hex(u_char *dst, u_char *data,
-    size_t len);
-ngx_int_t ngx_http_ims_member_sha256(u_char *dst, u_char *data, size_t len);
-void ngx_http_ims_member_sha256_free(void);
 char *ngx_http_ims_member_policy(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-char *ngx_http_ims_member_admin_roles(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 

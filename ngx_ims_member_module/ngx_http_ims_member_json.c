@@ -10,8 +10,6 @@
 #include <jansson.h>
 
 #include "ngx_http_ims_member_json.h"
-#include "ngx_http_ims_member_keystone_cache.h"
-#include "ngx_http_ims_member_util.h"
 
 
 /*
@@ -31,8 +29,6 @@ struct ngx_http_ims_member_json_s {
 };
 
 
-static ngx_int_t ngx_http_ims_member_json_roles(ngx_pool_t *pool,
-    json_t *roles, ngx_str_t *out);
 static void ngx_http_ims_member_json_cleanup(void *data);
 static json_t *ngx_http_ims_member_json_str(ngx_str_t *s);
 static ngx_int_t ngx_http_ims_member_json_value(ngx_pool_t *pool,
@@ -264,6 +260,97 @@ ngx_http_ims_member_json_element(ngx_http_ims_member_json_t *doc, char *key,
 
 
 /*
+ * A member of the object that must be an object, as a document of its
+ * own (valid while "doc" is).  NGX_OK: *child; NGX_DECLINED: absent or
+ * null; NGX_ABORT: something else; NGX_ERROR: no memory.
+ */
+
+ngx_int_t
+ngx_http_ims_member_json_child(ngx_pool_t *pool,
+    ngx_http_ims_member_json_t *doc, char *key,
+    ngx_http_ims_member_json_t **child)
+{
+    json_t                      *v;
+    ngx_http_ims_member_json_t  *d;
+
+    v = json_object_get(doc->root, key);
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_object(v)) {
+        return NGX_ABORT;
+    }
+
+    /* no cleanup: the value is the parent's, released with it */
+
+    d = ngx_palloc(pool, sizeof(ngx_http_ims_member_json_t));
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    d->root = v;
+    *child = d;
+
+    return NGX_OK;
+}
+
+
+/*
+ * A member that must be an array.  NGX_OK: *n is its length;
+ * NGX_DECLINED: absent or null; NGX_ABORT: something else.
+ */
+
+ngx_int_t
+ngx_http_ims_member_json_array(ngx_http_ims_member_json_t *doc, char *key,
+    ngx_uint_t *n)
+{
+    json_t  *v;
+
+    v = json_object_get(doc->root, key);
+
+    if (v == NULL || json_is_null(v)) {
+        return NGX_DECLINED;
+    }
+
+    if (!json_is_array(v)) {
+        return NGX_ABORT;
+    }
+
+    *n = json_array_size(v);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The string member "field" of the i-th element of an array member, an
+ * object: [{"field": "..."}, ...].  NGX_OK: *value points to it (valid
+ * while the document is); NGX_DECLINED: no such string.
+ */
+
+ngx_int_t
+ngx_http_ims_member_json_element_string(ngx_http_ims_member_json_t *doc,
+    char *key, ngx_uint_t i, char *field, ngx_str_t *value)
+{
+    json_t  *v;
+
+    v = json_object_get(json_array_get(json_object_get(doc->root, key), i),
+                        field);
+
+    if (v == NULL || !json_is_string(v)) {
+        return NGX_DECLINED;
+    }
+
+    value->data = (u_char *) json_string_value(v);
+    value->len = json_string_length(v);
+
+    return NGX_OK;
+}
+
+
+/*
  * A flat object of strings from n key/value pairs (kv[2i], kv[2i + 1]);
  * a value with data == NULL is written as null.
  */
@@ -434,170 +521,6 @@ ngx_http_ims_member_json_dump(ngx_pool_t *pool, json_t *root, size_t flags,
 
     out->data = p;
     out->len = size;
-
-    return NGX_OK;
-}
-
-
-/*
- * Keystone's answer to a token validation, {"token": {"expires_at": ...,
- * "project": {"id": ...}, "roles": [{"name": ...}, ...], ...}}.  NGX_OK:
- * *entry holds the project and the role names (kind VALID), or the role
- * names of a token without a project scope (UNSCOPED), and the expiry;
- * NGX_DECLINED:
- * not such an answer; NGX_ERROR: no memory.
- */
-
-ngx_int_t
-ngx_http_ims_member_json_token(ngx_pool_t *pool, u_char *data, size_t len,
-    ngx_http_ims_member_keystone_entry_t *entry)
-{
-    json_t       *root, *token, *v, *project;
-    ngx_int_t     rc;
-    ngx_str_t     id;
-    json_error_t  err;
-
-    root = json_loadb((const char *) data, len, 0, &err);
-
-    if (root == NULL) {
-        return NGX_DECLINED;
-    }
-
-    rc = NGX_DECLINED;
-
-    token = json_object_get(root, "token");
-
-    if (!json_is_object(token)) {
-        goto done;
-    }
-
-    v = json_object_get(token, "expires_at");
-
-    if (!json_is_string(v)) {
-        goto done;
-    }
-
-    entry->expire = ngx_http_ims_member_parse_iso8601(
-                                          (u_char *) json_string_value(v),
-                                          json_string_length(v));
-    if (entry->expire == NGX_ERROR) {
-        goto done;
-    }
-
-    project = json_object_get(token, "project");
-
-    if (project == NULL || json_is_null(project)) {
-
-        /* a domain's or the system's roles: Glance still heeds them */
-
-        entry->kind = NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED;
-        ngx_str_null(&entry->project);
-        rc = ngx_http_ims_member_json_roles(pool,
-                                            json_object_get(token, "roles"),
-                                            &entry->roles);
-        goto done;
-    }
-
-    v = json_object_get(project, "id");
-
-    if (!json_is_string(v)) {
-        goto done;
-    }
-
-    id.data = (u_char *) json_string_value(v);
-    id.len = json_string_length(v);
-
-    if (id.len > 255 || ngx_http_ims_member_valid_id(&id, 255) != NGX_OK) {
-        goto done;
-    }
-
-    entry->project.data = ngx_pnalloc(pool, id.len);
-    if (entry->project.data == NULL) {
-        rc = NGX_ERROR;
-        goto done;
-    }
-
-    ngx_memcpy(entry->project.data, id.data, id.len);
-    entry->project.len = id.len;
-
-    rc = ngx_http_ims_member_json_roles(pool, json_object_get(token, "roles"),
-                                        &entry->roles);
-
-    entry->kind = NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID;
-
-done:
-
-    json_decref(root);
-
-    return rc;
-}
-
-
-/* the role names, comma-separated; a name with a comma cannot be told apart */
-
-static ngx_int_t
-ngx_http_ims_member_json_roles(ngx_pool_t *pool, json_t *roles,
-    ngx_str_t *out)
-{
-    u_char      *p;
-    size_t       len, n;
-    json_t      *role, *name;
-    const char  *s;
-    ngx_uint_t   i;
-
-    ngx_str_null(out);
-
-    if (roles == NULL || json_is_null(roles)) {
-        return NGX_OK;
-    }
-
-    if (!json_is_array(roles)) {
-        return NGX_DECLINED;
-    }
-
-    len = 0;
-
-    for (i = 0; i < json_array_size(roles); i++) {
-        role = json_array_get(roles, i);
-        name = json_object_get(role, "name");
-
-        if (!json_is_string(name)) {
-            return NGX_DECLINED;
-        }
-
-        len += json_string_length(name) + 1;
-    }
-
-    if (len == 0) {
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(pool, len);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    out->data = p;
-
-    for (i = 0; i < json_array_size(roles); i++) {
-        name = json_object_get(json_array_get(roles, i), "name");
-        s = json_string_value(name);
-        n = json_string_length(name);
-
-        if (n == 0 || ngx_strlchr((u_char *) s, (u_char *) s + n, ',')
-            || ngx_strlchr((u_char *) s, (u_char *) s + n, '\0'))
-        {
-            continue;
-        }
-
-        if (p != out->data) {
-            *p++ = ',';
-        }
-
-        p = ngx_cpymem(p, s, n);
-    }
-
-    out->len = p - out->data;
 
     return NGX_OK;
 }

@@ -11,8 +11,6 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
-#include "ngx_http_ims_member_keystone_cache.h"
-
 
 typedef struct ngx_http_ims_member_json_s  ngx_http_ims_member_json_t;
 
@@ -38,6 +36,14 @@ ngx_int_t ngx_http_ims_member_json_strings(ngx_http_ims_member_json_t *doc,
     ngx_uint_t *n);
 ngx_int_t ngx_http_ims_member_json_element(ngx_http_ims_member_json_t *doc,
     char *key, ngx_uint_t i, ngx_str_t *value);
+ngx_int_t ngx_http_ims_member_json_child(ngx_pool_t *pool,
+    ngx_http_ims_member_json_t *doc, char *key,
+    ngx_http_ims_member_json_t **child);
+ngx_int_t ngx_http_ims_member_json_array(ngx_http_ims_member_json_t *doc,
+    char *key, ngx_uint_t *n);
+ngx_int_t ngx_http_ims_member_json_element_string(
+    ngx_http_ims_member_json_t *doc, char *key, ngx_uint_t i, char *field,
+    ngx_str_t *value);
 ngx_int_t ngx_http_ims_member_json_object(ngx_pool_t *pool, ngx_str_t *kv,
     ngx_uint_t n, ngx_str_t *out);
 ngx_int_t ngx_http_ims_member_json_object_utf8(ngx_pool_t *pool,
@@ -46,8 +52,6 @@ ngx_int_t ngx_http_ims_member_json_error(ngx_pool_t *pool, ngx_str_t *code,
     ngx_str_t *message, ngx_str_t *out);
 ngx_int_t ngx_http_ims_member_json_quote(ngx_pool_t *pool, ngx_str_t *s,
     ngx_str_t *out);
-ngx_int_t ngx_http_ims_member_json_token(ngx_pool_t *pool, u_char *data,
-    size_t len, ngx_http_ims_member_keystone_entry_t *entry);
 ngx_int_t ngx_http_ims_member_json_number(ngx_pool_t *pool, double n,
     ngx_str_t *out);
 

@@ -10,11 +10,12 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
-#include "ngx_http_ims_member_auth.h"
+#include "ngx_http_ims_member_digest.h"
 #include "ngx_http_ims_member_glance.h"
-#include "ngx_http_ims_member_json.h"
 #include "ngx_http_ims_member_keystone.h"
 #include "ngx_http_ims_member_keystone_cache.h"
+#include "ngx_http_ims_member_keystone_token.h"
+#include "ngx_http_ims_member_roles.h"
 
 
 /*
@@ -25,7 +26,8 @@
  * file's own header and body filters take the subrequest's answer, up to
  * the location's subrequest_output_buffer_size, before any other filter
  * sees it, so nothing of it reaches the client.  What Keystone says is
- * remembered in the shared cache under the token's SHA-256.
+ * remembered in the shared cache under a SHA-256 of the token and of the
+ * Keystone asked (ngx_http_ims_member_keystone_cache_key()).
  */
 
 typedef struct {
@@ -93,11 +95,14 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
     ngx_uint_t *err)
 {
     ngx_int_t                              rc;
+    ngx_http_core_srv_conf_t              *cscf;
+    ngx_http_ims_member_loc_conf_t        *imlcf;
     ngx_http_ims_member_main_conf_t       *imcf;
     ngx_http_ims_member_keystone_ctx_t    *ks;
     ngx_http_ims_member_keystone_entry_t   entry;
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
 
     ks = ngx_pcalloc(r->pool, sizeof(ngx_http_ims_member_keystone_ctx_t));
     if (ks == NULL) {
@@ -107,16 +112,27 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
 
     ks->identity = identity;
 
-    if (ngx_http_ims_member_sha256(ks->key, token->data, token->len)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "ims_member: SHA-256 failed in OpenSSL");
-        *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
-        return NGX_OK;
-    }
-
     if (imcf->keystone_cache) {
+
+        /*
+         * The subrequest finds its location in this request's server:
+         * the same URI may reach another Keystone in another server.
+         */
+
+        cscf = ngx_http_get_module_srv_conf(r, ngx_http_core_module);
+
+        if (ngx_http_ims_member_keystone_cache_key(imcf->keystone_cache, cscf,
+                                                   &imlcf->keystone,
+                                                   &imlcf->keystone_args,
+                                                   token, ks->key)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "ims_member: SHA-256 failed in OpenSSL");
+            *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
+            return NGX_OK;
+        }
+
         rc = ngx_http_ims_member_keystone_cache_get(imcf->keystone_cache,
                                                     ks->key, &entry, r->pool);
 
@@ -508,7 +524,7 @@ ngx_http_ims_member_keystone_answer(ngx_http_request_t *r,
             len = ks->body->last - ks->body->pos;
         }
 
-        rc = ngx_http_ims_member_json_token(r->pool, data, len, entry);
+        rc = ngx_http_ims_member_keystone_token(r->pool, data, len, entry);
 
         if (rc == NGX_ERROR) {
             return NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
@@ -594,7 +610,7 @@ ngx_http_ims_member_keystone_apply(ngx_http_request_t *r,
     case NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID:
         identity->project = entry->project;
         identity->admin = ngx_http_ims_member_is_admin(r, &entry->roles);
-        identity->roles = ngx_http_ims_member_roles(&entry->roles);
+        identity->roles = ngx_http_ims_member_roles_mask(&entry->roles);
         return NGX_HTTP_IMS_MEMBER_OK;
 
     case NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED:
@@ -610,7 +626,7 @@ ngx_http_ims_member_keystone_apply(ngx_http_request_t *r,
 
         ngx_str_set(&identity->project, "");
         identity->admin = ngx_http_ims_member_is_admin(r, &entry->roles);
-        identity->roles = ngx_http_ims_member_roles(&entry->roles);
+        identity->roles = ngx_http_ims_member_roles_mask(&entry->roles);
         return NGX_HTTP_IMS_MEMBER_OK;
 
     default:

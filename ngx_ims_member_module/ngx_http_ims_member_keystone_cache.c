@@ -8,15 +8,28 @@
 #include <ngx_core.h>
 
 #include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_digest.h"
 #include "ngx_http_ims_member_keystone_cache.h"
+#include "ngx_http_ims_member_util.h"
 
 
 /*
  * What Keystone said of recent tokens, shared by the workers: a red-black
- * tree keyed by the token's SHA-256 and a queue from the most to the least
- * recently used entry, evicted from its tail when the zone is full.  The
- * token itself never enters the zone.
+ * tree keyed by a SHA-256 of the token and of the Keystone that judged it,
+ * and a queue from the most to the least recently used entry, evicted
+ * from its tail when the zone is full.  The token itself never enters the
+ * zone.
  */
+
+
+/*
+ * Entries dropped at most to store one: every worker waits on the zone's
+ * mutex meanwhile.  When that makes no room the entry is not stored, and
+ * the zone's size is warned about at most once a minute.
+ */
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_EVICT     4
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_EXPIRED   2
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_FULL_LOG  60
 
 /* the key: NGX_HTTP_IMS_MEMBER_KEYSTONE_KEY_LEN bytes */
 
@@ -36,13 +49,28 @@ typedef struct {
     ngx_rbtree_t                        rbtree;
     ngx_rbtree_node_t                   sentinel;
     ngx_queue_t                         queue;
+    /* when "too small" was last logged */
+    time_t                              full_logged;
 } ngx_http_ims_member_keystone_sh_t;
 
+
+/* one configuration's view of the zone; the zone outlives it on reload */
 
 typedef struct {
     ngx_http_ims_member_keystone_sh_t  *sh;
     ngx_slab_pool_t                    *shpool;
+    u_char                              salt[16];
 } ngx_http_ims_member_keystone_cache_t;
+
+
+/* what is hashed before the token: all of fixed size, so unambiguous */
+
+typedef struct {
+    u_char                              salt[16];
+    void                               *server;
+    size_t                              uri_len;
+    size_t                              args_len;
+} ngx_http_ims_member_keystone_scope_t;
 
 
 static ngx_int_t ngx_http_ims_member_keystone_cache_init(
@@ -53,6 +81,10 @@ static void ngx_http_ims_member_keystone_rbtree_insert(
 static ngx_http_ims_member_keystone_node_t *
     ngx_http_ims_member_keystone_lookup(
     ngx_http_ims_member_keystone_cache_t *cache, u_char *key);
+static void ngx_http_ims_member_keystone_fill(
+    ngx_http_ims_member_keystone_cache_t *cache,
+    ngx_http_ims_member_keystone_node_t *kn, u_char *key,
+    ngx_http_ims_member_keystone_entry_t *entry);
 static void ngx_http_ims_member_keystone_delete(
     ngx_http_ims_member_keystone_cache_t *cache,
     ngx_http_ims_member_keystone_node_t *kn);
@@ -88,10 +120,61 @@ ngx_http_ims_member_keystone_cache_add(ngx_conf_t *cf, ngx_str_t *name,
         return NULL;
     }
 
+    /*
+     * A salt of this configuration, shared by its workers: the keys of a
+     * reloaded configuration never match the entries of the one before,
+     * whose servers' addresses may be reused by other servers; those
+     * entries age out.
+     */
+
+    if (ngx_http_ims_member_random(cache->salt, sizeof(cache->salt),
+                                   cf->log)
+        != NGX_OK)
+    {
+        return NULL;
+    }
+
     shm_zone->init = ngx_http_ims_member_keystone_cache_init;
     shm_zone->data = cache;
 
     return shm_zone;
+}
+
+
+/*
+ * The key of a token's entry: the SHA-256 of this configuration's salt,
+ * the server the request runs in and the URI and arguments of the
+ * validation's subrequest (these decide the location it reaches, so the
+ * Keystone that judges), and the token.  A token one Keystone took is thus
+ * never taken where another one asks.  key: the SHA-256's 32 bytes.
+ */
+
+ngx_int_t
+ngx_http_ims_member_keystone_cache_key(ngx_shm_zone_t *zone, void *server,
+    ngx_str_t *uri, ngx_str_t *args, ngx_str_t *token, u_char *key)
+{
+    ngx_str_t                              parts[4];
+    ngx_http_ims_member_keystone_cache_t  *cache;
+    ngx_http_ims_member_keystone_scope_t   scope;
+
+    cache = zone->data;
+
+    /* no padding byte left undefined */
+
+    ngx_memzero(&scope, sizeof(ngx_http_ims_member_keystone_scope_t));
+
+    ngx_memcpy(scope.salt, cache->salt, sizeof(cache->salt));
+    scope.server = server;
+    scope.uri_len = uri->len;
+    scope.args_len = args->len;
+
+    parts[0].data = (u_char *) &scope;
+    parts[0].len = sizeof(ngx_http_ims_member_keystone_scope_t);
+    parts[1] = *uri;
+    parts[2] = *args;
+    parts[3] = *token;
+
+    return ngx_http_ims_member_sha256_parts(key, parts, 4);
 }
 
 
@@ -135,6 +218,7 @@ ngx_http_ims_member_keystone_cache_init(ngx_shm_zone_t *shm_zone,
     ngx_rbtree_init(&sh->rbtree, &sh->sentinel,
                     ngx_http_ims_member_keystone_rbtree_insert);
     ngx_queue_init(&sh->queue);
+    sh->full_logged = 0;
 
     len = sizeof(" in ims_member_keystone_cache zone \"\"")
           + shm_zone->shm.name.len;
@@ -263,7 +347,8 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
     ngx_http_ims_member_keystone_entry_t *entry, ngx_log_t *log)
 {
     size_t                                 size;
-    ngx_uint_t                             n;
+    time_t                                 now;
+    ngx_uint_t                             n, expired, full;
     ngx_queue_t                           *q;
     ngx_http_ims_member_keystone_node_t   *kn;
     ngx_http_ims_member_keystone_cache_t  *cache;
@@ -282,6 +367,7 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
     }
 
     cache = zone->data;
+    now = ngx_time();
 
     ngx_shmtx_lock(&cache->shpool->mutex);
 
@@ -291,46 +377,95 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
         ngx_http_ims_member_keystone_delete(cache, kn);
     }
 
-    /* up to two expired entries at the tail make room first */
+    /* expired entries at the least recently used end go first */
 
-    for (n = 0; n < 2 && !ngx_queue_empty(&cache->sh->queue); n++) {
+    for (n = 0; n < NGX_HTTP_IMS_MEMBER_KEYSTONE_EXPIRED; n++) {
+
+        if (ngx_queue_empty(&cache->sh->queue)) {
+            break;
+        }
+
         q = ngx_queue_last(&cache->sh->queue);
         kn = ngx_queue_data(q, ngx_http_ims_member_keystone_node_t, queue);
 
-        if (kn->expire > ngx_time()) {
+        if (kn->expire > now) {
             break;
         }
 
         ngx_http_ims_member_keystone_delete(cache, kn);
     }
 
-    for (n = 0; /* void */; n++) {
+    expired = n;
+
+    /* then the least recently used ones, a bounded number */
+
+    for ( ;; ) {
         kn = ngx_slab_alloc_locked(cache->shpool, size);
 
-        if (kn || ngx_queue_empty(&cache->sh->queue)) {
+        if (kn
+            || n == NGX_HTTP_IMS_MEMBER_KEYSTONE_EVICT
+            || ngx_queue_empty(&cache->sh->queue))
+        {
             break;
         }
 
         q = ngx_queue_last(&cache->sh->queue);
         ngx_http_ims_member_keystone_delete(cache,
             ngx_queue_data(q, ngx_http_ims_member_keystone_node_t, queue));
+        n++;
     }
 
-    if (kn == NULL) {
-        ngx_shmtx_unlock(&cache->shpool->mutex);
+    full = 0;
 
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "ims_member: the keystone cache zone \"%V\" is too "
-                      "small for one entry", &zone->shm.name);
+    if (kn) {
+        ngx_http_ims_member_keystone_fill(cache, kn, key, entry);
+
+    } else if (now - cache->sh->full_logged
+               >= NGX_HTTP_IMS_MEMBER_KEYSTONE_FULL_LOG)
+    {
+        cache->sh->full_logged = now;
+        full = 1;
+    }
+
+    ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    /* the log is written outside the lock */
+
+    if (n) {
+        ngx_log_debug3(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "ims_member: keystone cache \"%V\": %ui evicted "
+                       "(%ui expired) for one entry",
+                       &zone->shm.name, n, expired);
+    }
+
+    if (kn) {
         return;
     }
 
-    if (n) {
-        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, log, 0,
-                       "ims_member: keystone cache \"%V\" full, %ui least "
-                       "recently used entries dropped", &zone->shm.name, n);
-    }
+    ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                   "ims_member: keystone cache \"%V\": no room, the entry "
+                   "is not stored", &zone->shm.name);
 
+    if (full) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "ims_member: the ims_member_keystone_cache zone "
+                      "\"%V\" is too small: after %ui evictions an entry "
+                      "of %uz bytes found no room and is not cached, so "
+                      "Keystone is asked again for its token; a larger "
+                      "zone helps (logged at most once a minute)",
+                      &zone->shm.name, n, size);
+    }
+}
+
+
+/* a new entry, into the tree and at the head of the queue */
+
+static void
+ngx_http_ims_member_keystone_fill(
+    ngx_http_ims_member_keystone_cache_t *cache,
+    ngx_http_ims_member_keystone_node_t *kn, u_char *key,
+    ngx_http_ims_member_keystone_entry_t *entry)
+{
     ngx_memcpy(kn->key, key, NGX_HTTP_IMS_MEMBER_KEYSTONE_KEY_LEN);
     kn->node.key = ngx_http_ims_member_keystone_hash(key);
     kn->kind = (u_char) entry->kind;
@@ -351,8 +486,6 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
 
     ngx_rbtree_insert(&cache->sh->rbtree, &kn->node);
     ngx_queue_insert_head(&cache->sh->queue, &kn->queue);
-
-    ngx_shmtx_unlock(&cache->shpool->mutex);
 }
 
 

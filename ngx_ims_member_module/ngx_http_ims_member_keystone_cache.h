@@ -11,9 +11,11 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 
+#include "ngx_http_ims_member_digest.h"
 
-/* a token's SHA-256, the only thing of it the cache keeps */
-#define NGX_HTTP_IMS_MEMBER_KEYSTONE_KEY_LEN  32
+
+/* a SHA-256 of the token and its Keystone, all the cache keeps of it */
+#define NGX_HTTP_IMS_MEMBER_KEYSTONE_KEY_LEN  NGX_HTTP_IMS_MEMBER_SHA256_LEN
 
 /* what Keystone said of a token */
 #define NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID     0
@@ -31,6 +33,9 @@ typedef struct {
 
 ngx_shm_zone_t *ngx_http_ims_member_keystone_cache_add(ngx_conf_t *cf,
     ngx_str_t *name, size_t size);
+ngx_int_t ngx_http_ims_member_keystone_cache_key(ngx_shm_zone_t *zone,
+    void *server, ngx_str_t *uri, ngx_str_t *args, ngx_str_t *token,
+    u_char *key);
 ngx_int_t ngx_http_ims_member_keystone_cache_get(ngx_shm_zone_t *zone,
     u_char *key, ngx_http_ims_member_keystone_entry_t *entry,
     ngx_pool_t *pool);

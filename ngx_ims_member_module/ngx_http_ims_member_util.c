@@ -229,8 +229,7 @@ ngx_http_ims_member_uuid(u_char *dst)
 
 /*
  * A job id: 128 bits from the kernel's random source, in hex, so that one
- * project cannot guess another's jobs.  getrandom() waits only before the
- * kernel's pool is first initialised, long before nginx runs.
+ * project cannot guess another's jobs.
  */
 
 ngx_int_t
@@ -238,13 +237,30 @@ ngx_http_ims_member_job_id(u_char *dst, ngx_log_t *log)
 {
     u_char  b[NGX_HTTP_IMS_MEMBER_JOB_ID_LEN / 2];
 
-    if (getrandom(b, sizeof(b), GRND_NONBLOCK) != (ssize_t) sizeof(b)) {
-        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
-                      "ims_member: getrandom() failed");
+    if (ngx_http_ims_member_random(b, sizeof(b), log) != NGX_OK) {
         return NGX_ERROR;
     }
 
     (void) ngx_hex_dump(dst, b, sizeof(b));
+
+    return NGX_OK;
+}
+
+
+/*
+ * "len" bytes (at most 256) from the kernel's random source.  getrandom()
+ * waits only before the kernel's pool is first initialised, long before
+ * nginx runs.
+ */
+
+ngx_int_t
+ngx_http_ims_member_random(u_char *dst, size_t len, ngx_log_t *log)
+{
+    if (getrandom(dst, len, GRND_NONBLOCK) != (ssize_t) len) {
+        ngx_log_error(NGX_LOG_CRIT, log, ngx_errno,
+                      "ims_member: getrandom() failed");
+        return NGX_ERROR;
+    }
 
     return NGX_OK;
 }

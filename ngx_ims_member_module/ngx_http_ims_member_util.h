@@ -29,6 +29,7 @@ ngx_int_t ngx_http_ims_member_valid_ascii(ngx_str_t *id);
 ngx_int_t ngx_http_ims_member_has_word(ngx_str_t *list, ngx_str_t *word);
 u_char *ngx_http_ims_member_uuid(u_char *dst);
 ngx_int_t ngx_http_ims_member_job_id(u_char *dst, ngx_log_t *log);
+ngx_int_t ngx_http_ims_member_random(u_char *dst, size_t len, ngx_log_t *log);
 ngx_int_t ngx_http_ims_member_valid_job_id(ngx_str_t *id);
 ngx_int_t ngx_http_ims_member_valid_request_id(ngx_str_t *id);
 time_t ngx_http_ims_member_parse_iso8601(u_char *p, size_t len);

@@ -34,6 +34,9 @@ our $DomainToken = ImsMember::Keystone::token('admin',
 our $Unscoped = ImsMember::Keystone::token('member', 'unscoped');
 our $Revoked = ImsMember::Keystone::token('member');
 
+# fresh tokens of the member for the cache's keys, one per order of asking
+our @Fresh = map { ImsMember::Keystone::token('member') } 1 .. 2;
+
 $ENV{TEST_NGINX_KEYSTONE_PORT} = $KS->{port};
 $ENV{TEST_NGINX_P_MEMBER} = $P{member};
 
@@ -78,6 +81,33 @@ sub member_status {
                               . " image_id = '$Image' AND member = '$P{member}'");
 }
 
+# a member update sent to a server by its name (Host)
+sub put_host {
+    my ($host, $token) = @_;
+    my $body = '{"status": "accepted"}';
+    my $s;
+    my $deadline = Time::HiRes::time() + 30;
+    until ($s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                      PeerPort => ImsMember::Pg::nginx_port(),
+                                      Proto => 'tcp'))
+    {
+        die "connect: $!" if Time::HiRes::time() > $deadline;
+        sleep 0.1;
+    }
+    print $s "PUT /v2/images/$Image/members/$P{member} HTTP/1.1\r\n"
+             . "Host: $host\r\nConnection: close\r\n"
+             . "Content-Length: " . length($body) . "\r\n"
+             . "X-Auth-Token: $token\r\n\r\n$body";
+    return ImsMember::Pg::http_read($s, 20);
+}
+
+# what the error log holds so far
+sub error_log {
+    open my $fh, '<', $Test::Nginx::Util::ErrLogFile or return '';
+    local $/;
+    return <$fh>;
+}
+
 sub put {
     my ($token, $status, $member) = @_;
     my %h = defined $token ? ('X-Auth-Token' => $token) : ();
@@ -91,7 +121,7 @@ fixtures();
 repeat_each(1);
 
 # a status and a body or log check per block, and the checks of --- init
-plan tests => repeat_each() * (blocks() * 2) + 39;
+plan tests => repeat_each() * (blocks() * 2) + 51;
 
 no_shuffle();
 
@@ -740,3 +770,173 @@ Keystone's answer (200) through "/_keystone" broke off before its end; answering
 --- response_body_like: "code": "IMG.0020"
 --- error_log
 the token validation through "/_nowhere" ended with 404 before any answer; answering 503
+
+
+
+=== TEST 30: one cache, two Keystones (two locations): a token one Keystone took is not taken where the other is asked, nor a refusal the other way round
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_timeout 3s;
+    ims_member_keystone_cache zone=keystone:1m valid=5m invalid=5m;
+
+    upstream keystone {
+        server 127.0.0.1:$TEST_NGINX_KEYSTONE_PORT;
+    }
+--- config
+    location = /_keystone {
+        internal;
+        proxy_pass http://keystone/v3/auth/tokens;
+    }
+
+    # a Keystone that knows none of these tokens: the real one, asked
+    # about another token
+    location = /_other_keystone {
+        internal;
+        proxy_pass http://keystone/v3/auth/tokens;
+        proxy_set_header X-Subject-Token gAAAAABunknown-here;
+    }
+
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_keystone /_keystone;
+        ims_member_update;
+    }
+
+    location /other/ {
+        ims_member_keystone /_other_keystone;
+        rewrite ^/other(/.*)$ $1 break;
+        ims_member_update;
+    }
+--- init
+my $other = "/other/v2/images/$::Image/members/$::P{member}";
+my $body = '{"status": "accepted"}';
+my $put_other = sub {
+    return (ImsMember::Pg::http('PUT', $other, $body,
+                                'X-Auth-Token' => shift))[0];
+};
+Test::More::is((main::put($::Fresh[0]))[0], 200,
+               "the first Keystone takes the token");
+Test::More::is($put_other->($::Fresh[0]), 401,
+               "where the other Keystone is asked, that entry is not taken");
+Test::More::is($put_other->($::Fresh[1]), 401,
+               "another token, refused first by the other Keystone");
+Test::More::is((main::put($::Fresh[1]))[0], 200,
+               "where the first Keystone is asked, that refusal is not taken");
+my $before = ImsMember::Keystone::requests();
+my @status = ((main::put($::Fresh[0]))[0], $put_other->($::Fresh[0]),
+              (main::put($::Fresh[1]))[0], $put_other->($::Fresh[1]));
+Test::More::is("@status", "200 401 200 401",
+               "each Keystone's verdict is remembered apart");
+Test::More::is(ImsMember::Keystone::requests() - $before, 0,
+               "from the cache, without asking Keystone again");
+--- request eval
+"PUT /other/v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"X-Auth-Token: $::Fresh[0]"
+--- error_code: 401
+--- response_body_like: "code": "IMG.0001"
+
+
+
+=== TEST 31: one cache, two servers: the same ims_member_keystone URI reaches another Keystone in each, and neither takes the other's verdict
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_timeout 3s;
+    ims_member_keystone_cache zone=keystone:1m valid=5m invalid=5m;
+    ims_member_keystone /_keystone;
+
+    upstream keystone {
+        server 127.0.0.1:$TEST_NGINX_KEYSTONE_PORT;
+    }
+
+    server {
+        listen $TEST_NGINX_SERVER_PORT;
+        server_name other.test;
+
+        location = /_keystone {
+            internal;
+            proxy_pass http://keystone/v3/auth/tokens;
+            proxy_set_header X-Subject-Token gAAAAABunknown-here;
+        }
+
+        location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+            ims_member_update;
+        }
+    }
+--- config
+    location = /_keystone {
+        internal;
+        proxy_pass http://keystone/v3/auth/tokens;
+    }
+
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_update;
+    }
+--- init
+Test::More::is((main::put_host('localhost', $::Fresh[0]))[0], 200,
+               "this server's Keystone takes the token");
+Test::More::is((main::put_host('other.test', $::Fresh[0]))[0], 401,
+               "the other server's refuses it: that entry is not taken");
+Test::More::is((main::put_host('other.test', $::Fresh[1]))[0], 401,
+               "another token, refused first by the other server's");
+Test::More::is((main::put_host('localhost', $::Fresh[1]))[0], 200,
+               "this server's takes it: that refusal is not taken");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers eval
+"Host: other.test\r\nX-Auth-Token: $::Fresh[1]"
+--- error_code: 401
+--- response_body_like: "code": "IMG.0001"
+
+
+
+=== TEST 32: a full zone evicts at most 4 entries to store one; an entry that still finds no room is not stored (warned once) and the rest goes on caching
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_keystone_cache zone=keystone:32k valid=5m invalid=5m;
+--- config
+    ims_member_keystone /_keystone;
+
+    location = /_keystone {
+        internal;
+        proxy_pass http://127.0.0.1:$TEST_NGINX_SERVER_PORT/keystone/v3/auth/tokens;
+    }
+
+    # answers as Keystone would, with the token among the roles: an entry
+    # as large as its token
+    location = /keystone/v3/auth/tokens {
+        default_type application/json;
+        return 200 '{"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "project": {"id": "$TEST_NGINX_P_MEMBER"}, "roles": [{"name": "member"}, {"name": "$http_x_subject_token"}]}}';
+    }
+
+    location ~ ^/v2/images/[^/]+/members/[^/]+$ {
+        ims_member_update;
+    }
+--- init
+# small entries fill the zone, then entries of half a page each need a
+# page of their own
+for my $i (1 .. 150) {
+    my ($status) = main::put("small-$i");
+    die "small token $i: $status\n" unless $status == 200;
+}
+for my $i (1 .. 12) {
+    my ($status) = main::put("large-$i-" . ('x' x 1500));
+    die "large token $i: $status\n" unless $status == 200;
+}
+my $hits = () = main::error_log() =~ /keystone cache hit/g;
+main::put("small-150");
+main::put("small-after");
+main::put("small-after");
+my $now = () = main::error_log() =~ /keystone cache hit/g;
+Test::More::is($now - $hits, 2, "recent and new entries are still cached");
+my $warned = () = main::error_log()
+    =~ /ims_member_keystone_cache zone "keystone" is too small/g;
+Test::More::is($warned, 1, "the zone's size is warned about once");
+--- request eval
+"PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
+--- more_headers
+X-Auth-Token: small-after
+--- error_code: 200
+--- grep_error_log eval
+qr/keystone cache "keystone": \d+ evicted/
+--- grep_error_log_out eval
+qr/\A(?:keystone cache "keystone": [1-4] evicted\n){20,}\z/

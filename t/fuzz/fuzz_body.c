@@ -16,6 +16,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_keystone_token.h"
 #include "unit.h"
 
 
@@ -53,8 +54,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                 &images, &n);
     }
 
-    (void) ngx_http_ims_member_json_token(pool, (u_char *) data, size,
-                                          &entry);
+    (void) ngx_http_ims_member_keystone_token(pool, (u_char *) data, size,
+                                              &entry);
 
     ngx_stub_pool_destroy(pool);
 

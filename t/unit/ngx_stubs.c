@@ -114,6 +114,15 @@ ngx_pnalloc(ngx_pool_t *pool, size_t size)
 }
 
 
+/* aligned memory from the pool, as malloc() gives it */
+
+void *
+ngx_palloc(ngx_pool_t *pool, size_t size)
+{
+    return ngx_stub_alloc(pool, size);
+}
+
+
 /*
  * A cleanup record with "size" bytes of data for its handler (none if
  * size is 0), handler NULL; NULL if out of memory.
@@ -161,6 +170,18 @@ ngx_hex_dump(u_char *dst, u_char *src, size_t len)
     }
 
     return dst;
+}
+
+
+/* "n" bytes copied with ASCII letters in lower case */
+
+void
+ngx_strlow(u_char *dst, u_char *src, size_t n)
+{
+    while (n--) {
+        *dst++ = ngx_tolower(*src);
+        src++;
+    }
 }
 
 

@@ -30,10 +30,10 @@ static void test_json_parse(void);
 static void test_json_kind(void);
 static void test_json_string(void);
 static void test_json_strings(void);
+static void test_json_child(void);
 static void test_json_object(void);
 static void test_json_error(void);
 static void test_json_job(void);
-static void test_json_token(void);
 static void unit_json_released(const char *name);
 
 
@@ -107,10 +107,10 @@ test_json(void)
     test_json_kind();
     test_json_string();
     test_json_strings();
+    test_json_child();
     test_json_object();
     test_json_error();
     test_json_job();
-    test_json_token();
 }
 
 
@@ -360,6 +360,80 @@ test_json_strings(void)
     ngx_stub_pool_destroy(pool);
 
     unit_json_released("the document");
+}
+
+
+static void
+test_json_child(void)
+{
+    ngx_str_t                    text, v;
+    ngx_uint_t                   n;
+    ngx_pool_t                  *pool;
+    ngx_http_ims_member_json_t  *doc, *child;
+
+    unit_section("json: ngx_http_ims_member_json_child, json_array, "
+                 "json_element_string");
+
+    pool = ngx_stub_pool_create();
+
+    ngx_str_set(&text, "{\"o\": {\"id\": \"p\"}, \"z\": null, "
+                       "\"s\": \"x\", \"a\": [{\"name\": \"r\"}, "
+                       "{\"name\": 1}, \"q\"], \"e\": []}");
+
+    if (ngx_http_ims_member_json_parse(pool, text.data, text.len, &doc)
+        != NGX_OK)
+    {
+        unit_ok(0, "parse the document of the child checks");
+        ngx_stub_pool_destroy(pool);
+        return;
+    }
+
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "o", &child),
+                NGX_OK, "an object member");
+    unit_is_int(ngx_http_ims_member_json_string(child, "id", &v), NGX_OK,
+                "  read as a document of its own");
+    unit_is_str(&v, "p", "  its member");
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "missing",
+                                               &child),
+                NGX_DECLINED, "an absent member is no object");
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "z", &child),
+                NGX_DECLINED, "nor is null");
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "s", &child),
+                NGX_ABORT, "a string is something else");
+    unit_is_int(ngx_http_ims_member_json_child(pool, doc, "a", &child),
+                NGX_ABORT, "and so is an array");
+
+    unit_is_int(ngx_http_ims_member_json_array(doc, "a", &n), NGX_OK,
+                "an array member");
+    unit_is_int(n, 3, "  its length");
+    unit_is_int(ngx_http_ims_member_json_array(doc, "e", &n), NGX_OK,
+                "an empty array");
+    unit_is_int(n, 0, "  its length");
+    unit_is_int(ngx_http_ims_member_json_array(doc, "z", &n), NGX_DECLINED,
+                "null is no array");
+    unit_is_int(ngx_http_ims_member_json_array(doc, "o", &n), NGX_ABORT,
+                "an object is something else");
+
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "a", 0, "name",
+                                                        &v),
+                NGX_OK, "the string member of an element");
+    unit_is_str(&v, "r", "  its value");
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "a", 1, "name",
+                                                        &v),
+                NGX_DECLINED, "a member that is no string");
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "a", 2, "name",
+                                                        &v),
+                NGX_DECLINED, "an element that is no object");
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "a", 3, "name",
+                                                        &v),
+                NGX_DECLINED, "past the end");
+    unit_is_int(ngx_http_ims_member_json_element_string(doc, "s", 0, "name",
+                                                        &v),
+                NGX_DECLINED, "a member that is no array");
+
+    ngx_stub_pool_destroy(pool);
+
+    unit_json_released("the child documents");
 }
 
 
@@ -617,112 +691,6 @@ test_json_job(void)
     unit_is_str(&out, "0.333333", "to 6 digits");
 
     unit_json_released("the values");
-
-    ngx_stub_pool_destroy(pool);
-}
-
-
-typedef struct {
-    ngx_str_t    text;
-    ngx_int_t    rc;
-    ngx_uint_t   kind;
-    char        *project;
-    char        *roles;
-} unit_token_t;
-
-
-#define unit_token(body)                                                     \
-    unit_s("{\"token\": {\"expires_at\": \"2026-11-29T22:58:53.000000Z\", " \
-           body "}}")
-
-
-static unit_token_t  unit_tokens[] = {
-    { unit_token("\"project\": {\"id\": \"a2df593de13341b9\", "
-                 "\"name\": \"member\"}, \"roles\": [{\"id\": \"1\", "
-                 "\"name\": \"reader\"}, {\"id\": \"2\", "
-                 "\"name\": \"Cloud_Admin\"}]"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "a2df593de13341b9",
-      "reader,Cloud_Admin" },
-    { unit_token("\"project\": {\"id\": \"p\"}"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "" },
-    { unit_token("\"project\": {\"id\": \"p\"}, \"roles\": []"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "" },
-    { unit_token("\"project\": {\"id\": \"p\"}, \"roles\": "
-                 "[{\"name\": \"a,b\"}, {\"name\": \"\"}, "
-                 "{\"name\": \"member\"}]"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "member" },
-    { unit_token("\"system\": {\"all\": true}, \"roles\": "
-                 "[{\"name\": \"admin\"}]"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "admin" },
-    { unit_token("\"domain\": {\"id\": \"d\"}, \"roles\": 5"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"domain\": {\"id\": \"default\"}"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "" },
-    { unit_token("\"project\": null"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "" },
-    { unit_token("\"project\": {\"id\": 7}"), NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"project\": {\"name\": \"p\"}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"project\": \"p\""), NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"project\": {\"id\": \"p\\u0000q\"}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"project\": {\"id\": \"p\\nq\"}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"project\": {\"id\": \"\"}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"project\": {\"id\": \"p\"}, \"roles\": {}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"project\": {\"id\": \"p\"}, \"roles\": "
-                 "[{\"id\": \"1\"}]"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_s("{\"token\": {\"project\": {\"id\": \"p\"}}}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_s("{\"token\": {\"expires_at\": \"tomorrow\", "
-             "\"project\": {\"id\": \"p\"}}}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_s("{\"error\": {\"code\": 404}}"), NGX_DECLINED, 0, NULL, NULL },
-    { unit_s("{\"token\": []}"), NGX_DECLINED, 0, NULL, NULL },
-    { unit_s("<html>"), NGX_DECLINED, 0, NULL, NULL },
-    { unit_s(""), NGX_DECLINED, 0, NULL, NULL },
-    { ngx_null_string, 0, 0, NULL, NULL }
-};
-
-
-static void
-test_json_token(void)
-{
-    ngx_int_t                              rc;
-    ngx_pool_t                            *pool;
-    unit_token_t                          *t;
-    ngx_http_ims_member_keystone_entry_t   e;
-
-    unit_section("json: ngx_http_ims_member_json_token");
-
-    pool = ngx_stub_pool_create();
-
-    for (t = unit_tokens; t->text.data; t++) {
-        ngx_memzero(&e, sizeof(e));
-
-        rc = ngx_http_ims_member_json_token(pool, t->text.data, t->text.len,
-                                            &e);
-
-        unit_is_int(rc, t->rc, "%s", unit_esc(t->text.data, t->text.len));
-
-        if (rc != NGX_OK || t->rc != NGX_OK) {
-            continue;
-        }
-
-        unit_is_int(e.kind, t->kind, "  its kind");
-        unit_is_mem(e.project.data ? e.project.data : (u_char *) "",
-                    e.project.len, (u_char *) t->project, strlen(t->project),
-                    "  its project");
-        unit_is_mem(e.roles.data ? e.roles.data : (u_char *) "",
-                    e.roles.len, (u_char *) t->roles, strlen(t->roles),
-                    "  its roles");
-        unit_is_int(e.expire, 1795993133, "  its expiry");
-    }
-
-    unit_json_released("the tokens");
 
     ngx_stub_pool_destroy(pool);
 }

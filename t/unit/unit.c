@@ -47,6 +47,8 @@ main(void)
     test_util();
     test_json();
     test_glance();
+    test_keystone();
+    test_digest();
 
     printf("1..%lu\n", (unsigned long) unit_n);
 

@@ -67,6 +67,8 @@ extern ngx_int_t   unit_json_blocks;
 void test_util(void);
 void test_json(void);
 void test_glance(void);
+void test_keystone(void);
+void test_digest(void);
 
 
 #endif /* _NGX_UNIT_H_INCLUDED_ */
