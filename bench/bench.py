@@ -216,7 +216,7 @@ http {
         listen 127.0.0.1:%(standin)d;
         location = /v3/auth/tokens {
             default_type application/json;
-            return 200 '{"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "project": {"id": "$bench_project", "name": "$bench_project"}, "roles": [{"id": "r", "name": "member"}]}}';
+            return 200 '{"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "project": {"id": "$bench_project", "name": "$bench_project"}, "roles": [{"id": "r1", "name": "reader"}, {"id": "r2", "name": "member"}]}}';
         }
     }
 }
