@@ -906,10 +906,11 @@ Test::More::is((main::put_host('localhost', $::Fresh[1]))[0], 200,
     }
 
     # answers as Keystone would, with the token among the roles: an entry
-    # as large as its token
+    # as large as its token; "reader" too, as member implies it in
+    # Keystone, and Glance's policies ask for it to see the member
     location = /keystone/v3/auth/tokens {
         default_type application/json;
-        return 200 '{"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "project": {"id": "$TEST_NGINX_P_MEMBER"}, "roles": [{"name": "member"}, {"name": "$http_x_subject_token"}]}}';
+        return 200 '{"token": {"expires_at": "2099-01-01T00:00:00.000000Z", "project": {"id": "$TEST_NGINX_P_MEMBER"}, "roles": [{"name": "reader"}, {"name": "member"}, {"name": "$http_x_subject_token"}]}}';
     }
 
     location ~ ^/v2/images/[^/]+/members/[^/]+$ {
