@@ -61,14 +61,33 @@ _EOC_
     close $fh;
 }
 
-# uwsgi in the background, logging every request to uwsgi.log
+# the workers of uwsgi, each loading Keystone on its own (--lazy-apps)
+my $Workers = 2;
+
+# "ready" lines of the workers in uwsgi.log past a byte offset
+sub workers_ready {
+    my $from = shift;
+    open my $fh, '<', "$dir/uwsgi.log" or return 0;
+    seek $fh, $from, 0;
+    my $n = 0;
+    while (<$fh>) {
+        $n++ if /WSGI app \d+ \(mountpoint='[^']*'\) ready in /;
+    }
+    return $n;
+}
+
+# uwsgi in the background, logging every request to uwsgi.log; back once
+# every worker has loaded Keystone and one answered: the first to load
+# answers while the other still imports Keystone, and a validation then
+# shares the CPU with that import
 sub run {
+    my $from = (-s "$dir/uwsgi.log") || 0;
     $pid = ImsMember::Pg::spawn("$dir/uwsgi.out",
         { OS_KEYSTONE_CONFIG_FILES => "$dir/keystone.conf" },
         'uwsgi', '--plugin', 'python3',
         '--http-socket', "127.0.0.1:$port",
         '--wsgi-file', '/usr/bin/keystone-wsgi-public',
-        '--master', '--processes', '2', '--threads', '1',
+        '--master', '--processes', $Workers, '--threads', '1',
         '--die-on-term', '--need-app', '--lazy-apps',
         # its HTTP socket closes every connection after one answer:
         # say so, or a client reusing one may meet a reset
@@ -76,6 +95,9 @@ sub run {
         '--logto', "$dir/uwsgi.log", '--log-date');
     ImsMember::Pg::wait_http($pid, url() . '/v3', 120,
                              "keystone (see $dir/uwsgi.out)");
+    ImsMember::Pg::wait_until(sub { workers_ready($from) >= $Workers }, 120)
+        or die "keystone: $Workers workers not ready in 120 s"
+               . " (see $dir/uwsgi.log)\n";
 }
 
 # Keystone stops answering at all (its processes killed)
