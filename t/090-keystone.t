@@ -446,7 +446,9 @@ my @status = map { (main::put($::T{member}))[0] } 1 .. 5;
 my $took = Time::HiRes::time() - $t0;
 Test::More::is("@status", "200 200 200 200 200",
                "cached tokens answered while Keystone hangs");
-Test::More::cmp_ok($took, '<', 2, "at once, by the one worker");
+# a worker that waited on Keystone would take its 20s: 10s leaves a loaded
+# machine room and still tells the two apart
+Test::More::cmp_ok($took, '<', 10, "at once, by the one worker");
 ImsMember::Keystone::resume();
 ($status) = ImsMember::Pg::http_read($waiting, 30);
 Test::More::is($status, 403, "the waiting request is answered when Keystone is");
