@@ -193,7 +193,7 @@ sub results {
 
 repeat_each(1);
 
-plan tests => 76;
+plan tests => 87;
 
 no_shuffle();
 
@@ -291,7 +291,48 @@ GET /v2/images/d4000000-0000-4000-8000-000000000001/members/p-dup
 
 
 
-=== TEST 2: a lone update (a group of one) writes every live row of a duplicated pair
+=== TEST 2: a row of a duplicated pair held elsewhere: its pair's updates wait, the rest of the group answers
+--- init
+main::fixtures();
+my $d = main::duplicate($main::I{1}, 'p-dup');
+main::share($main::I{3}, 'p-clean');
+my $lock = main::session();
+$lock->query("BEGIN");
+$lock->query("SELECT 1 FROM image_members WHERE id = (SELECT max(id)"
+             . " FROM image_members WHERE image_id = '$main::I{1}'"
+             . " AND member = 'p-dup' AND NOT deleted) FOR UPDATE");
+my ($s, $held) = main::hold_group();
+my @g = main::send_waiting([$main::I{1}, 'p-dup', 'accepted'],
+                           [$main::I{3}, 'p-clean', 'accepted'],
+                           [$main::I{1}, 'p-dup', 'rejected']);
+$s->query("COMMIT");
+$s->close;
+Test::More::is((ImsMember::Pg::http_read($held))[0], 200, "the holder");
+Test::More::is((ImsMember::Pg::http_read($g[1]))[0], 200,
+               "the clean pair answers while a row of the other is held");
+Test::More::is(main::statuses($main::I{1}, 'p-dup'),
+               join(' ', ('pending') x $d),
+               "no row of the held pair written yet");
+$lock->query("COMMIT");
+$lock->close;
+my @res = map { [ImsMember::Pg::http_read($_)] } @g[0, 2];
+Test::More::is("$res[0][0] $res[1][0]", "200 200",
+               "its updates answer once the row is free");
+Test::More::like($res[0][1], qr/"status": "accepted"/, "the first as it set it");
+Test::More::like($res[1][1], qr/"status": "rejected"/, "the second as it set it");
+Test::More::is(main::statuses($main::I{1}, 'p-dup'),
+               join(' ', ('rejected') x $d), "every row has the last status");
+--- request
+GET /v2/images/d4000000-0000-4000-8000-000000000001/members/p-dup
+--- error_code: 200
+--- response_body_like: ^\{"member_id": "p-dup", "image_id": "[^"]+", "status": "rejected"
+--- no_error_log
+[error]
+[alert]
+
+
+
+=== TEST 3: a lone update (a group of one) writes every live row of a duplicated pair
 --- init
 main::fixtures();
 my $d = main::duplicate($main::I{4}, 'p-dup');
@@ -318,7 +359,7 @@ X-Project-Id: p-dup
 
 
 
-=== TEST 3: the single update, group commit off, writes every live row
+=== TEST 4: the single update, group commit off, writes every live row
 --- http_config
     ims_member_database "$TEST_NGINX_GLANCE_DSN";
     ims_member_group_commit off;
@@ -358,7 +399,7 @@ X-Project-Id: p-dup
 
 
 
-=== TEST 4: DELETE of a duplicated member: 204, no live row left, Glance sees no member
+=== TEST 5: DELETE of a duplicated member: 204, no live row left, Glance sees no member
 --- init
 main::fixtures();
 main::duplicate($main::I{6}, 'p-dup');
@@ -393,7 +434,7 @@ DELETE /v2/images/d4000000-0000-4000-8000-000000000006/members/p-dup
 
 
 
-=== TEST 5: a delete job with a duplicated pair and clean ones: SUCCESS, every row removed
+=== TEST 6: a delete job with a duplicated pair and clean ones: SUCCESS, every row removed
 --- init
 main::fixtures();
 main::duplicate($main::I{1}, 'p-dj');
@@ -420,7 +461,7 @@ GET /v2/images/d4000000-0000-4000-8000-000000000001/members
 
 
 
-=== TEST 6: an update job over duplicated pairs and failing images: a result per image
+=== TEST 7: an update job over duplicated pairs and failing images: a result per image
 --- init
 main::fixtures();
 my $d1 = main::duplicate($main::I{1}, 'p-uj');
@@ -454,7 +495,7 @@ X-Project-Id: p-uj
 
 
 
-=== TEST 7: list, show, create and an add job on a duplicated pair: one member
+=== TEST 8: list, show, create and an add job on a duplicated pair: one member
 --- init
 main::fixtures();
 main::duplicate($main::I{7}, 'p-ls');
@@ -505,7 +546,7 @@ X-Project-Id: p-ls
 
 
 
-=== TEST 8: a group statement whose rows do not match its requests: each runs again alone, none fails
+=== TEST 9: a group statement whose rows do not match its requests: each runs again alone, none fails
 --- http_config
     ims_member_database "$TEST_NGINX_GLANCE_DSN_FAULT";
 
