@@ -169,9 +169,9 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
      *
      * "ok" finds the membership, by index probes, only when every rule
      * holds; "upd" writes each of its live rows that has another status,
-     * once, and none when all have it already (no lock, no transaction
-     * id, nothing to flush at commit); "vault" keeps a new vault of an
-     * acceptance.  Without a row, the same statement asks
+     * once, all at the same time, and none when all have it already (no
+     * lock, no transaction id, nothing to flush at commit); "vault" keeps
+     * a new vault of an acceptance.  Without a row, the same statement asks
      * ims_member_update_failure() (sql/ims.sql) which rule failed.
      */
     ngx_string(NGX_HTTP_IMS_MEMBER_SQL_RULES
@@ -199,7 +199,7 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " $8::boolean) ELSE 'ok' END,"
                " CASE WHEN ok.id IS NULL THEN NULL ELSE $6::text END,"
                " to_char(ok.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-               " to_char(coalesce((SELECT max(upd.updated_at) FROM upd),"
+               " to_char(coalesce((SELECT upd.updated_at FROM upd LIMIT 1),"
                " ok.updated_at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                " FROM (SELECT 1) AS one LEFT JOIN ok ON true"),
 
@@ -280,7 +280,7 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " $8::boolean) WHEN skip.skip THEN 'skip' ELSE 'ok' END,"
                " CASE WHEN ok.id IS NULL THEN NULL ELSE $6::text END,"
                " to_char(ok.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-               " to_char(coalesce((SELECT max(upd.updated_at) FROM upd),"
+               " to_char(coalesce((SELECT upd.updated_at FROM upd LIMIT 1),"
                " ok.updated_at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                " FROM (SELECT 1) AS one LEFT JOIN ok ON true"
                " LEFT JOIN skip ON true"),
