@@ -67,8 +67,8 @@
  * the row had ("t"): each answers as if it had run alone after those
  * before it, and "upd" writes the row once, with the last status.
  * "vault" keeps the last vault of each pair.  The answer is one row per
- * request ("a"): its pair's first creation and last update, whether it
- * changed any row, whether it was left.
+ * request: its pair's first creation and last update ("ca"), and whether
+ * it changed any row ("ta").
  */
 #define NGX_HTTP_IMS_MEMBER_SQL_GROUP(lock)                                   \
     ngx_string("WITH r AS ("                                                  \
@@ -105,7 +105,7 @@
                " WHERE m.id IN (SELECT c.id FROM c WHERE c.status <> c.was)"  \
                " AND NOT m.deleted ORDER BY m.id FOR UPDATE" lock             \
                "), k AS ("                                                    \
-               "SELECT c.n FROM c"                                            \
+               "SELECT DISTINCT c.n FROM c"                                   \
                " WHERE c.id IN (SELECT c.id FROM c WHERE c.status <> c.was)"  \
                " AND c.id NOT IN (SELECT l.id FROM l)"                        \
                "), t AS ("                                                    \
@@ -137,22 +137,23 @@
                " ON CONFLICT (image_id, member) DO UPDATE"                    \
                " SET vault_id = EXCLUDED.vault_id,"                           \
                " updated_at = EXCLUDED.updated_at"                            \
-               "), a AS ("                                                    \
+               "), ca AS ("                                                   \
                "SELECT c.n, min(c.created_at) AS created_at,"                 \
-               " max(coalesce(c.updated_at, c.created_at)) AS updated_at,"    \
-               " bool_or(t.touched) AS touched, c.n IN (SELECT k.n FROM k)"   \
-               " AS skip FROM c LEFT JOIN t ON t.n = c.n AND t.id = c.id"     \
-               " GROUP BY c.n"                                                \
-               ") SELECT coalesce(a.skip, false),"                            \
-               " CASE WHEN a.n IS NULL"                                       \
+               " max(coalesce(c.updated_at, c.created_at)) AS updated_at"     \
+               " FROM c GROUP BY c.n"                                         \
+               "), ta AS ("                                                   \
+               "SELECT t.n, bool_or(t.touched) AS touched FROM t GROUP BY t.n"\
+               ") SELECT k.n IS NOT NULL,"                                    \
+               " CASE WHEN ca.n IS NULL"                                      \
                " THEN ims_member_update_failure(r.token, r.project,"          \
                " r.admin, r.image, r.member, r.status, r.vault, r.glance)"    \
-               " WHEN a.skip THEN 'skip' ELSE 'ok' END,"                      \
-               " CASE WHEN a.n IS NULL THEN NULL ELSE r.status END,"          \
-               " to_char(a.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"    \
-               " to_char(CASE WHEN a.touched THEN now() AT TIME ZONE 'UTC'"   \
-               " ELSE a.updated_at END, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"    \
-               " FROM r LEFT JOIN a ON a.n = r.n ORDER BY r.n")
+               " WHEN k.n IS NOT NULL THEN 'skip' ELSE 'ok' END,"             \
+               " CASE WHEN ca.n IS NULL THEN NULL ELSE r.status END,"         \
+               " to_char(ca.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"   \
+               " to_char(CASE WHEN ta.touched THEN now() AT TIME ZONE 'UTC'"  \
+               " ELSE ca.updated_at END, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"   \
+               " FROM r LEFT JOIN ca ON ca.n = r.n LEFT JOIN ta ON ta.n = r.n"\
+               " LEFT JOIN k ON k.n = r.n ORDER BY r.n")
 
 
 /*
