@@ -318,8 +318,10 @@ $lock->close;
 my @res = map { [ImsMember::Pg::http_read($_)] } @g[0, 2];
 Test::More::is("$res[0][0] $res[1][0]", "200 200",
                "its updates answer once the row is free");
-Test::More::like($res[0][1], qr/"status": "accepted"/, "the first as it set it");
-Test::More::like($res[1][1], qr/"status": "rejected"/, "the second as it set it");
+Test::More::like($res[0][1], qr/"status": "accepted"/,
+                 "the first as it set it");
+Test::More::like($res[1][1], qr/"status": "rejected"/,
+                 "the second as it set it");
 Test::More::is(main::statuses($main::I{1}, 'p-dup'),
                join(' ', ('rejected') x $d), "every row has the last status");
 --- request
@@ -442,7 +444,8 @@ main::share($main::I{2}, 'p-dj');
 main::share($main::I{1}, 'p-dk');
 main::share($main::I{2}, 'p-dk');
 my ($status, $answer) = main::run_job('DELETE',
-    qq/{"images": ["$main::I{1}", "$main::I{2}"], "projects": ["p-dj", "p-dk"]}/,
+    qq/{"images": ["$main::I{1}", "$main::I{2}"],/
+    . ' "projects": ["p-dj", "p-dk"]}',
     'p-owner');
 Test::More::is($status, 'SUCCESS', "the job succeeds");
 Test::More::is(main::results($answer),
