@@ -241,26 +241,26 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
     /*
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE: a group of one, the parameters of
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE; its row as a group's: whether the
-     * membership was left because another transaction holds one of the
-     * rows it changes ("lk" could not lock every live row with another
-     * status; then nothing is written), then the single update's row.
+     * member row was left because another transaction holds it ("lk"
+     * finds it locked), then the single update's row.  Other live rows of
+     * the member (Glance's own schema lets it have several) are written
+     * too, waiting for them if another transaction holds one.
      */
     ngx_string(NGX_HTTP_IMS_MEMBER_SQL_RULES
                ", lk AS ("
                "SELECT m.id FROM ok, image_members m"
-               " WHERE m.image_id = $4::text AND m.member = $5::text"
-               " AND NOT m.deleted AND m.status IS DISTINCT FROM $6::text"
+               " WHERE m.id = ok.id AND NOT m.deleted"
+               " AND ok.status IS DISTINCT FROM $6::text"
                " FOR UPDATE OF m SKIP LOCKED"
                "), skip AS ("
-               "SELECT EXISTS (SELECT 1 FROM image_members m"
-               " WHERE m.image_id = $4::text AND m.member = $5::text"
-               " AND NOT m.deleted AND m.status IS DISTINCT FROM $6::text"
-               " AND m.id NOT IN (SELECT lk.id FROM lk)) AS skip FROM ok"
+               "SELECT ok.status IS DISTINCT FROM $6::text"
+               " AND NOT EXISTS (SELECT 1 FROM lk) AS skip FROM ok"
                "), upd AS ("
                "UPDATE image_members m"
                " SET status = $6::text, updated_at = now() AT TIME ZONE 'UTC'"
-               " FROM lk, skip WHERE m.id = lk.id AND NOT skip.skip"
-               " AND m.status IS DISTINCT FROM $6::text"
+               " FROM skip WHERE m.image_id = $4::text AND m.member = $5::text"
+               " AND NOT m.deleted AND m.status IS DISTINCT FROM $6::text"
+               " AND NOT skip.skip"
                " RETURNING m.updated_at"
                "), vault AS ("
                "INSERT INTO ims_member_vaults AS v"
