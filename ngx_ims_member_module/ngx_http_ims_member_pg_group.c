@@ -23,8 +23,9 @@
  * Each operation of a group gets its own row and is finished, like any
  * operation, only once the group's statement (and so its transaction) has
  * ended.  Those whose rows another transaction held are run again as a
- * group that waits for the locks, those of a group that failed run again
- * alone: one operation never fails another.
+ * group that waits for the locks, those of a group that failed, or whose
+ * rows do not match its operations, run again alone: one operation never
+ * fails another.
  */
 
 struct ngx_http_ims_member_pg_group_s {
@@ -357,8 +358,8 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
     if (op->rc == NGX_OK && !rows) {
         ngx_log_error(NGX_LOG_ALERT, pg->log, 0,
                       "ims_member: statement %ui returned %ui rows of %ui "
-                      "columns for a group of %ui; is sql/ims.sql of this "
-                      "version loaded?",
+                      "columns for a group of %ui, its updates run again "
+                      "alone; is sql/ims.sql of this version loaded?",
                       op->stmt, op->rows.nrows, ncols, g->n);
     }
 
@@ -374,9 +375,13 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
 
         m->group = NULL;
 
-        if (op->rc == NGX_ERROR) {
+        if (op->rc == NGX_ERROR || (op->rc == NGX_OK && !rows)) {
 
-            /* its own statement will tell whose request failed it */
+            /*
+             * Its own statement will tell whose request failed it, or,
+             * when the rows cannot be told apart, answer each for itself:
+             * a change the group committed is found made, never failed.
+             */
 
             ngx_http_ims_member_pg_group_queue(pg, m);
             continue;
@@ -384,8 +389,7 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
 
         if (!rows) {
             m->unreached = op->unreached;
-            ngx_http_ims_member_pg_finish(m, op->rc == NGX_OK ? NGX_ERROR
-                                                              : op->rc);
+            ngx_http_ims_member_pg_finish(m, op->rc);
             continue;
         }
 

@@ -11,8 +11,11 @@
 
 
 /*
- * The rules of the single member update, by index probes: "ok" is the
- * member row when every one holds (see NGX_HTTP_IMS_MEMBER_SQL_UPDATE).
+ * The rules of the single member update, by index probes: "ok" is a live
+ * row of the member when every one holds (see
+ * NGX_HTTP_IMS_MEMBER_SQL_UPDATE); one, however many the pair has
+ * (Glance's own schema lets it have several): a row, not an aggregate of
+ * them, keeps the update as cheap as it is for one.
  */
 #define NGX_HTTP_IMS_MEMBER_SQL_RULES                                         \
     "WITH c AS ("                                                             \
@@ -52,13 +55,17 @@
  * in the generic one, so that after five executions the generic plan
  * wins and the statement is no longer planned each time (about 2 ms).
  *
- * "c" holds the requests whose rules hold; "l" locks, in id order (so two
- * groups never deadlock), only rows some request of the group changes,
- * and "k" are the requests whose rows it had to leave.  In arrival order
- * on a row, a request changed it if it or one before it asked for another
- * status than the row had ("t"): each answers as if it had run alone after
- * those before it, and "upd" writes the row once, with the last status.
- * "vault" keeps the last vault of each pair.
+ * "c" holds the requests whose rules hold, with every live row of their
+ * pair (Glance's own schema lets a pair have several); "l" locks, in id
+ * order (so two groups never deadlock), only rows some request of the
+ * group changes, and "k" are the requests one of whose rows it had to
+ * leave (so every request of that pair).  In arrival order on a row, a
+ * request changed it if it or one before it asked for another status than
+ * the row had ("t"): each answers as if it had run alone after those
+ * before it, and "upd" writes the row once, with the last status.
+ * "vault" keeps the last vault of each pair.  The answer is one row per
+ * request: its pair's first creation and last update ("ca"), and whether
+ * it changed any row ("ta").
  */
 #define NGX_HTTP_IMS_MEMBER_SQL_GROUP(lock)                                   \
     ngx_string("WITH r AS ("                                                  \
@@ -95,7 +102,7 @@
                " WHERE m.id IN (SELECT c.id FROM c WHERE c.status <> c.was)"  \
                " AND NOT m.deleted ORDER BY m.id FOR UPDATE" lock             \
                "), k AS ("                                                    \
-               "SELECT c.n FROM c"                                            \
+               "SELECT DISTINCT c.n FROM c"                                   \
                " WHERE c.id IN (SELECT c.id FROM c WHERE c.status <> c.was)"  \
                " AND c.id NOT IN (SELECT l.id FROM l)"                        \
                "), t AS ("                                                    \
@@ -103,6 +110,7 @@
                " bool_or(c.status <> l.status)"                               \
                " OVER (PARTITION BY c.id ORDER BY c.n) AS touched"            \
                " FROM c JOIN l ON l.id = c.id"                                \
+               " WHERE c.n NOT IN (SELECT k.n FROM k)"                        \
                "), upd AS ("                                                  \
                "UPDATE image_members m"                                       \
                " SET status = f.status, updated_at = now() AT TIME ZONE 'UTC'"\
@@ -126,17 +134,22 @@
                " ON CONFLICT (image_id, member) DO UPDATE"                    \
                " SET vault_id = EXCLUDED.vault_id,"                           \
                " updated_at = EXCLUDED.updated_at"                            \
+               "), ca AS ("                                                   \
+               "SELECT c.n, min(c.created_at) AS created_at,"                 \
+               " max(coalesce(c.updated_at, c.created_at)) AS updated_at"     \
+               " FROM c GROUP BY c.n"                                         \
+               "), ta AS ("                                                   \
+               "SELECT t.n, bool_or(t.touched) AS touched FROM t GROUP BY t.n"\
                ") SELECT k.n IS NOT NULL,"                                    \
-               " CASE WHEN c.n IS NULL"                                       \
+               " CASE WHEN ca.n IS NULL"                                      \
                " THEN ims_member_update_failure(r.token, r.project,"          \
                " r.admin, r.image, r.member, r.status, r.vault, r.glance)"    \
                " WHEN k.n IS NOT NULL THEN 'skip' ELSE 'ok' END,"             \
-               " CASE WHEN c.n IS NULL THEN NULL ELSE r.status END,"          \
-               " to_char(c.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"    \
-               " to_char(CASE WHEN t.touched THEN now() AT TIME ZONE 'UTC'"   \
-               " ELSE coalesce(c.updated_at, c.created_at) END,"              \
-               " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"                           \
-               " FROM r LEFT JOIN c ON c.n = r.n LEFT JOIN t ON t.n = r.n"    \
+               " CASE WHEN ca.n IS NULL THEN NULL ELSE r.status END,"         \
+               " to_char(ca.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"   \
+               " to_char(CASE WHEN ta.touched THEN now() AT TIME ZONE 'UTC'"  \
+               " ELSE ca.updated_at END, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"   \
+               " FROM r LEFT JOIN ca ON ca.n = r.n LEFT JOIN ta ON ta.n = r.n"\
                " LEFT JOIN k ON k.n = r.n ORDER BY r.n")
 
 
@@ -152,19 +165,19 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE: token hash, project, admin, image,
      * member, status (NULL: identity only), vault, Glance's rules.
      *
-     * "ok" finds the member row, by index probes, only when every rule
-     * holds; "upd" writes it once, and not at all when it already has the
-     * status (no lock, no transaction id, nothing to flush at commit);
-     * "vault" keeps a new vault of an acceptance.  Without a row, the
-     * same statement asks ims_member_update_failure() (sql/ims.sql) which
-     * rule failed.
+     * "ok" finds the membership, by index probes, only when every rule
+     * holds; "upd" writes each of its live rows that has another status,
+     * once, all at the same time, and none when all have it already (no
+     * lock, no transaction id, nothing to flush at commit); "vault" keeps
+     * a new vault of an acceptance.  Without a row, the same statement asks
+     * ims_member_update_failure() (sql/ims.sql) which rule failed.
      */
     ngx_string(NGX_HTTP_IMS_MEMBER_SQL_RULES
                ", upd AS ("
                "UPDATE image_members m"
                " SET status = $6::text, updated_at = now() AT TIME ZONE 'UTC'"
-               " FROM ok WHERE m.id = ok.id AND NOT m.deleted"
-               " AND m.status IS DISTINCT FROM $6::text"
+               " FROM ok WHERE m.image_id = $4::text AND m.member = $5::text"
+               " AND NOT m.deleted AND m.status IS DISTINCT FROM $6::text"
                " RETURNING m.updated_at"
                "), vault AS ("
                "INSERT INTO ims_member_vaults AS v"
@@ -184,10 +197,10 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " $8::boolean) ELSE 'ok' END,"
                " CASE WHEN ok.id IS NULL THEN NULL ELSE $6::text END,"
                " to_char(ok.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-               " to_char(coalesce(upd.updated_at, ok.updated_at,"
-               " ok.created_at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-               " FROM (SELECT 1) AS one"
-               " LEFT JOIN ok ON true LEFT JOIN upd ON true"),
+               " to_char(coalesce((SELECT upd.updated_at FROM upd LIMIT 1),"
+               " ok.updated_at, ok.created_at),"
+               " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+               " FROM (SELECT 1) AS one LEFT JOIN ok ON true"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT: token hash, project, admin,
      * job id, project_id (NULL: identity only), status, vault, images */
@@ -229,7 +242,9 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE: a group of one, the parameters of
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE; its row as a group's: whether the
      * member row was left because another transaction holds it ("lk"
-     * finds it locked), then the single update's row.
+     * finds it locked), then the single update's row.  Other live rows of
+     * the member (Glance's own schema lets it have several) are written
+     * too, waiting for them if another transaction holds one.
      */
     ngx_string(NGX_HTTP_IMS_MEMBER_SQL_RULES
                ", lk AS ("
@@ -237,15 +252,16 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " WHERE m.id = ok.id AND NOT m.deleted"
                " AND ok.status IS DISTINCT FROM $6::text"
                " FOR UPDATE OF m SKIP LOCKED"
-               "), upd AS ("
-               "UPDATE image_members m"
-               " SET status = $6::text, updated_at = now() AT TIME ZONE 'UTC'"
-               " FROM lk WHERE m.id = lk.id"
-               " AND m.status IS DISTINCT FROM $6::text"
-               " RETURNING m.updated_at"
                "), skip AS ("
                "SELECT ok.status IS DISTINCT FROM $6::text"
                " AND NOT EXISTS (SELECT 1 FROM lk) AS skip FROM ok"
+               "), upd AS ("
+               "UPDATE image_members m"
+               " SET status = $6::text, updated_at = now() AT TIME ZONE 'UTC'"
+               " FROM skip WHERE m.image_id = $4::text AND m.member = $5::text"
+               " AND NOT m.deleted AND m.status IS DISTINCT FROM $6::text"
+               " AND NOT skip.skip"
+               " RETURNING m.updated_at"
                "), vault AS ("
                "INSERT INTO ims_member_vaults AS v"
                " (image_id, member, vault_id, created_at, updated_at)"
@@ -266,10 +282,11 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " $8::boolean) WHEN skip.skip THEN 'skip' ELSE 'ok' END,"
                " CASE WHEN ok.id IS NULL THEN NULL ELSE $6::text END,"
                " to_char(ok.created_at, 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-               " to_char(coalesce(upd.updated_at, ok.updated_at,"
-               " ok.created_at), 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+               " to_char(coalesce((SELECT upd.updated_at FROM upd LIMIT 1),"
+               " ok.updated_at, ok.created_at),"
+               " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
                " FROM (SELECT 1) AS one LEFT JOIN ok ON true"
-               " LEFT JOIN upd ON true LEFT JOIN skip ON true"),
+               " LEFT JOIN skip ON true"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE: token hash, project, admin,
      * image (NULL: identity only), member, quota (NULL: none), Glance's

@@ -355,11 +355,15 @@ BEGIN
           ORDER BY m.id
             FOR UPDATE;
 
-        SELECT array_agg(c.error_code ORDER BY c.seq),
-               array_agg(c.member_row ORDER BY c.member_row)
-                   FILTER (WHERE c.error_code IS NULL)
-          INTO v_errors, v_rows
-          FROM (SELECT t.n AS seq, m.id AS member_row,
+        /*
+         * One check per image, whatever number of live rows its pair has
+         * (Glance's own schema lets it have several): "m" is whether it
+         * has one.  Then every live row of the pairs that passed.
+         */
+
+        SELECT array_agg(c.error_code ORDER BY c.seq)
+          INTO v_errors
+          FROM (SELECT t.n AS seq,
                        CASE
                        WHEN i.id IS NULL
                             OR NOT (j.is_admin
@@ -393,9 +397,18 @@ BEGIN
                   FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY
                        AS t(image_id, n)
                   LEFT JOIN images i ON i.id = t.image_id AND NOT i.deleted
-                  LEFT JOIN image_members m
-                         ON m.image_id = t.image_id AND m.member = j.project_id
-                        AND NOT m.deleted) c;
+                  LEFT JOIN LATERAL
+                       (SELECT min(l.id) AS id FROM image_members l
+                         WHERE l.image_id = t.image_id
+                           AND l.member = j.project_id AND NOT l.deleted
+                        HAVING count(*) > 0) m ON true) c;
+
+        SELECT array_agg(m.id ORDER BY m.id) INTO v_rows
+          FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY AS t(image_id, n)
+          JOIN image_members m
+            ON m.image_id = t.image_id AND m.member = j.project_id
+           AND NOT m.deleted
+         WHERE v_errors[t.n] IS NULL;
 
         IF v_rows IS NOT NULL THEN
 

@@ -106,7 +106,8 @@ $$;
 --   own_project      p_self is false and p_member owns the image (IMS's
 --                    batch sharing refuses it; Glance's API does not)
 --   quota            the image has p_quota live members already (NULL: no
---                    limit); "attempted" is their number plus one
+--                    limit; a member with several live rows counts once);
+--                    "attempted" is their number plus one
 --   duplicate        p_member is a live member already
 --   ok               the member is added: a row deleted earlier is reused
 --                    (created_at kept, the vault it once gave dropped),
@@ -160,7 +161,7 @@ BEGIN
     END IF;
 
     IF p_quota IS NOT NULL THEN
-        SELECT count(*) INTO v_count
+        SELECT count(DISTINCT m.member) INTO v_count
           FROM image_members m
          WHERE m.image_id = p_image AND NOT m.deleted;
 
@@ -219,6 +220,10 @@ $$;
 -- ims_member_unshare: p_project (the caller) stops sharing p_image with
 -- p_member, a soft delete (deleted, deleted_at and updated_at set; the
 -- vault the member gave goes when the image is shared with it again).
+-- Every live row of the pair goes (Glance's own schema lets a pair have
+-- several), each with a deleted_at of its own, later than any the pair's
+-- rows hold, one microsecond apart in id order: Glance's unique key
+-- (image_id, member, deleted_at) holds.
 -- result: image_not_found, not_shared,
 -- forbidden (the caller neither owns the image nor is an administrator),
 -- member_not_found (no live membership), ok.  The image's row is locked
@@ -254,8 +259,20 @@ BEGIN
     END IF;
 
     UPDATE image_members m
-       SET deleted = true, deleted_at = v_now, updated_at = v_now
-     WHERE m.image_id = p_image AND m.member = p_member AND NOT m.deleted;
+       SET deleted = true, deleted_at = d.deleted_at, updated_at = v_now
+      FROM (SELECT l.id,
+                   greatest(v_now,
+                            (SELECT max(x.deleted_at)
+                                    + interval '1 microsecond'
+                               FROM image_members x
+                              WHERE x.image_id = p_image
+                                AND x.member = p_member))
+                   + (row_number() OVER (ORDER BY l.id) - 1)
+                     * interval '1 microsecond' AS deleted_at
+              FROM image_members l
+             WHERE l.image_id = p_image AND l.member = p_member
+               AND NOT l.deleted) d
+     WHERE m.id = d.id AND NOT m.deleted;
 
     IF NOT FOUND THEN
         RETURN 'member_not_found';
@@ -405,11 +422,14 @@ $$;
 -- them: the owner and administrators see every live member, a member its
 -- own membership only.  A first row says the result (unauthorized,
 -- identified, image_not_found, not_shared, ok); after ok, one "member"
--- row per member, in the order they were first added.  Read-only.  With
--- p_reader and p_member_role (not NULL), Glance's new default policies
--- first (ims_member_policy(): "hidden" too).  With Glance's legacy rules a
--- caller without a project ('') sees every member of an image without an
--- owner, as Glance's database layer matches the two.
+-- row per member, in the order they were first added.  A member with
+-- several live rows (Glance's own schema allows it) is shown once: the
+-- status of its row written last, its first creation, its last update.
+-- Read-only.  With p_reader and p_member_role (not NULL), Glance's new
+-- default policies first (ims_member_policy(): "hidden" too).  With
+-- Glance's legacy rules a caller without a project ('') sees every member
+-- of an image without an owner, as Glance's database layer matches the
+-- two.
 DROP FUNCTION IF EXISTS ims_member_list(text, text, boolean, text, text,
                                         boolean);
 
@@ -477,9 +497,12 @@ BEGIN
                         NULL::text;
 
     RETURN QUERY
-        SELECT 'member', m.member::text, m.status::text,
-               to_char(m.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-               to_char(coalesce(m.updated_at, m.created_at),
+        SELECT 'member', m.member::text,
+               (array_agg(m.status::text
+                          ORDER BY coalesce(m.updated_at, m.created_at) DESC,
+                                   m.id))[1],
+               to_char(min(m.created_at), 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+               to_char(max(coalesce(m.updated_at, m.created_at)),
                        'YYYY-MM-DD"T"HH24:MI:SS"Z"')
           FROM image_members m
          WHERE m.image_id = p_image AND NOT m.deleted
@@ -487,7 +510,8 @@ BEGIN
            AND (v_admin OR v_owner IS NOT DISTINCT FROM v_project
                 OR m.member = v_project
                 OR (p_glance AND v_owner IS NULL AND v_project = ''))
-         ORDER BY m.id;
+         GROUP BY m.member
+         ORDER BY min(m.id);
 END;
 $$;
 
