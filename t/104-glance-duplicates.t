@@ -218,6 +218,9 @@ _EOC_
     ims_member_project $ims_project;
     ims_member_roles   $http_x_roles;
 
+    # this glance-api enforces its legacy policies
+    ims_member_policy  legacy;
+
     location /v2/images/ {
         ims_member_errors glance;
         ims_member_api;
