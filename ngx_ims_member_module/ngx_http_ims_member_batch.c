@@ -11,9 +11,9 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_answer.h"
-#include "ngx_http_ims_member_api.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_share.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_util.h"
 
@@ -325,9 +325,12 @@ ngx_http_ims_member_batch_members_params(ngx_http_request_t *r,
     params[5] = bc->images;
     params[6] = bc->projects;
 
-    /* the location's quota goes with the job, which runs in no location */
+    /*
+     * the location's limits go with the job, which runs in no location;
+     * the batch is IMS's API: IMS's sharing rules
+     */
 
-    return ngx_http_ims_member_quota_param(r, &params[7]);
+    return ngx_http_ims_member_share_params(r, 1, &params[7], &params[8]);
 }
 
 

@@ -379,6 +379,10 @@ ngx_http_ims_member_query_done(ngx_http_ims_member_pg_op_t *op)
         err = NGX_HTTP_IMS_MEMBER_ERR_UNAVAILABLE;
         break;
 
+    case NGX_BUSY:
+        err = NGX_HTTP_IMS_MEMBER_ERR_BUSY;
+        break;
+
     default:
         err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
     }
