@@ -195,8 +195,7 @@ ngx_http_ims_member_api_ids(ngx_http_ims_member_ctx_t *ctx)
 
     return ngx_http_ims_member_member_ids(ctx, ac->glance,
                                           ctx->member_id.len ? &ac->member
-                                                             : NULL,
-                                          NGX_HTTP_IMS_MEMBER_ERR_NO_MEMBER);
+                                                             : NULL);
 }
 
 
@@ -270,7 +269,7 @@ ngx_http_ims_member_api_create_parse(ngx_http_request_t *r,
 
     if (err == NGX_HTTP_IMS_MEMBER_OK) {
         ac = ctx->data;
-        err = ngx_http_ims_member_member_ids(ctx, ac->glance, NULL, 0);
+        err = ngx_http_ims_member_member_ids(ctx, ac->glance, NULL);
     }
 
     return err;

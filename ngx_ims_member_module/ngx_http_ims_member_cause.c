@@ -29,8 +29,9 @@
 #define ngx_http_ims_member_own(code, message)                               \
     { ngx_string(code), ngx_string(message), 0 }
 
-#define ngx_http_ims_member_row(status, code, gstatus, gargs, glance)        \
-    { status, &ngx_http_ims_member_code_table[code], gstatus, gargs,          \
+#define ngx_http_ims_member_row(err, status, code, gstatus, gargs, glance)   \
+    { NGX_HTTP_IMS_MEMBER_##err, status,                                      \
+      &ngx_http_ims_member_code_table[code], gstatus, gargs,                  \
       ngx_string(glance) }
 
 
@@ -199,303 +200,285 @@ static ngx_http_ims_member_code_t  ngx_http_ims_member_code_table[] = {
 
 static ngx_http_ims_member_cause_t  ngx_http_ims_member_causes[] = {
 
-    /* OK */
-    ngx_http_ims_member_row(NGX_HTTP_OK, NGX_HTTP_IMS_MEMBER_NO_CODE,
+    ngx_http_ims_member_row(OK, NGX_HTTP_OK, NGX_HTTP_IMS_MEMBER_NO_CODE,
         NGX_HTTP_OK, 0, ""),
 
-    /* UNAUTHORIZED: no token, or one unknown, expired or revoked */
-    ngx_http_ims_member_row(NGX_HTTP_UNAUTHORIZED,
+    /* no token, or one unknown, expired or revoked */
+    ngx_http_ims_member_row(ERR_UNAUTHORIZED, NGX_HTTP_UNAUTHORIZED,
         NGX_HTTP_IMS_MEMBER_IMG_0087,
         NGX_HTTP_UNAUTHORIZED, 0, NGX_HTTP_IMS_MEMBER_GLANCE_401),
 
-    /* UNSCOPED: to Glance's keystonemiddleware, a caller not known */
-    ngx_http_ims_member_row(NGX_HTTP_UNAUTHORIZED,
+    /* to Glance's keystonemiddleware, a caller not known */
+    ngx_http_ims_member_row(ERR_UNSCOPED, NGX_HTTP_UNAUTHORIZED,
         NGX_HTTP_IMS_MEMBER_IMG_9001,
         NGX_HTTP_UNAUTHORIZED, 0, NGX_HTTP_IMS_MEMBER_GLANCE_401),
 
-    /* IDENTITY: Keystone cannot tell; Glance's middleware defers, 401 */
-    ngx_http_ims_member_row(NGX_HTTP_SERVICE_UNAVAILABLE,
+    /* Keystone cannot tell; Glance's middleware defers, 401 */
+    ngx_http_ims_member_row(ERR_IDENTITY, NGX_HTTP_SERVICE_UNAVAILABLE,
         NGX_HTTP_IMS_MEMBER_IMG_9002,
         NGX_HTTP_UNAUTHORIZED, 0, NGX_HTTP_IMS_MEMBER_GLANCE_401),
 
-    /* UNAVAILABLE: the database; to Glance, a 500 */
-    ngx_http_ims_member_row(NGX_HTTP_SERVICE_UNAVAILABLE,
+    /* the database; to Glance, a 500 */
+    ngx_http_ims_member_row(ERR_UNAVAILABLE, NGX_HTTP_SERVICE_UNAVAILABLE,
         NGX_HTTP_IMS_MEMBER_IMG_9003,
         NGX_HTTP_INTERNAL_SERVER_ERROR, 0, NGX_HTTP_IMS_MEMBER_GLANCE_500),
 
-    /* BUSY: ims_member_queue is full */
-    ngx_http_ims_member_row(NGX_HTTP_SERVICE_UNAVAILABLE,
+    /* ims_member_queue is full */
+    ngx_http_ims_member_row(ERR_BUSY, NGX_HTTP_SERVICE_UNAVAILABLE,
         NGX_HTTP_IMS_MEMBER_IMG_9004,
         NGX_HTTP_INTERNAL_SERVER_ERROR, 0, NGX_HTTP_IMS_MEMBER_GLANCE_500),
 
-    /* INTERNAL */
-    ngx_http_ims_member_row(NGX_HTTP_INTERNAL_SERVER_ERROR,
+    ngx_http_ims_member_row(ERR_INTERNAL, NGX_HTTP_INTERNAL_SERVER_ERROR,
         NGX_HTTP_IMS_MEMBER_IMG_0061,
         NGX_HTTP_INTERNAL_SERVER_ERROR, 0, NGX_HTTP_IMS_MEMBER_GLANCE_500),
 
-    /* NOT_FOUND: the URL names nothing */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    /* the URL names nothing */
+    ngx_http_ims_member_row(ERR_NOT_FOUND, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_0017,
         NGX_HTTP_NOT_FOUND, 0, NGX_HTTP_IMS_MEMBER_GLANCE_404),
 
-    /* NOT_ALLOWED: nginx's 405, or Glance's page (glance.c) */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_ALLOWED,
+    /* nginx's 405, or Glance's page (glance.c) */
+    ngx_http_ims_member_row(ERR_NOT_ALLOWED, NGX_HTTP_NOT_ALLOWED,
         NGX_HTTP_IMS_MEMBER_NO_CODE,
         NGX_HTTP_NOT_ALLOWED, 0, ""),
 
-    /* BODY */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_BODY, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0, "Malformed JSON in request body."),
 
-    /* BODY_EMPTY */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_BODY_EMPTY, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0007,
         NGX_HTTP_BAD_REQUEST, 0, "Body expected in request."),
 
-    /* BODY_TYPE */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_BODY_TYPE, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0,
         "Unexpected body type. Expected list/dict."),
 
-    /* BODY_LIST */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_BODY_LIST, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0,
         "Expected a status in the form: {\"status\": \"status\"}"),
 
-    /* BODY_REJECT: a body on a GET or a DELETE */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    /* a body on a GET or a DELETE */
+    ngx_http_ims_member_row(ERR_BODY_REJECT, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0,
         "A body is not expected with this request."),
 
-    /* STATUS */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_STATUS, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0, "Status not specified"),
 
-    /* STATUS_VALUE */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_STATUS_VALUE, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0,
         "Incorrect request: Status must be \"pending\", \"accepted\" or"
         " \"rejected\"."),
 
-    /* VAULT: the module's own field, its own words */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    /* the module's own field, its own words */
+    ngx_http_ims_member_row(ERR_VAULT, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0,
         "Field \"vault_id\", when given, must be a non-empty string."),
 
-    /* MEMBER_FIELD: not a string, too long (Glance's database fails) */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    /* not a string, too long (Glance's database fails) */
+    ngx_http_ims_member_row(ERR_MEMBER_FIELD, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0067,
         NGX_HTTP_BAD_REQUEST, 0, NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER_FIELD),
 
-    /* MEMBER_MISSING */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_MEMBER_MISSING, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0067,
         NGX_HTTP_BAD_REQUEST, 0, "Member to be added not specified"),
 
-    /* MEMBER_EMPTY */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_MEMBER_EMPTY, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0067,
         NGX_HTTP_BAD_REQUEST, 0, "Member can't be empty"),
 
-    /* MEMBER_FORM */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_MEMBER_FORM, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0,
         "Expected a member in the form: {\"member\": \"image_id\"}"),
 
-    /* IMAGES */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_IMAGES, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0066,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* TOO_MANY */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_TOO_MANY, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_9008,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* TOO_MANY_PAIRS */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_TOO_MANY_PAIRS, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_9009,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* PROJECT */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_PROJECT, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0067,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* PROJECTS */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_PROJECTS, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0067,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* BATCH_STATUS */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_BATCH_STATUS, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0001,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* DOMAINS: IMS's sharing with accounts and organizations */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    /* IMS's sharing with accounts and organizations */
+    ngx_http_ims_member_row(ERR_DOMAINS, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0105,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* FORBIDDEN: "project_id" is not the token's project */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* "project_id" is not the token's project */
+    ngx_http_ims_member_row(ERR_FORBIDDEN, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0030,
         NGX_HTTP_FORBIDDEN, 0, ""),
 
-    /* JOB */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    ngx_http_ims_member_row(ERR_JOB, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_9010,
         NGX_HTTP_NOT_FOUND, 0, ""),
 
-    /* JOB_FAILED: a job's own failure, never an answer's */
-    ngx_http_ims_member_row(NGX_HTTP_INTERNAL_SERVER_ERROR,
+    /* a job's own failure, never an answer's */
+    ngx_http_ims_member_row(ERR_JOB_FAILED, NGX_HTTP_INTERNAL_SERVER_ERROR,
         NGX_HTTP_IMS_MEMBER_IMG_9012,
         NGX_HTTP_INTERNAL_SERVER_ERROR, 0, NGX_HTTP_IMS_MEMBER_GLANCE_500),
 
-    /* IMAGE: missing, deleted, or not visible to the caller */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    /* missing, deleted, or not visible to the caller */
+    ngx_http_ims_member_row(ERR_IMAGE, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_0027,
         NGX_HTTP_NOT_FOUND, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         "Image %V not found."),
 
-    /* NOT_SHARED: an update, of a private image */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* the URL's image id is no id (too long, control bytes) */
+    ngx_http_ims_member_row(ERR_IMAGE_ID, NGX_HTTP_NOT_FOUND,
+        NGX_HTTP_IMS_MEMBER_IMG_0066,
+        NGX_HTTP_NOT_FOUND, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
+        "Image %V not found."),
+
+    /* an update, of a private image */
+    ngx_http_ims_member_row(ERR_NOT_SHARED, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0084,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_UPDATE),
 
-    /* UPDATE_PUBLIC */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_UPDATE_PUBLIC, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0083,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_UPDATE),
 
-    /* UPDATE_COMMUNITY */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_UPDATE_COMMUNITY, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_9011,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_UPDATE),
 
-    /* CREATE_SHARED: a private image */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* a private image */
+    ngx_http_ims_member_row(ERR_CREATE_SHARED, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0084,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_CREATE),
 
-    /* CREATE_PUBLIC: public, or (IMS's rules) __imagetype "gold" */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* public, or (IMS's rules) __imagetype "gold" */
+    ngx_http_ims_member_row(ERR_CREATE_PUBLIC, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0089,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_CREATE),
 
-    /* CREATE_COMMUNITY */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_CREATE_COMMUNITY, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_9011,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_CREATE),
 
-    /* DELETE_SHARED: a private image */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* a private image */
+    ngx_http_ims_member_row(ERR_DELETE_SHARED, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0084,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_DELETE),
 
-    /* DELETE_PUBLIC */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_DELETE_PUBLIC, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0083,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_DELETE),
 
-    /* DELETE_COMMUNITY */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_DELETE_COMMUNITY, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_9011,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_DELETE),
 
-    /* LIST_SHARED: a private image */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* a private image */
+    ngx_http_ims_member_row(ERR_LIST_SHARED, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0084,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_LIST),
 
-    /* LIST_PUBLIC */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_LIST_PUBLIC, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0083,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_LIST),
 
-    /* LIST_COMMUNITY */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_LIST_COMMUNITY, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_9011,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_LIST),
 
-    /* SHOW_SHARED: as Glance, never 403 on a show */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    /* as Glance, never 403 on a show */
+    ngx_http_ims_member_row(ERR_SHOW_SHARED, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_0084,
         NGX_HTTP_NOT_FOUND, 0, NGX_HTTP_IMS_MEMBER_GLANCE_SHOW),
 
-    /* SHOW_PUBLIC */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    ngx_http_ims_member_row(ERR_SHOW_PUBLIC, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_0083,
         NGX_HTTP_NOT_FOUND, 0, NGX_HTTP_IMS_MEMBER_GLANCE_SHOW),
 
-    /* SHOW_COMMUNITY */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    ngx_http_ims_member_row(ERR_SHOW_COMMUNITY, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_9011,
         NGX_HTTP_NOT_FOUND, 0, NGX_HTTP_IMS_MEMBER_GLANCE_SHOW),
 
-    /* OWNER: the owner updates a membership of its image */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* the owner updates a membership of its image */
+    ngx_http_ims_member_row(ERR_OWNER, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0161,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_UPDATE),
 
-    /* CREATE_OWNER: neither the owner nor an administrator */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* neither the owner nor an administrator */
+    ngx_http_ims_member_row(ERR_CREATE_OWNER, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0047,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_CREATE),
 
-    /* DELETE_OWNER */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_DELETE_OWNER, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0047,
         NGX_HTTP_FORBIDDEN, NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
         NGX_HTTP_IMS_MEMBER_GLANCE_DELETE),
 
-    /* MEMBER: an update's member, not live or not the caller's */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    /* an update's member, not live or not the caller's */
+    ngx_http_ims_member_row(ERR_MEMBER, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_9005,
         NGX_HTTP_NOT_FOUND, NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
         NGX_HTTP_IMS_MEMBER_GLANCE_NO_MEMBER),
 
-    /* NO_MEMBER: a show's or a delete's */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    /* a show's or a delete's */
+    ngx_http_ims_member_row(ERR_NO_MEMBER, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_9005,
         NGX_HTTP_NOT_FOUND, NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
         NGX_HTTP_IMS_MEMBER_GLANCE_NO_MEMBER),
 
-    /* VAULT_REQUIRED: the module's own rule, its own words */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    /* the URL's member id is no project id */
+    ngx_http_ims_member_row(ERR_MEMBER_ID, NGX_HTTP_NOT_FOUND,
+        NGX_HTTP_IMS_MEMBER_IMG_0067,
+        NGX_HTTP_NOT_FOUND, NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
+        NGX_HTTP_IMS_MEMBER_GLANCE_NO_MEMBER),
+
+    /* the module's own rule, its own words */
+    ngx_http_ims_member_row(ERR_VAULT_REQUIRED, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_9007,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* DUPLICATE */
-    ngx_http_ims_member_row(NGX_HTTP_CONFLICT,
+    ngx_http_ims_member_row(ERR_DUPLICATE, NGX_HTTP_CONFLICT,
         NGX_HTTP_IMS_MEMBER_IMG_9006,
         NGX_HTTP_CONFLICT, NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
         "Member %V is duplicated for image %V"),
 
-    /* QUOTA */
-    ngx_http_ims_member_row(NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+    ngx_http_ims_member_row(ERR_QUOTA, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
         NGX_HTTP_IMS_MEMBER_IMG_0088,
         NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, NGX_HTTP_IMS_MEMBER_GLANCE_QUOTA,
         "Image member limit exceeded for image %V: The limit has been"
@@ -503,39 +486,36 @@ static ngx_http_ims_member_cause_t  ngx_http_ims_member_causes[] = {
         " Attempted: %ui, Maximum: %ui:"),
 
     /* OWN_PROJECT (IMS's rules) */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    ngx_http_ims_member_row(ERR_OWN_PROJECT, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0076,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* WHOLE_IMAGE: a full-ECS image not made from a CBR backup */
-    ngx_http_ims_member_row(NGX_HTTP_BAD_REQUEST,
+    /* a full-ECS image not made from a CBR backup */
+    ngx_http_ims_member_row(ERR_WHOLE_IMAGE, NGX_HTTP_BAD_REQUEST,
         NGX_HTTP_IMS_MEMBER_IMG_0135,
         NGX_HTTP_BAD_REQUEST, 0, ""),
 
-    /* POLICY_IMAGE: get_image refused, webob's bare 404 */
-    ngx_http_ims_member_row(NGX_HTTP_NOT_FOUND,
+    /* get_image refused, webob's bare 404 */
+    ngx_http_ims_member_row(ERR_POLICY_IMAGE, NGX_HTTP_NOT_FOUND,
         NGX_HTTP_IMS_MEMBER_IMG_0027,
         NGX_HTTP_NOT_FOUND, 0, NGX_HTTP_IMS_MEMBER_GLANCE_404),
 
-    /* POLICY_ADD */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_POLICY_ADD, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0026,
         NGX_HTTP_FORBIDDEN, 0, NGX_HTTP_IMS_MEMBER_GLANCE_POLICY("add_member")),
 
-    /* POLICY_DELETE */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_POLICY_DELETE, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0026,
         NGX_HTTP_FORBIDDEN, 0,
         NGX_HTTP_IMS_MEMBER_GLANCE_POLICY("delete_member")),
 
-    /* POLICY_MODIFY */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    ngx_http_ims_member_row(ERR_POLICY_MODIFY, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0026,
         NGX_HTTP_FORBIDDEN, 0,
         NGX_HTTP_IMS_MEMBER_GLANCE_POLICY("modify_member")),
 
-    /* POLICY_OWNER: modify_member refuses the owner */
-    ngx_http_ims_member_row(NGX_HTTP_FORBIDDEN,
+    /* modify_member refuses the owner */
+    ngx_http_ims_member_row(ERR_POLICY_OWNER, NGX_HTTP_FORBIDDEN,
         NGX_HTTP_IMS_MEMBER_IMG_0161,
         NGX_HTTP_FORBIDDEN, 0,
         NGX_HTTP_IMS_MEMBER_GLANCE_POLICY("modify_member")),

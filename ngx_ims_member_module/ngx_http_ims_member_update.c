@@ -148,8 +148,7 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
         return err;
     }
 
-    return ngx_http_ims_member_member_ids(ctx, uc->glance, &uc->member,
-                                          NGX_HTTP_IMS_MEMBER_ERR_MEMBER);
+    return ngx_http_ims_member_member_ids(ctx, uc->glance, &uc->member);
 }
 
 

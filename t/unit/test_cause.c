@@ -116,6 +116,12 @@ test_causes(void)
     for (err = 1; err < NGX_HTTP_IMS_MEMBER_ERR_LAST; err++) {
         c = ngx_http_ims_member_cause(err);
 
+        if (c->err != err) {
+            unit_ok(0, "row %u of the cause table is cause %u",
+                    (unsigned) err, (unsigned) c->err);
+            missing++;
+        }
+
         if (err == NGX_HTTP_IMS_MEMBER_ERR_NOT_ALLOWED) {
             unit_is_int(c->status, NGX_HTTP_NOT_ALLOWED,
                         "405 is nginx's or Glance's own");
@@ -131,7 +137,7 @@ test_causes(void)
         }
     }
 
-    unit_ok(missing == 0, "every cause has a code and two statuses");
+    unit_ok(missing == 0, "every cause has its row, a code and two statuses");
 
     /* the table ends where the causes end: its last row is the last one */
 
