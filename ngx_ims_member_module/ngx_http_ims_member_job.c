@@ -28,7 +28,8 @@
 
 /*
  * A job whose slice fails as a whole waits 500 ms, doubling after each
- * failure, and ends FAIL (IMG.9012) at the fifth.
+ * failure, and ends FAIL (IMG.9012, the cause table's JOB_FAILED) at the
+ * fifth.
  */
 #define NGX_HTTP_IMS_MEMBER_JOB_FAILURES    5
 #define NGX_HTTP_IMS_MEMBER_JOB_BACKOFF     500
@@ -354,12 +355,16 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
         return;
 
     case NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED:
-        if (ok) {
+        if (ok && row[0].len == sizeof("failed") - 1) {
             ngx_log_error(NGX_LOG_WARN, job->log, 0,
-                          "ims_member: job %V: %s", &job->job,
-                          row[0].len == sizeof("failed") - 1
-                          ? "failed too often, it ends FAIL (IMG.9012)"
-                          : "tried again later");
+                          "ims_member: job %V: failed too often, it ends "
+                          "FAIL (%V)", &job->job,
+                          &ngx_http_ims_member_cause(
+                              NGX_HTTP_IMS_MEMBER_ERR_JOB_FAILED)->code->code);
+
+        } else if (ok) {
+            ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                          "ims_member: job %V: tried again later", &job->job);
         }
 
         ngx_http_ims_member_job_next(job);
