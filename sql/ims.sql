@@ -60,18 +60,21 @@ $$;
 -- every rule holds, and one UPDATE of it (none when the status is already
 -- the one asked).  When it finds no row, the same statement asks
 -- ims_member_update_failure() which rule failed, in the order Glance
--- applies them:
+-- applies them; an update job asks it of each of its images
+-- (ims_job_update_slice()), and updates those that pass:
 --
 --   unauthorized      token unknown or expired
 --   identified        p_status is NULL: identity was all that was asked
 --   image_not_found   image missing, deleted or not visible to the caller
---   not_shared        image visibility is not "shared"
+--   public, private, community
+--                     the image's visibility, when it is not "shared"
 --   owner             the caller owns the image and is not an administrator
 --   owner_no_member   the same, and p_member is no live member either
 --   member_not_found  no live membership, or another project's membership
 --   bad_status        p_status is not pending, accepted or rejected
 --   vault_required    accepting a full-ECS image from a CBR backup, no vault
---   ok                every rule holds (a row changed under the statement)
+--   ok                every rule holds (to the single update: a row
+--                     changed under its statement)
 --
 -- The caller is either a token hash (looked up in ims_tokens) or, when that
 -- is NULL, a project and an administrator flag from a trusted layer.
@@ -126,7 +129,7 @@ BEGIN
     END IF;
 
     IF v_vis <> 'shared' THEN
-        RETURN 'not_shared';
+        RETURN v_vis;
     END IF;
 
     -- To Glance a caller without a project ('') owns what has no owner.
