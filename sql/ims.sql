@@ -98,6 +98,8 @@ DECLARE
     v_admin    boolean;
     v_vis      text;
     v_owner    text;
+    v_sees     boolean;
+    v_member   boolean;
 BEGIN
     SELECT c.project, c.admin INTO v_project, v_admin
       FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
@@ -110,7 +112,21 @@ BEGIN
         RETURN 'identified';
     END IF;
 
-    SELECT i.visibility::text, i.owner INTO v_vis, v_owner
+    /*
+     * What the rules read, in one statement (an update job asks this of
+     * each of its images): the image, whether the caller is a live member
+     * of it and whether p_member is.  No parameter the planner could fold
+     * into a constant: one cached plan serves every call.
+     */
+
+    SELECT i.visibility::text, i.owner,
+           EXISTS (SELECT 1 FROM image_members m
+                    WHERE m.image_id = p_image AND m.member = v_project
+                      AND NOT m.deleted),
+           EXISTS (SELECT 1 FROM image_members m
+                    WHERE m.image_id = p_image AND m.member = p_member
+                      AND NOT m.deleted)
+      INTO v_vis, v_owner, v_sees, v_member
       FROM images i
      WHERE i.id = p_image AND NOT i.deleted;
 
@@ -119,11 +135,7 @@ BEGIN
                OR v_owner IS NOT DISTINCT FROM v_project
                OR (p_glance AND v_owner IS NULL)
                OR v_vis IN ('public', 'community')
-               OR (v_vis = 'shared'
-                   AND EXISTS (SELECT 1 FROM image_members m
-                                WHERE m.image_id = p_image
-                                  AND m.member = v_project
-                                  AND NOT m.deleted)))
+               OR (v_vis = 'shared' AND v_sees))
     THEN
         RETURN 'image_not_found';
     END IF;
@@ -139,21 +151,14 @@ BEGIN
         OR (p_glance AND v_owner IS NULL AND v_project = ''))
        AND NOT v_admin
     THEN
-        IF NOT EXISTS (SELECT 1 FROM image_members m
-                        WHERE m.image_id = p_image AND m.member = p_member
-                          AND NOT m.deleted)
-        THEN
+        IF NOT v_member THEN
             RETURN 'owner_no_member';
         END IF;
 
         RETURN 'owner';
     END IF;
 
-    IF (NOT v_admin AND p_member <> v_project)
-       OR NOT EXISTS (SELECT 1 FROM image_members m
-                       WHERE m.image_id = p_image AND m.member = p_member
-                         AND NOT m.deleted)
-    THEN
+    IF (NOT v_admin AND p_member <> v_project) OR NOT v_member THEN
         RETURN 'member_not_found';
     END IF;
 
@@ -162,15 +167,16 @@ BEGIN
         RETURN 'bad_status';
     END IF;
 
-    IF p_status = 'accepted' AND p_vault IS NULL
-       AND EXISTS (SELECT 1 FROM image_properties p
+    IF p_status = 'accepted' AND p_vault IS NULL THEN
+        IF EXISTS (SELECT 1 FROM image_properties p
                     WHERE p.image_id = p_image AND NOT p.deleted
                       AND p.name = '__whole_image' AND p.value = 'true')
-       AND EXISTS (SELECT 1 FROM image_properties p
-                    WHERE p.image_id = p_image AND NOT p.deleted
-                      AND p.name = '__backup_id' AND p.value <> '')
-    THEN
-        RETURN 'vault_required';
+           AND EXISTS (SELECT 1 FROM image_properties p
+                        WHERE p.image_id = p_image AND NOT p.deleted
+                          AND p.name = '__backup_id' AND p.value <> '')
+        THEN
+            RETURN 'vault_required';
+        END IF;
     END IF;
 
     RETURN 'ok';

@@ -175,8 +175,8 @@ END;
 $$;
 
 
--- ims_job_code: the error code of a job's result p_result of a slice of
--- kind p_kind: NULL for "ok", else the code p_codes gives the kind and the
+-- ims_job_code: the error code of the result p_result of a job of kind
+-- p_kind: NULL for "ok", else the code p_codes gives the kind and the
 -- result (see ims_job_step()), or its "internal" one when it names none.
 CREATE OR REPLACE FUNCTION ims_job_code(p_codes json, p_kind text,
     p_result text)
@@ -192,9 +192,10 @@ $$;
 -- ims_job_members_slice: pairs p_lo to p_hi of an add or delete job, pair
 -- n being image (n - 1) / projects + 1 and project (n - 1) % projects + 1,
 -- each shared or unshared as the single calls do, an add always with IMS's
--- sharing rules and the job's limits (ims_member_share(): own project,
--- gold and full-ECS images refused); each failing result recorded with the
--- code p_codes gives it (see ims_job_step()).  The slice's images are
+-- sharing rules and the job's limits (ims_member_share(): the owner's own
+-- project, gold images and full-ECS images without a backup refused); each
+-- failing result recorded with the code p_codes gives it (see
+-- ims_job_step()).  The slice's images are
 -- locked first, in one order, then the memberships a delete removes, in
 -- id order, so that it never deadlocks with another job or an update
 -- group.  Returns the number of pairs that failed.
@@ -305,13 +306,15 @@ BEGIN
       INTO v_results
       FROM unnest(j.images[p_lo:p_hi]) WITH ORDINALITY AS t(image_id, n);
 
-    -- then every live row of the pairs that passed
+    -- then every live row of the pairs that passed (each image beside its
+    -- result by a zip of the two arrays: a subscript of a text array walks
+    -- it from its start)
     SELECT array_agg(m.id ORDER BY m.id) INTO v_rows
-      FROM unnest(j.images[p_lo:p_hi]) WITH ORDINALITY AS t(image_id, n)
+      FROM unnest(j.images[p_lo:p_hi], v_results) AS t(image_id, result)
       JOIN image_members m
         ON m.image_id = t.image_id AND m.member = j.project_id
        AND NOT m.deleted
-     WHERE v_results[t.n] = 'ok';
+     WHERE t.result = 'ok';
 
     IF v_rows IS NOT NULL THEN
 
@@ -339,9 +342,10 @@ BEGIN
     -- twice
     INSERT INTO ims_job_images (job_id, seq, image_id, status, error_code)
     SELECT j.id, p_lo + t.n - 1, t.image_id,
-           CASE WHEN v_results[t.n] = 'ok' THEN 'SUCCESS' ELSE 'FAIL' END,
-           ims_job_code(p_codes, 'update', v_results[t.n])
-      FROM unnest(j.images[p_lo:p_hi]) WITH ORDINALITY AS t(image_id, n);
+           CASE WHEN t.result = 'ok' THEN 'SUCCESS' ELSE 'FAIL' END,
+           ims_job_code(p_codes, 'update', t.result)
+      FROM unnest(j.images[p_lo:p_hi], v_results) WITH ORDINALITY
+           AS t(image_id, result, n);
 
     RETURN (SELECT count(*) FROM unnest(v_results) AS r(result)
              WHERE r.result IS DISTINCT FROM 'ok');
