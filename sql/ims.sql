@@ -189,3 +189,4 @@ COMMIT;
 -- The member API's writes and reads, then the batch jobs.
 \ir members.sql
 \ir jobs.sql
+\ir upgrade.sql

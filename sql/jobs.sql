@@ -132,9 +132,6 @@ $$;
 -- IMS's sharing rules, p_quota (NULL: none) and p_ims_quota the limits of
 -- ims_member_share() (NULL: neither of IMS's limits).  result:
 -- unauthorized, identified (p_kind is NULL: identity only), ok.
-DROP FUNCTION IF EXISTS ims_job_submit_members(text, text, boolean, text,
-                                               text, json, json, integer);
-
 CREATE OR REPLACE FUNCTION ims_job_submit_members(p_token_sha256 text,
     p_project text, p_admin boolean, p_job text, p_kind text,
     p_images json, p_projects json, p_quota integer, p_ims_quota integer[])
@@ -380,7 +377,6 @@ $$;
 -- costing for disk, would rather hash whole Glance tables (100,000 images
 -- scanned to check 10,000), so hash and merge joins are off in here only.
 DROP FUNCTION IF EXISTS ims_job_step(text, text, integer, integer, integer);
-DROP FUNCTION IF EXISTS ims_job_step(text, text, integer, integer);
 
 CREATE OR REPLACE FUNCTION ims_job_step(p_worker text, p_job text,
     p_lease_ms integer, p_slice integer, p_codes json)
@@ -487,8 +483,6 @@ $$;
 --
 -- result: retry, failed, lost (the worker no longer holds the job: no
 -- row).
-DROP FUNCTION IF EXISTS ims_job_failed(text, text, integer, integer);
-
 CREATE OR REPLACE FUNCTION ims_job_failed(p_worker text, p_job text,
     p_max integer, p_backoff_ms integer, p_code text)
 RETURNS TABLE (result text)

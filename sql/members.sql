@@ -343,9 +343,6 @@ $$;
 -- the legacy rules.
 DROP FUNCTION IF EXISTS ims_member_create(text, text, boolean, text, text,
                                           integer, boolean);
-DROP FUNCTION IF EXISTS ims_member_create(text, text, boolean, text, text,
-                                          integer, boolean, boolean,
-                                          boolean);
 
 CREATE OR REPLACE FUNCTION ims_member_create(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
