@@ -134,13 +134,6 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
         return err;
     }
 
-    if (ngx_http_ims_member_batch_ids(doc, "images", n,
-                                      NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
-        != NGX_OK)
-    {
-        return NGX_HTTP_IMS_MEMBER_ERR_IMAGES;
-    }
-
     if (ngx_http_ims_member_json_string(doc, "project_id", &bc->project_id)
         != NGX_OK
         || ngx_http_ims_member_valid_id(&bc->project_id,
@@ -250,14 +243,10 @@ ngx_http_ims_member_batch_members_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS;
     }
 
-    /* an id Glance's columns cannot hold would fail its slice */
-
-    if (ngx_http_ims_member_batch_ids(doc, "images", nimages,
-                                      NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
-        != NGX_OK)
-    {
-        return NGX_HTTP_IMS_MEMBER_ERR_IMAGES;
-    }
+    /*
+     * a project Glance's member column cannot hold would fail its slice;
+     * an image id that is none names no image: its result says so
+     */
 
     if (ngx_http_ims_member_batch_ids(doc, "projects", nprojects,
                                       NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX)
