@@ -531,6 +531,8 @@ $Cases{db_tokens} = [every('the database unreachable', $member, 503,
                            'IMG.9003')];
 $Cases{db_trusted} = [every('the database unreachable, a trusted project',
                             who('p-member'), 503, 'IMG.9003')];
+$Cases{db_timeout} = [every('the database not answering in time', $member,
+                             503, 'IMG.9003')];
 $Cases{queue} = [every('the queue full', who('p-member'), 503,
                        'IMG.9004')];
 $Cases{internal} = [every('a statement failing', $member, 500,
@@ -728,7 +730,7 @@ sub send_req {
 sub run_cases {
     my ($name, %o) = @_;
     my $cases = $Cases{$name} or die "no cases \"$name\"\n";
-    my $before = snapshot(1);
+    my $before = $o{nosnap} ? '' : snapshot(1);
     for my $c (@$cases) {
         my ($label, $req, $headers, $status, $expect) = @$c;
         if ($o{job}) {
@@ -737,7 +739,7 @@ sub run_cases {
         }
         my ($got_status, $got) = send_req($req, $headers);
         meet($got, $label);
-        my $after = snapshot(1);
+        my $after = $o{nosnap} ? '' : snapshot(1);
         my $want = "$status " . (ref $expect ? $expect->[0]
                                              : error_body($expect));
         Test::More::is("$got_status $got"
@@ -822,7 +824,7 @@ $cases += @$_ for values %Cases;
 
 repeat_each(1);
 
-plan tests => blocks() * 3 + $cases + @Jobs * 4 + 11;
+plan tests => blocks() * 3 + $cases + @Jobs * 4 + 12;
 
 no_shuffle();
 
@@ -941,7 +943,7 @@ __DATA__
 === TEST 1: no identity, with the module's own tokens: 401 IMG.0087 on every endpoint
 --- init
 main::fixtures();
-# a role of its own for TEST 12, made before any nginx of it connects
+# a role of its own for TEST 13, made before any nginx of it connects
 ImsMember::Pg::sql("DROP ROLE IF EXISTS ims_t106;"
     . " CREATE ROLE ims_t106 LOGIN;"
     . " GRANT ALL ON ALL TABLES IN SCHEMA public TO ims_t106;"
@@ -1144,7 +1146,32 @@ could not connect to PostgreSQL
 
 
 
-=== TEST 11: the worker's queue full: 503 IMG.9004 on every endpoint at once; the waiting ones answer
+=== TEST 11: the database not answering in time: 503 IMG.9003 on every endpoint
+--- http_extra
+    ims_member_timeout 300ms;
+--- init
+main::fixtures();
+my $before = main::snapshot(1);
+my $lock = ImsMember::Pg::session();
+$lock->query("BEGIN");
+$lock->query("LOCK TABLE image_members, ims_jobs IN ACCESS EXCLUSIVE MODE");
+main::run_cases('db_timeout', nosnap => 1);
+$lock->query("ROLLBACK");
+$lock->close;
+Test::More::is(main::snapshot(1), $before, "the timed-out requests changed"
+                                          . " nothing");
+--- request
+GET /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
+--- more_headers
+X-Auth-Token: tok-member
+--- error_code: 200
+--- response_body_like: ^\{"status": "pending", .*"member_id": "p-member"
+--- error_log
+PostgreSQL did not answer within 300 ms
+
+
+
+=== TEST 12: the worker's queue full: 503 IMG.9004 on every endpoint at once; the waiting ones answer
 --- ident: trusted
 --- http_extra
     ims_member_pool 1;
@@ -1184,7 +1211,7 @@ already wait for a database connection
 
 
 
-=== TEST 12: anything else failing on the server: 500 IMG.0061 on every endpoint
+=== TEST 13: anything else failing on the server: 500 IMG.0061 on every endpoint
 --- database: limited
 --- init
 main::run_cases('internal');
@@ -1200,7 +1227,7 @@ permission denied
 
 
 
-=== TEST 13: ims_member_errors glance: Glance's answers on Glance's endpoints, IMS's on the batch and the jobs
+=== TEST 14: ims_member_errors glance: Glance's answers on Glance's endpoints, IMS's on the batch and the jobs
 --- ims_errors: glance
 --- init
 main::fixtures();
@@ -1217,7 +1244,7 @@ Accept: application/json
 
 
 
-=== TEST 14: every IMG code met is IMS's published one with its message, or the module's own
+=== TEST 15: every IMG code met is IMS's published one with its message, or the module's own
 --- init
 my %file = map { $_ => 1 } keys %main::Published;
 Test::More::is(join(' ', sort keys %file),
