@@ -618,7 +618,7 @@ GET /v2/images/11111111-1111-1111-1111-111111111111/members/p-owner
 --- more_headers
 X-Auth-Token: tok-owner
 --- error_code: 200
---- response_body_like: ^\{"status": "pending", .*"member_id": "p-owner", 
+--- response_body_like: ^\{"status": "pending", .*"member_id": "p-owner",
 --- no_error_log
 [error]
 
