@@ -14,7 +14,7 @@ repeat_each(1);
 workers(2);
 master_on();
 
-plan tests => 276;
+plan tests => 366;
 
 no_shuffle();
 
