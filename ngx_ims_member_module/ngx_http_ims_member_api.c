@@ -15,6 +15,9 @@
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_object.h"
+#include "ngx_http_ims_member_results.h"
+#include "ngx_http_ims_member_share.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_update.h"
 #include "ngx_http_ims_member_util.h"
@@ -33,15 +36,8 @@
 
 typedef struct {
     ngx_str_t                   member;         /* as the database sees it */
-    ngx_str_t                   quota;          /* empty data: no limit */
     ngx_uint_t                  glance;         /* unsigned  glance:1 */
 } ngx_http_ims_member_api_ctx_t;
-
-
-typedef struct {
-    ngx_str_t                   name;
-    ngx_uint_t                  err;
-} ngx_http_ims_member_api_result_t;
 
 
 static ngx_uint_t ngx_http_ims_member_api_path(ngx_http_request_t *r,
@@ -63,7 +59,7 @@ static ngx_int_t ngx_http_ims_member_api_create_params(
     ngx_http_request_t *r, ngx_http_ims_member_ctx_t *ctx,
     ngx_str_t *params);
 static ngx_uint_t ngx_http_ims_member_api_result(ngx_http_request_t *r,
-    ngx_str_t *result, ngx_http_ims_member_api_result_t *results);
+    ngx_str_t *result, ngx_uint_t call);
 static void ngx_http_ims_member_api_list_answer(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_str_t *row);
 static void ngx_http_ims_member_api_show_answer(ngx_http_request_t *r,
@@ -135,52 +131,6 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_api_remove = {
 };
 
 
-/* the first column of each statement, per endpoint */
-
-static ngx_http_ims_member_api_result_t  ngx_http_ims_member_list_results[] = {
-    { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
-    { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
-    { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_LIST_SHARED },
-    { ngx_string("hidden"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE },
-    { ngx_null_string, 0 }
-};
-
-static ngx_http_ims_member_api_result_t  ngx_http_ims_member_show_results[] = {
-    { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
-    { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
-    { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_SHOW_SHARED },
-    { ngx_string("hidden"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE },
-    { ngx_null_string, 0 }
-};
-
-static ngx_http_ims_member_api_result_t
-    ngx_http_ims_member_create_results[] =
-{
-    { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
-    { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
-    { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_CREATE_SHARED },
-    { ngx_string("forbidden"), NGX_HTTP_IMS_MEMBER_ERR_CREATE_OWNER },
-    { ngx_string("quota"), NGX_HTTP_IMS_MEMBER_ERR_QUOTA },
-    { ngx_string("duplicate"), NGX_HTTP_IMS_MEMBER_ERR_DUPLICATE },
-    { ngx_string("hidden"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE },
-    { ngx_string("add_refused"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_ADD },
-    { ngx_null_string, 0 }
-};
-
-static ngx_http_ims_member_api_result_t
-    ngx_http_ims_member_remove_results[] =
-{
-    { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
-    { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
-    { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_DELETE_SHARED },
-    { ngx_string("forbidden"), NGX_HTTP_IMS_MEMBER_ERR_DELETE_OWNER },
-    { ngx_string("member_not_found"), NGX_HTTP_IMS_MEMBER_ERR_NO_MEMBER },
-    { ngx_string("hidden"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_IMAGE },
-    { ngx_string("delete_refused"), NGX_HTTP_IMS_MEMBER_ERR_POLICY_DELETE },
-    { ngx_null_string, 0 }
-};
-
-
 /* the collection has four parts, a member five */
 
 ngx_int_t
@@ -210,118 +160,6 @@ ngx_http_ims_member_api_handler(ngx_http_request_t *r)
     }
 
     return ngx_http_ims_member_handle(r, ep);
-}
-
-
-/* ims_member_quota N | off */
-
-char *
-ngx_http_ims_member_quota(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_ims_member_loc_conf_t  *imlcf = conf;
-
-    ngx_str_t  *value;
-
-    if (imlcf->quota != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (value[1].len == 3 && ngx_strncmp(value[1].data, "off", 3) == 0) {
-        imlcf->quota = NGX_HTTP_IMS_MEMBER_QUOTA_OFF;
-        return NGX_CONF_OK;
-    }
-
-    imlcf->quota = ngx_atoi(value[1].data, value[1].len);
-
-    /* the database counts in 32 bits */
-
-    if (imlcf->quota == NGX_ERROR || imlcf->quota > 2147483647) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\": the most live members of "
-                           "one image, from 0 to 2147483647, or \"off\"",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
-
-
-/* the location's quota as a statement's parameter: NULL for "off" */
-
-ngx_int_t
-ngx_http_ims_member_quota_param(ngx_http_request_t *r, ngx_str_t *param)
-{
-    u_char                          *p;
-    ngx_http_ims_member_loc_conf_t  *imlcf;
-
-    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
-
-    if (imlcf->quota == NGX_HTTP_IMS_MEMBER_QUOTA_OFF) {
-        ngx_str_null(param);
-        return NGX_OK;
-    }
-
-    p = ngx_pnalloc(r->pool, NGX_INT_T_LEN);
-    if (p == NULL) {
-        return NGX_ERROR;
-    }
-
-    param->data = p;
-    param->len = ngx_sprintf(p, "%i", imlcf->quota) - p;
-
-    return NGX_OK;
-}
-
-
-/*
- * A member as Glance shows it: its three columns (status, created_at,
- * updated_at) from "row", in the contract's order, or in Glance's own
- * (keys, and UTF-8 as it is)
- */
-
-ngx_int_t
-ngx_http_ims_member_api_member(ngx_pool_t *pool, ngx_uint_t glance,
-    ngx_str_t *image_id, ngx_str_t *member_id, ngx_str_t *row,
-    ngx_str_t *out)
-{
-    ngx_str_t  kv[12];
-
-    if (glance) {
-        ngx_str_set(&kv[0], "member_id");
-        kv[1] = *member_id;
-        ngx_str_set(&kv[2], "image_id");
-        kv[3] = *image_id;
-        ngx_str_set(&kv[4], "status");
-        kv[5] = row[0];
-        ngx_str_set(&kv[6], "created_at");
-        kv[7] = row[1];
-        ngx_str_set(&kv[8], "updated_at");
-        kv[9] = row[2];
-
-    } else {
-        ngx_str_set(&kv[0], "status");
-        kv[1] = row[0];
-        ngx_str_set(&kv[2], "created_at");
-        kv[3] = row[1];
-        ngx_str_set(&kv[4], "updated_at");
-        kv[5] = row[2];
-        ngx_str_set(&kv[6], "image_id");
-        kv[7] = *image_id;
-        ngx_str_set(&kv[8], "member_id");
-        kv[9] = *member_id;
-    }
-
-    ngx_str_set(&kv[10], "schema");
-    ngx_str_set(&kv[11], "/v2/schemas/member");
-
-    if (glance) {
-        return ngx_http_ims_member_json_object_utf8(pool, kv, 6, out);
-    }
-
-    return ngx_http_ims_member_json_object(pool, kv, 6, out);
 }
 
 
@@ -357,8 +195,7 @@ ngx_http_ims_member_api_ids(ngx_http_ims_member_ctx_t *ctx)
 
     return ngx_http_ims_member_member_ids(ctx, ac->glance,
                                           ctx->member_id.len ? &ac->member
-                                                             : NULL,
-                                          NGX_HTTP_IMS_MEMBER_ERR_NO_MEMBER);
+                                                             : NULL);
 }
 
 
@@ -432,7 +269,7 @@ ngx_http_ims_member_api_create_parse(ngx_http_request_t *r,
 
     if (err == NGX_HTTP_IMS_MEMBER_OK) {
         ac = ctx->data;
-        err = ngx_http_ims_member_member_ids(ctx, ac->glance, NULL, 0);
+        err = ngx_http_ims_member_member_ids(ctx, ac->glance, NULL);
     }
 
     return err;
@@ -535,7 +372,12 @@ ngx_http_ims_member_api_create_params(ngx_http_request_t *r,
     params[3] = ctx->image_id;
     params[4] = ac->member;
 
-    if (ngx_http_ims_member_quota_param(r, &params[5]) != NGX_OK) {
+    /* IMS's sharing rules come with IMS's errors */
+
+    if (ngx_http_ims_member_share_params(r, !ac->glance, &params[5],
+                                         &params[9])
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -554,16 +396,14 @@ ngx_http_ims_member_api_create_params(ngx_http_request_t *r,
 
 static ngx_uint_t
 ngx_http_ims_member_api_result(ngx_http_request_t *r, ngx_str_t *result,
-    ngx_http_ims_member_api_result_t *results)
+    ngx_uint_t call)
 {
-    ngx_http_ims_member_api_result_t  *res;
+    ngx_uint_t  err;
 
-    for (res = results; res->name.len; res++) {
-        if (res->name.len == result->len
-            && ngx_strncmp(res->name.data, result->data, result->len) == 0)
-        {
-            return res->err;
-        }
+    err = ngx_http_ims_member_cause_of(call, result);
+
+    if (err != NGX_HTTP_IMS_MEMBER_ERR_LAST) {
+        return err;
     }
 
     ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -587,7 +427,7 @@ ngx_http_ims_member_api_list_answer(ngx_http_request_t *r,
     ac = ctx->data;
 
     err = ngx_http_ims_member_api_result(r, &row[0],
-                                         ngx_http_ims_member_list_results);
+                                         NGX_HTTP_IMS_MEMBER_CALL_LIST);
 
     if (err != NGX_HTTP_IMS_MEMBER_OK) {
         ngx_http_ims_member_finalize_error(r, err);
@@ -616,9 +456,9 @@ ngx_http_ims_member_api_list_answer(ngx_http_request_t *r,
             n++;
         }
 
-        if (ngx_http_ims_member_api_member(r->pool, ac->glance,
-                                           &ctx->image_id, &m[1], &m[2],
-                                           &parts[n++])
+        if (ngx_http_ims_member_object(r->pool, ac->glance,
+                                       &ctx->image_id, &m[1], &m[2],
+                                       &parts[n++])
             != NGX_OK)
         {
             goto failed;
@@ -649,7 +489,7 @@ ngx_http_ims_member_api_show_answer(ngx_http_request_t *r,
     ac = ctx->data;
 
     err = ngx_http_ims_member_api_result(r, &row[0],
-                                         ngx_http_ims_member_show_results);
+                                         NGX_HTTP_IMS_MEMBER_CALL_SHOW);
 
     if (err == NGX_HTTP_IMS_MEMBER_OK && ctx->nrows < 2) {
         err = NGX_HTTP_IMS_MEMBER_ERR_NO_MEMBER;
@@ -663,9 +503,9 @@ ngx_http_ims_member_api_show_answer(ngx_http_request_t *r,
     m = &row[5];
 
     if (m[2].data == NULL || m[3].data == NULL || m[4].data == NULL
-        || ngx_http_ims_member_api_member(r->pool, ac->glance,
-                                          &ctx->image_id, &ctx->member_id,
-                                          &m[2], &body)
+        || ngx_http_ims_member_object(r->pool, ac->glance,
+                                      &ctx->image_id, &ctx->member_id,
+                                      &m[2], &body)
            != NGX_OK)
     {
         ngx_http_ims_member_finalize_error(r,
@@ -689,7 +529,7 @@ ngx_http_ims_member_api_create_answer(ngx_http_request_t *r,
     ac = ctx->data;
 
     err = ngx_http_ims_member_api_result(r, &row[0],
-                                         ngx_http_ims_member_create_results);
+                                         NGX_HTTP_IMS_MEMBER_CALL_CREATE);
 
     if (err == NGX_HTTP_IMS_MEMBER_ERR_QUOTA) {
         n = row[4].data ? ngx_atoi(row[4].data, row[4].len) : NGX_ERROR;
@@ -702,9 +542,9 @@ ngx_http_ims_member_api_create_answer(ngx_http_request_t *r,
     }
 
     if (row[1].data == NULL || row[2].data == NULL || row[3].data == NULL
-        || ngx_http_ims_member_api_member(r->pool, ac->glance,
-                                          &ctx->image_id, &ctx->member_id,
-                                          &row[1], &body)
+        || ngx_http_ims_member_object(r->pool, ac->glance,
+                                      &ctx->image_id, &ctx->member_id,
+                                      &row[1], &body)
            != NGX_OK)
     {
         ngx_http_ims_member_finalize_error(r,
@@ -728,7 +568,7 @@ ngx_http_ims_member_api_remove_answer(ngx_http_request_t *r,
     ngx_uint_t  err;
 
     err = ngx_http_ims_member_api_result(r, &row[0],
-                                         ngx_http_ims_member_remove_results);
+                                         NGX_HTTP_IMS_MEMBER_CALL_DELETE);
 
     if (err != NGX_HTTP_IMS_MEMBER_OK) {
         ngx_http_ims_member_finalize_error(r, err);

@@ -11,9 +11,9 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_answer.h"
-#include "ngx_http_ims_member_api.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_share.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_util.h"
 
@@ -49,6 +49,8 @@ static ngx_int_t ngx_http_ims_member_batch_members_params(
 static ngx_uint_t ngx_http_ims_member_batch_array(ngx_http_request_t *r,
     ngx_http_ims_member_json_t *doc, char *key, ngx_str_t *array,
     ngx_uint_t *n, ngx_uint_t invalid, ngx_uint_t too_many);
+static ngx_int_t ngx_http_ims_member_batch_ids(ngx_http_ims_member_json_t *doc,
+    char *key, ngx_uint_t n, size_t max);
 static ngx_int_t ngx_http_ims_member_batch_job_id(ngx_http_request_t *r,
     ngx_http_ims_member_batch_ctx_t *bc);
 static void ngx_http_ims_member_batch_answer(ngx_http_request_t *r,
@@ -109,6 +111,10 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
 
     bc = ctx->data;
 
+    if (ctx->body.len == 0) {
+        return NGX_HTTP_IMS_MEMBER_ERR_BODY_EMPTY;
+    }
+
     rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
                                         ctx->body.len, &doc);
 
@@ -126,6 +132,13 @@ ngx_http_ims_member_batch_parse(ngx_http_request_t *r,
 
     if (err != NGX_HTTP_IMS_MEMBER_OK) {
         return err;
+    }
+
+    if (ngx_http_ims_member_batch_ids(doc, "images", n,
+                                      NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
+        != NGX_OK)
+    {
+        return NGX_HTTP_IMS_MEMBER_ERR_IMAGES;
     }
 
     if (ngx_http_ims_member_json_string(doc, "project_id", &bc->project_id)
@@ -186,14 +199,17 @@ ngx_http_ims_member_batch_members_parse(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx)
 {
     ngx_int_t                         rc;
-    ngx_str_t                         project;
-    ngx_uint_t                        i, nimages, nprojects, err, too_many;
+    ngx_uint_t                        nimages, nprojects, err, too_many;
     ngx_http_ims_member_json_t       *doc;
     ngx_http_ims_member_batch_ctx_t  *bc;
     ngx_http_ims_member_main_conf_t  *imcf;
 
     imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
     bc = ctx->data;
+
+    if (ctx->body.len == 0) {
+        return NGX_HTTP_IMS_MEMBER_ERR_BODY_EMPTY;
+    }
 
     rc = ngx_http_ims_member_json_parse(r->pool, ctx->body.data,
                                         ctx->body.len, &doc);
@@ -234,20 +250,42 @@ ngx_http_ims_member_batch_members_parse(ngx_http_request_t *r,
         return NGX_HTTP_IMS_MEMBER_ERR_TOO_MANY_PAIRS;
     }
 
-    /* a project Glance's member column cannot hold would fail its slice */
+    /* an id Glance's columns cannot hold would fail its slice */
 
-    for (i = 0; i < nprojects; i++) {
-        if (ngx_http_ims_member_json_element(doc, "projects", i, &project)
-            != NGX_OK
-            || ngx_http_ims_member_valid_id(&project,
-                                            NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX)
-               != NGX_OK)
-        {
-            return NGX_HTTP_IMS_MEMBER_ERR_PROJECTS;
-        }
+    if (ngx_http_ims_member_batch_ids(doc, "images", nimages,
+                                      NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
+        != NGX_OK)
+    {
+        return NGX_HTTP_IMS_MEMBER_ERR_IMAGES;
+    }
+
+    if (ngx_http_ims_member_batch_ids(doc, "projects", nprojects,
+                                      NGX_HTTP_IMS_MEMBER_PROJECT_ID_MAX)
+        != NGX_OK)
+    {
+        return NGX_HTTP_IMS_MEMBER_ERR_PROJECTS;
     }
 
     return NGX_HTTP_IMS_MEMBER_OK;
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_batch_ids(ngx_http_ims_member_json_t *doc, char *key,
+    ngx_uint_t n, size_t max)
+{
+    ngx_str_t   id;
+    ngx_uint_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_http_ims_member_json_element(doc, key, i, &id) != NGX_OK
+            || ngx_http_ims_member_valid_id(&id, max) != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -325,9 +363,12 @@ ngx_http_ims_member_batch_members_params(ngx_http_request_t *r,
     params[5] = bc->images;
     params[6] = bc->projects;
 
-    /* the location's quota goes with the job, which runs in no location */
+    /*
+     * the location's limits go with the job, which runs in no location;
+     * the batch is IMS's API: IMS's sharing rules
+     */
 
-    return ngx_http_ims_member_quota_param(r, &params[7]);
+    return ngx_http_ims_member_share_params(r, 1, &params[7], &params[8]);
 }
 
 

@@ -9,33 +9,20 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_module.h"
-#include "ngx_http_ims_member_answer.h"
+#include "ngx_http_ims_member_cause.h"
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_glance_page.h"
 #include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_send.h"
+#include "ngx_http_ims_member_share.h"
 
 
 /*
  * "ims_member_errors glance": the answers of Glance's own endpoints as
- * glance-api 25.1 gives them, each cause with Glance's status and words,
- * in the format the request's Accept headers ask for.
+ * glance-api 25.1 gives them, each cause with Glance's status and words
+ * (the cause table, ngx_http_ims_member_cause.c), in the format the
+ * request's Accept headers ask for.
  */
-
-#define ngx_http_ims_member_glance_error(status, args, explanation)           \
-    { status, args, ngx_string(explanation) }
-
-/* the ids a Glance message names, in its order */
-#define NGX_HTTP_IMS_MEMBER_GLANCE_NONE    0
-#define NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE   1
-#define NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER  2
-#define NGX_HTTP_IMS_MEMBER_GLANCE_QUOTA   3
-
-
-typedef struct {
-    ngx_uint_t                  status;
-    ngx_uint_t                  args;
-    ngx_str_t                   explanation;    /* empty: the IMG message */
-} ngx_http_ims_member_glance_t;
 
 
 static ngx_int_t ngx_http_ims_member_glance_send(ngx_http_request_t *r,
@@ -43,241 +30,6 @@ static ngx_int_t ngx_http_ims_member_glance_send(ngx_http_request_t *r,
 static ngx_int_t ngx_http_ims_member_glance_accept(ngx_http_request_t *r,
     ngx_str_t *accept);
 
-
-/*
- * Glance's answer to each cause, as glance-api 25.1 words it
- * (glance/api/v2/image_members.py, glance/common/wsgi.py, webob): 401
- * whenever the caller is not known (Glance's keystonemiddleware defers its
- * decision, so a Keystone that cannot be asked is a 401 too), 500 when the
- * database fails.  The vault rules are the module's own: their IMG
- * messages, in Glance's format.
- */
-
-#define NGX_HTTP_IMS_MEMBER_GLANCE_401                                        \
-    "This server could not verify that you are authorized to access the"     \
-    " document you requested. Either you supplied the wrong credentials"      \
-    " (e.g., bad password), or your browser does not understand how to"       \
-    " supply the credentials required."
-
-#define NGX_HTTP_IMS_MEMBER_GLANCE_500                                        \
-    "The server has either erred or is incapable of performing the"          \
-    " requested operation."
-
-#define NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN                                  \
-    "Not allowed to update members for image %V."
-
-/*
- * Indexed by NGX_HTTP_IMS_MEMBER_ERR_*.  An empty explanation: the IMG
- * message (the vault rules; the batch's and the jobs' causes, which are
- * not Glance's endpoints).
- */
-
-static ngx_http_ims_member_glance_t  ngx_http_ims_member_glance_answers[] = {
-
-    /* OK */
-    ngx_http_ims_member_glance_error(NGX_HTTP_OK, 0, ""),
-
-    /* UNAUTHORIZED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
-        NGX_HTTP_IMS_MEMBER_GLANCE_401),
-
-    /* BODY */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Malformed JSON in request body."),
-
-    /* STATUS */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Status not specified"),
-
-    /* VAULT */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* IMAGE */
-    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND,
-        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE, "Image %V not found."),
-
-    /* NOT_SHARED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
-        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
-        NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN),
-
-    /* OWNER */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
-        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
-        NGX_HTTP_IMS_MEMBER_GLANCE_FORBIDDEN),
-
-    /* MEMBER */
-    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND,
-        NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
-        "%V not found in the member list of the image %V."),
-
-    /* VAULT_REQUIRED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* UNAVAILABLE */
-    ngx_http_ims_member_glance_error(NGX_HTTP_INTERNAL_SERVER_ERROR, 0,
-        NGX_HTTP_IMS_MEMBER_GLANCE_500),
-
-    /* INTERNAL */
-    ngx_http_ims_member_glance_error(NGX_HTTP_INTERNAL_SERVER_ERROR, 0,
-        NGX_HTTP_IMS_MEMBER_GLANCE_500),
-
-    /* NOT_FOUND */
-    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0,
-        "The resource could not be found."),
-
-    /* IMAGES */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* TOO_MANY */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* PROJECT */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* BATCH_STATUS */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* FORBIDDEN */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0, ""),
-
-    /* JOB */
-    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0, ""),
-
-    /* UNSCOPED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
-        NGX_HTTP_IMS_MEMBER_GLANCE_401),
-
-    /* IDENTITY */
-    ngx_http_ims_member_glance_error(NGX_HTTP_UNAUTHORIZED, 0,
-        NGX_HTTP_IMS_MEMBER_GLANCE_401),
-
-    /* BODY_EMPTY */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Body expected in request."),
-
-    /* BODY_TYPE */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Unexpected body type. Expected list/dict."),
-
-    /* BODY_LIST */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Expected a status in the form: {\"status\": \"status\"}"),
-
-    /* STATUS_VALUE */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Incorrect request: Status must be \"pending\", \"accepted\" or"
-        " \"rejected\"."),
-
-    /* NOT_ALLOWED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_ALLOWED, 0, ""),
-
-    /* BODY_REJECT */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "A body is not expected with this request."),
-
-    /* MEMBER_FIELD: Glance's database would fail (500) */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* SHARE_FORBIDDEN */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0, ""),
-
-    /* DUPLICATE */
-    ngx_http_ims_member_glance_error(NGX_HTTP_CONFLICT,
-        NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
-        "Member %V is duplicated for image %V"),
-
-    /* QUOTA */
-    ngx_http_ims_member_glance_error(NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-        NGX_HTTP_IMS_MEMBER_GLANCE_QUOTA,
-        "Image member limit exceeded for image %V: The limit has been"
-        " exceeded on the number of allowed image members for this image."
-        " Attempted: %ui, Maximum: %ui:"),
-
-    /* NO_MEMBER */
-    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND,
-        NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER,
-        "%V not found in the member list of the image %V."),
-
-    /* PROJECTS */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* DOMAINS */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* OWN_PROJECT */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /* MEMBER_MISSING */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Member to be added not specified"),
-
-    /* MEMBER_EMPTY */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Member can't be empty"),
-
-    /* MEMBER_FORM */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0,
-        "Expected a member in the form: {\"member\": \"image_id\"}"),
-
-    /* CREATE_SHARED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
-        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
-        "Not allowed to create members for image %V."),
-
-    /* CREATE_OWNER */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
-        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
-        "Not allowed to create members for image %V."),
-
-    /* DELETE_SHARED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
-        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
-        "Not allowed to delete members for image %V."),
-
-    /* DELETE_OWNER */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
-        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
-        "Not allowed to delete members for image %V."),
-
-    /* LIST_SHARED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN,
-        NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE,
-        "Not allowed to list members for image %V: Only shared images have"
-        " members."),
-
-    /* SHOW_SHARED */
-    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0,
-        "Only shared images have members."),
-
-    /* TOO_MANY_PAIRS */
-    ngx_http_ims_member_glance_error(NGX_HTTP_BAD_REQUEST, 0, ""),
-
-    /*
-     * Glance's new default policies: get_image refused is webob's bare
-     * 404, the others oslo.policy's refusal of the rule
-     */
-
-    /* POLICY_IMAGE */
-    ngx_http_ims_member_glance_error(NGX_HTTP_NOT_FOUND, 0,
-        "The resource could not be found."),
-
-    /* POLICY_ADD */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
-        "You are not authorized to complete add_member action."),
-
-    /* POLICY_DELETE */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
-        "You are not authorized to complete delete_member action."),
-
-    /* POLICY_MODIFY */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
-        "You are not authorized to complete modify_member action."),
-
-    /* POLICY_OWNER */
-    ngx_http_ims_member_glance_error(NGX_HTTP_FORBIDDEN, 0,
-        "You are not authorized to complete modify_member action."),
-};
 
 /* webob's titles of the statuses Glance answers with */
 
@@ -358,38 +110,31 @@ ngx_http_ims_member_glance_not_allowed(ngx_http_request_t *r,
 
 ngx_int_t
 ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
-    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err, ngx_str_t *code,
-    ngx_str_t *message)
+    ngx_http_ims_member_ctx_t *ctx, ngx_uint_t err)
 {
     u_char                          *p;
     size_t                           len;
     ngx_str_t                        explanation;
     ngx_uint_t                       level;
-    ngx_http_ims_member_glance_t    *g;
-    ngx_http_ims_member_loc_conf_t  *imlcf;
+    ngx_http_ims_member_cause_t     *g;
 
-    if (err >= sizeof(ngx_http_ims_member_glance_answers)
-               / sizeof(ngx_http_ims_member_glance_t))
-    {
-        err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
-    }
-
-    g = &ngx_http_ims_member_glance_answers[err];
+    g = ngx_http_ims_member_cause(err);
 
     /* the IMG code names the cause in the log, whatever Glance says */
 
-    level = (g->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
-                                                          : NGX_LOG_INFO;
+    level = (g->glance_status >= NGX_HTTP_INTERNAL_SERVER_ERROR)
+            ? NGX_LOG_ERR : NGX_LOG_INFO;
 
     ngx_log_error(level, r->connection->log, 0,
-                  "ims_member: answered %ui as Glance does (%V)", g->status,
-                  code);
+                  "ims_member: answered %ui as Glance does (%V)",
+                  g->glance_status, &g->code->code);
 
-    if (g->explanation.len == 0) {
-        return ngx_http_ims_member_glance_send(r, g->status, message, NULL);
+    if (g->glance.len == 0) {
+        return ngx_http_ims_member_glance_send(r, g->glance_status,
+                                               &g->code->message, NULL);
     }
 
-    len = g->explanation.len + ctx->image_id.len + ctx->member_id.len
+    len = g->glance.len + ctx->image_id.len + ctx->member_id.len
           + 2 * NGX_INT_T_LEN;
 
     p = ngx_pnalloc(r->pool, len);
@@ -399,31 +144,32 @@ ngx_http_ims_member_glance_send_error(ngx_http_request_t *r,
 
     explanation.data = p;
 
-    switch (g->args) {
+    switch (g->glance_args) {
 
     case NGX_HTTP_IMS_MEMBER_GLANCE_IMAGE:
-        p = ngx_snprintf(p, len, (char *) g->explanation.data,
+        p = ngx_snprintf(p, len, (char *) g->glance.data,
                          &ctx->image_id);
         break;
 
     case NGX_HTTP_IMS_MEMBER_GLANCE_MEMBER:
-        p = ngx_snprintf(p, len, (char *) g->explanation.data,
+        p = ngx_snprintf(p, len, (char *) g->glance.data,
                          &ctx->member_id, &ctx->image_id);
         break;
 
     case NGX_HTTP_IMS_MEMBER_GLANCE_QUOTA:
-        imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
-        p = ngx_snprintf(p, len, (char *) g->explanation.data,
-                         &ctx->image_id, ctx->attempted, imlcf->quota);
+        p = ngx_snprintf(p, len, (char *) g->glance.data,
+                         &ctx->image_id, ctx->attempted,
+                         (ngx_uint_t) ngx_http_ims_member_quota_glance(r));
         break;
 
     default: /* NGX_HTTP_IMS_MEMBER_GLANCE_NONE */
-        p = ngx_cpymem(p, g->explanation.data, g->explanation.len);
+        p = ngx_cpymem(p, g->glance.data, g->glance.len);
     }
 
     explanation.len = p - explanation.data;
 
-    return ngx_http_ims_member_glance_send(r, g->status, &explanation, NULL);
+    return ngx_http_ims_member_glance_send(r, g->glance_status, &explanation,
+                                           NULL);
 }
 
 
@@ -438,10 +184,6 @@ ngx_http_ims_member_glance_send_not_allowed(ngx_http_request_t *r,
 
     static ngx_str_t  name = ngx_string("Allow");
 
-    if (!ngx_http_ims_member_glance_errors(r)) {
-        return ngx_http_ims_member_not_allowed(r, &ctx->endpoint->allow);
-    }
-
     /*
      * Glance parses a body before it refuses the method: one with a length,
      * or chunked on a method that may have a body
@@ -454,11 +196,11 @@ ngx_http_ims_member_glance_send_not_allowed(ngx_http_request_t *r,
         switch (ngx_http_ims_member_json_kind(ctx->body.data, ctx->body.len))
         {
         case NGX_HTTP_IMS_MEMBER_JSON_MALFORMED:
-            return ngx_http_ims_member_send_error(r,
+            return ngx_http_ims_member_glance_send_error(r, ctx,
                                               NGX_HTTP_IMS_MEMBER_ERR_BODY);
 
         case NGX_HTTP_IMS_MEMBER_JSON_SCALAR:
-            return ngx_http_ims_member_send_error(r,
+            return ngx_http_ims_member_glance_send_error(r, ctx,
                                          NGX_HTTP_IMS_MEMBER_ERR_BODY_TYPE);
 
         default:

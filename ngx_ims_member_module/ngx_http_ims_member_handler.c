@@ -379,6 +379,10 @@ ngx_http_ims_member_query_done(ngx_http_ims_member_pg_op_t *op)
         err = NGX_HTTP_IMS_MEMBER_ERR_UNAVAILABLE;
         break;
 
+    case NGX_BUSY:
+        err = NGX_HTTP_IMS_MEMBER_ERR_BUSY;
+        break;
+
     default:
         err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
     }
@@ -525,16 +529,17 @@ ngx_http_ims_member_member_url(ngx_http_request_t *r,
 
 
 /*
- * Ids the database cannot hold name no row: the answer it would give,
- * "member_err" for a member.  Glance reads the URL as Latin-1, so to it a
- * non-ASCII id names none; and it looks a member up only after the
- * image's checks, so with Glance's errors such a member becomes "" (no
- * project is) for the database to find missing in that order.
+ * Ids the database cannot hold name no row: IMS's words say the id is
+ * wrong, Glance's that nothing was found.  Glance reads the URL as
+ * Latin-1, so to it a non-ASCII id names none; and it looks a member up
+ * only after the image's checks, so with Glance's errors such a member
+ * becomes "" (no project is) for the database to find missing in that
+ * order.
  */
 
 ngx_uint_t
 ngx_http_ims_member_member_ids(ngx_http_ims_member_ctx_t *ctx,
-    ngx_uint_t glance, ngx_str_t *member, ngx_uint_t member_err)
+    ngx_uint_t glance, ngx_str_t *member)
 {
     if (ngx_http_ims_member_valid_id(&ctx->image_id,
                                      NGX_HTTP_IMS_MEMBER_IMAGE_ID_MAX)
@@ -542,7 +547,7 @@ ngx_http_ims_member_member_ids(ngx_http_ims_member_ctx_t *ctx,
         || (glance
             && ngx_http_ims_member_valid_ascii(&ctx->image_id) != NGX_OK))
     {
-        return NGX_HTTP_IMS_MEMBER_ERR_IMAGE;
+        return NGX_HTTP_IMS_MEMBER_ERR_IMAGE_ID;
     }
 
     if (member == NULL
@@ -556,7 +561,7 @@ ngx_http_ims_member_member_ids(ngx_http_ims_member_ctx_t *ctx,
     }
 
     if (!glance) {
-        return member_err;
+        return NGX_HTTP_IMS_MEMBER_ERR_MEMBER_ID;
     }
 
     ngx_str_set(member, "");

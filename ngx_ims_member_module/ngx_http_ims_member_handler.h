@@ -22,7 +22,7 @@ ngx_int_t ngx_http_ims_member_handle_static(ngx_http_request_t *r);
 ngx_uint_t ngx_http_ims_member_member_url(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_uint_t n);
 ngx_uint_t ngx_http_ims_member_member_ids(ngx_http_ims_member_ctx_t *ctx,
-    ngx_uint_t glance, ngx_str_t *member, ngx_uint_t member_err);
+    ngx_uint_t glance, ngx_str_t *member);
 ngx_uint_t ngx_http_ims_member_body_object(ngx_http_request_t *r,
     ngx_http_ims_member_ctx_t *ctx, ngx_uint_t list_err,
     ngx_http_ims_member_json_t **doc);

@@ -8,8 +8,10 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include "ngx_http_ims_member_cause.h"
 #include "ngx_http_ims_member_job.h"
 #include "ngx_http_ims_member_pg_listen.h"
+#include "ngx_http_ims_member_results.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_util.h"
 
@@ -26,12 +28,13 @@
 
 /*
  * A job whose slice fails as a whole waits 500 ms, doubling after each
- * failure, and ends FAIL (IMG.0011) at the fifth.
+ * failure, and ends FAIL (IMG.9012, the cause table's JOB_FAILED) at the
+ * fifth.
  */
 #define NGX_HTTP_IMS_MEMBER_JOB_FAILURES    5
 #define NGX_HTTP_IMS_MEMBER_JOB_BACKOFF     500
 
-#define NGX_HTTP_IMS_MEMBER_JOB_MAX_PARAMS  4
+#define NGX_HTTP_IMS_MEMBER_JOB_MAX_PARAMS  5
 
 
 /*
@@ -62,6 +65,7 @@ struct ngx_http_ims_member_job_s {
     ngx_str_t                           purge_rows;
     ngx_str_t                           failures;
     ngx_str_t                           backoff;
+    ngx_str_t                           codes;      /* of the failures */
 
     ngx_str_t                           worker;
     ngx_str_t                           job;
@@ -128,7 +132,8 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
            != NGX_OK
         || ngx_http_ims_member_job_number(cycle->pool, &job->backoff,
                                           NGX_HTTP_IMS_MEMBER_JOB_BACKOFF)
-           != NGX_OK)
+           != NGX_OK
+        || ngx_http_ims_member_job_codes(cycle->pool, &job->codes) != NGX_OK)
     {
         return NULL;
     }
@@ -273,12 +278,15 @@ ngx_http_ims_member_job_step(ngx_http_ims_member_job_t *job, ngx_uint_t stmt)
     case NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP:
         params[2] = job->lease;
         params[3] = job->slice;
+        params[4] = job->codes;
         op->nparams = NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP_NPARAMS;
         break;
 
     case NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED:
         params[2] = job->failures;
         params[3] = job->backoff;
+        params[4] = ngx_http_ims_member_cause(
+                        NGX_HTTP_IMS_MEMBER_ERR_JOB_FAILED)->code->code;
         op->nparams = NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED_NPARAMS;
         break;
 
@@ -347,12 +355,16 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
         return;
 
     case NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED:
-        if (ok) {
+        if (ok && row[0].len == sizeof("failed") - 1) {
             ngx_log_error(NGX_LOG_WARN, job->log, 0,
-                          "ims_member: job %V: %s", &job->job,
-                          row[0].len == sizeof("failed") - 1
-                          ? "failed too often, it ends FAIL (IMG.0011)"
-                          : "tried again later");
+                          "ims_member: job %V: failed too often, it ends "
+                          "FAIL (%V)", &job->job,
+                          &ngx_http_ims_member_cause(
+                              NGX_HTTP_IMS_MEMBER_ERR_JOB_FAILED)->code->code);
+
+        } else if (ok) {
+            ngx_log_error(NGX_LOG_WARN, job->log, 0,
+                          "ims_member: job %V: tried again later", &job->job);
         }
 
         ngx_http_ims_member_job_next(job);

@@ -133,6 +133,7 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
     ngx_str_t                       *parts, reason;
     ngx_int_t                        total, done;
     ngx_uint_t                       i, n;
+    ngx_http_ims_member_code_t      *code;
     ngx_http_ims_member_jobs_ctx_t  *jc;
 
     jc = ctx->data;
@@ -153,10 +154,11 @@ ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
 
     ngx_str_null(&reason);
 
-    if (row[2].data
-        && ngx_http_ims_member_error_message(&row[2], &reason) != NGX_OK)
-    {
-        reason = row[2];
+    /* a code the table does not know (an older version's): as it is */
+
+    if (row[2].data) {
+        code = ngx_http_ims_member_code(&row[2]);
+        reason = code ? code->message : row[2];
     }
 
     n = 0;

@@ -23,6 +23,7 @@
 #include "ngx_http_ims_member_pg_pool.h"
 #include "ngx_http_ims_member_roles.h"
 #include "ngx_http_ims_member_schemas.h"
+#include "ngx_http_ims_member_share.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_update.h"
 #include "ngx_http_ims_member_versions.h"
@@ -250,6 +251,13 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       0,
       NULL },
 
+    { ngx_string("ims_member_share_quota"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE2,
+      ngx_http_ims_member_share_quota,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("ims_member_versions"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_ims_member_versions,
@@ -426,6 +434,8 @@ ngx_http_ims_member_create_loc_conf(ngx_conf_t *cf)
     imlcf->errors = NGX_CONF_UNSET_UINT;
     imlcf->policy = NGX_CONF_UNSET_UINT;
     imlcf->quota = NGX_CONF_UNSET;
+    imlcf->share_quota[0] = NGX_CONF_UNSET;
+    imlcf->share_quota[1] = NGX_CONF_UNSET;
 
     return imlcf;
 }
@@ -451,7 +461,10 @@ ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               NGX_HTTP_IMS_MEMBER_ERRORS_IMS);
     ngx_conf_merge_uint_value(conf->policy, prev->policy,
                               NGX_HTTP_IMS_MEMBER_POLICY_NEW);
-    ngx_conf_merge_value(conf->quota, prev->quota, 128);
+    /* unset: Glance's 128 with Glance's rules, none with IMS's */
+    ngx_conf_merge_value(conf->quota, prev->quota, NGX_CONF_UNSET);
+    ngx_conf_merge_value(conf->share_quota[0], prev->share_quota[0], 256);
+    ngx_conf_merge_value(conf->share_quota[1], prev->share_quota[1], 10);
 
     if (conf->admin_roles == NULL) {
         conf->admin_roles = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));

@@ -62,7 +62,8 @@ typedef struct {
     ngx_array_t                       *admin_roles;   /* of ngx_str_t */
     ngx_uint_t                         errors;
     ngx_uint_t                         policy;
-    ngx_int_t                          quota;         /* -1: off */
+    ngx_int_t                          quota;
+    ngx_int_t                          share_quota[2];
 } ngx_http_ims_member_loc_conf_t;
 
 

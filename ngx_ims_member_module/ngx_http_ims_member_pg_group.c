@@ -63,7 +63,7 @@ ngx_http_ims_member_pg_group_add(ngx_http_ims_member_pg_pool_t *pg,
                       "database connection (ims_member_queue)",
                       pg->waiting + pg->gwaiting);
         op->unreached = 1;
-        ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+        ngx_http_ims_member_pg_finish(op, NGX_BUSY);
         return;
     }
 

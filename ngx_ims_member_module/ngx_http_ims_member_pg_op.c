@@ -92,7 +92,7 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
                       "ims_member: %ui statements already wait for a "
                       "database connection (ims_member_queue)", pg->waiting);
         op->unreached = 1;
-        ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+        ngx_http_ims_member_pg_finish(op, NGX_BUSY);
         return NGX_OK;
     }
 

@@ -59,8 +59,9 @@ typedef struct {
  * a posted event, never from inside the call that started the operation.
  *
  * rc: NGX_OK (rows are in "rows"), NGX_DECLINED (the database is
- * unreachable, busy, or did not answer in time), NGX_ERROR (the statement
- * failed).
+ * unreachable, busy, or did not answer in time), NGX_BUSY (refused at
+ * once: ims_member_queue statements wait already), NGX_ERROR (the
+ * statement failed).
  */
 
 struct ngx_http_ims_member_pg_op_s {

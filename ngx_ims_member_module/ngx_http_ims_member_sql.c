@@ -208,9 +208,9 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " $5, $6, $7, $8::json)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP: worker, job (NULL: claim one),
-     * lease in ms, slice */
+     * lease in ms, slice, the codes of failures */
     ngx_string("SELECT result, job_id FROM ims_job_step($1, $2,"
-               " $3::integer, $4::integer)"),
+               " $3::integer, $4::integer, $5::json)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE: worker, job */
     ngx_string("SELECT result FROM ims_job_release($1, $2)"),
@@ -221,9 +221,9 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " results FROM ims_job_get($1, $2, $3::boolean, $4, $5)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_FAILED: worker, job, most failures,
-     * first back-off in ms */
+     * first back-off in ms, the code of a job that failed too often */
     ngx_string("SELECT result FROM ims_job_failed($1, $2, $3::integer,"
-               " $4::integer)"),
+               " $4::integer, $5)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE: retention in seconds, most
      * result rows */
@@ -290,10 +290,12 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE: token hash, project, admin,
      * image (NULL: identity only), member, quota (NULL: none), Glance's
-     * rules, the roles of its new policies (NULL: the legacy rules) */
+     * rules, the roles of its new policies (NULL: the legacy rules), IMS's
+     * limits by kind of image (NULL: IMS's sharing rules do not apply) */
     ngx_string("SELECT result, status, created_at, updated_at, attempted"
                " FROM ims_member_create($1, $2, $3::boolean, $4, $5,"
-               " $6::integer, $7::boolean, $8::boolean, $9::boolean)"),
+               " $6::integer, $7::boolean, $8::boolean, $9::boolean,"
+               " $10::integer[])"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST: token hash, project, admin,
      * image (NULL: identity only), member (NULL: all), Glance's rules,
@@ -310,7 +312,8 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS: token hash, project, admin,
      * job id, kind ("add", "delete"; NULL: identity only), images,
-     * projects, quota (NULL: none) */
+     * projects, quota (NULL: none), IMS's limits by kind of image */
     ngx_string("SELECT result FROM ims_job_submit_members($1, $2,"
-               " $3::boolean, $4, $5, $6::json, $7::json, $8::integer)"),
+               " $3::boolean, $4, $5, $6::json, $7::json, $8::integer,"
+               " $9::integer[])"),
 };

@@ -10,20 +10,15 @@
 
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
-#include "ngx_http_ims_member_api.h"
 #include "ngx_http_ims_member_auth.h"
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_object.h"
+#include "ngx_http_ims_member_results.h"
 #include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_util.h"
 #include "ngx_http_ims_member_update.h"
-
-
-typedef struct {
-    ngx_str_t                   name;
-    ngx_uint_t                  err;
-} ngx_http_ims_member_result_t;
 
 
 /* PUT /v2/images/{image_id}/members/{member_id} */
@@ -107,22 +102,6 @@ static ngx_str_t  ngx_http_ims_member_statuses[] = {
 };
 
 
-/* the "result" column of the update (ims_member_update_failure()) */
-
-static ngx_http_ims_member_result_t  ngx_http_ims_member_results[] = {
-    { ngx_string("ok"), NGX_HTTP_IMS_MEMBER_OK },
-    { ngx_string("image_not_found"), NGX_HTTP_IMS_MEMBER_ERR_IMAGE },
-    { ngx_string("not_shared"), NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED },
-    { ngx_string("owner"), NGX_HTTP_IMS_MEMBER_ERR_OWNER },
-    { ngx_string("owner_no_member"), NGX_HTTP_IMS_MEMBER_ERR_OWNER },
-    { ngx_string("member_not_found"), NGX_HTTP_IMS_MEMBER_ERR_MEMBER },
-    { ngx_string("bad_status"), NGX_HTTP_IMS_MEMBER_ERR_STATUS_VALUE },
-    { ngx_string("vault_required"),
-      NGX_HTTP_IMS_MEMBER_ERR_VAULT_REQUIRED },
-    { ngx_null_string, 0 }
-};
-
-
 ngx_int_t
 ngx_http_ims_member_update_handler(ngx_http_request_t *r)
 {
@@ -169,8 +148,7 @@ ngx_http_ims_member_update_parse(ngx_http_request_t *r,
         return err;
     }
 
-    return ngx_http_ims_member_member_ids(ctx, uc->glance, &uc->member,
-                                          NGX_HTTP_IMS_MEMBER_ERR_MEMBER);
+    return ngx_http_ims_member_member_ids(ctx, uc->glance, &uc->member);
 }
 
 
@@ -315,7 +293,9 @@ ngx_http_ims_member_update_refusal(ngx_uint_t policy, ngx_uint_t err,
 {
     if (policy == NGX_HTTP_IMS_MEMBER_UPDATE_LEGACY
         || err == NGX_HTTP_IMS_MEMBER_ERR_IMAGE
-        || err == NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED)
+        || err == NGX_HTTP_IMS_MEMBER_ERR_NOT_SHARED
+        || err == NGX_HTTP_IMS_MEMBER_ERR_UPDATE_PUBLIC
+        || err == NGX_HTTP_IMS_MEMBER_ERR_UPDATE_COMMUNITY)
     {
         return err;
     }
@@ -347,23 +327,17 @@ ngx_http_ims_member_update_answer(ngx_http_request_t *r,
 {
     ngx_str_t                          body;
     ngx_uint_t                         err;
-    ngx_http_ims_member_result_t      *res;
     ngx_http_ims_member_update_ctx_t  *uc;
 
     uc = ctx->data;
 
-    for (res = ngx_http_ims_member_results; res->name.len; res++) {
-        if (res->name.len == row[0].len
-            && ngx_strncmp(res->name.data, row[0].data, row[0].len) == 0)
-        {
-            break;
-        }
-    }
+    err = ngx_http_ims_member_cause_of(NGX_HTTP_IMS_MEMBER_CALL_UPDATE,
+                                       &row[0]);
 
     /* an "ok" without a row: the rules said yes and no at once */
 
-    if (res->name.len == 0
-        || (res->err == NGX_HTTP_IMS_MEMBER_OK
+    if (err == NGX_HTTP_IMS_MEMBER_ERR_LAST
+        || (err == NGX_HTTP_IMS_MEMBER_OK
             && (row[1].data == NULL || row[2].data == NULL
                 || row[3].data == NULL)))
     {
@@ -376,15 +350,15 @@ ngx_http_ims_member_update_answer(ngx_http_request_t *r,
         return;
     }
 
-    err = ngx_http_ims_member_update_refusal(uc->policy, res->err, &row[0]);
+    err = ngx_http_ims_member_update_refusal(uc->policy, err, &row[0]);
 
     if (err != NGX_HTTP_IMS_MEMBER_OK) {
         ngx_http_ims_member_finalize_error(r, err);
         return;
     }
 
-    if (ngx_http_ims_member_api_member(r->pool, uc->glance, &ctx->image_id,
-                                       &ctx->member_id, &row[1], &body)
+    if (ngx_http_ims_member_object(r->pool, uc->glance, &ctx->image_id,
+                                   &ctx->member_id, &row[1], &body)
         != NGX_OK)
     {
         ngx_http_ims_member_finalize_error(r,

@@ -60,18 +60,21 @@ $$;
 -- every rule holds, and one UPDATE of it (none when the status is already
 -- the one asked).  When it finds no row, the same statement asks
 -- ims_member_update_failure() which rule failed, in the order Glance
--- applies them:
+-- applies them; an update job asks it of each of its images
+-- (ims_job_update_slice()), and updates those that pass:
 --
 --   unauthorized      token unknown or expired
 --   identified        p_status is NULL: identity was all that was asked
 --   image_not_found   image missing, deleted or not visible to the caller
---   not_shared        image visibility is not "shared"
+--   public, private, community
+--                     the image's visibility, when it is not "shared"
 --   owner             the caller owns the image and is not an administrator
 --   owner_no_member   the same, and p_member is no live member either
 --   member_not_found  no live membership, or another project's membership
 --   bad_status        p_status is not pending, accepted or rejected
 --   vault_required    accepting a full-ECS image from a CBR backup, no vault
---   ok                every rule holds (a row changed under the statement)
+--   ok                every rule holds (to the single update: a row
+--                     changed under its statement)
 --
 -- The caller is either a token hash (looked up in ims_tokens) or, when that
 -- is NULL, a project and an administrator flag from a trusted layer.
@@ -95,6 +98,8 @@ DECLARE
     v_admin    boolean;
     v_vis      text;
     v_owner    text;
+    v_sees     boolean;
+    v_member   boolean;
 BEGIN
     SELECT c.project, c.admin INTO v_project, v_admin
       FROM ims_member_identify(p_token_sha256, p_project, p_admin) c;
@@ -107,7 +112,21 @@ BEGIN
         RETURN 'identified';
     END IF;
 
-    SELECT i.visibility::text, i.owner INTO v_vis, v_owner
+    /*
+     * What the rules read, in one statement (an update job asks this of
+     * each of its images): the image, whether the caller is a live member
+     * of it and whether p_member is.  No parameter the planner could fold
+     * into a constant: one cached plan serves every call.
+     */
+
+    SELECT i.visibility::text, i.owner,
+           EXISTS (SELECT 1 FROM image_members m
+                    WHERE m.image_id = p_image AND m.member = v_project
+                      AND NOT m.deleted),
+           EXISTS (SELECT 1 FROM image_members m
+                    WHERE m.image_id = p_image AND m.member = p_member
+                      AND NOT m.deleted)
+      INTO v_vis, v_owner, v_sees, v_member
       FROM images i
      WHERE i.id = p_image AND NOT i.deleted;
 
@@ -116,17 +135,13 @@ BEGIN
                OR v_owner IS NOT DISTINCT FROM v_project
                OR (p_glance AND v_owner IS NULL)
                OR v_vis IN ('public', 'community')
-               OR (v_vis = 'shared'
-                   AND EXISTS (SELECT 1 FROM image_members m
-                                WHERE m.image_id = p_image
-                                  AND m.member = v_project
-                                  AND NOT m.deleted)))
+               OR (v_vis = 'shared' AND v_sees))
     THEN
         RETURN 'image_not_found';
     END IF;
 
     IF v_vis <> 'shared' THEN
-        RETURN 'not_shared';
+        RETURN v_vis;
     END IF;
 
     -- To Glance a caller without a project ('') owns what has no owner.
@@ -136,21 +151,14 @@ BEGIN
         OR (p_glance AND v_owner IS NULL AND v_project = ''))
        AND NOT v_admin
     THEN
-        IF NOT EXISTS (SELECT 1 FROM image_members m
-                        WHERE m.image_id = p_image AND m.member = p_member
-                          AND NOT m.deleted)
-        THEN
+        IF NOT v_member THEN
             RETURN 'owner_no_member';
         END IF;
 
         RETURN 'owner';
     END IF;
 
-    IF (NOT v_admin AND p_member <> v_project)
-       OR NOT EXISTS (SELECT 1 FROM image_members m
-                       WHERE m.image_id = p_image AND m.member = p_member
-                         AND NOT m.deleted)
-    THEN
+    IF (NOT v_admin AND p_member <> v_project) OR NOT v_member THEN
         RETURN 'member_not_found';
     END IF;
 
@@ -159,15 +167,16 @@ BEGIN
         RETURN 'bad_status';
     END IF;
 
-    IF p_status = 'accepted' AND p_vault IS NULL
-       AND EXISTS (SELECT 1 FROM image_properties p
+    IF p_status = 'accepted' AND p_vault IS NULL THEN
+        IF EXISTS (SELECT 1 FROM image_properties p
                     WHERE p.image_id = p_image AND NOT p.deleted
                       AND p.name = '__whole_image' AND p.value = 'true')
-       AND EXISTS (SELECT 1 FROM image_properties p
-                    WHERE p.image_id = p_image AND NOT p.deleted
-                      AND p.name = '__backup_id' AND p.value <> '')
-    THEN
-        RETURN 'vault_required';
+           AND EXISTS (SELECT 1 FROM image_properties p
+                        WHERE p.image_id = p_image AND NOT p.deleted
+                          AND p.name = '__backup_id' AND p.value <> '')
+        THEN
+            RETURN 'vault_required';
+        END IF;
     END IF;
 
     RETURN 'ok';

@@ -50,6 +50,12 @@ ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS projects text[];
 ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS quota integer;
 ALTER TABLE ims_jobs ALTER COLUMN member_status DROP NOT NULL;
 
+-- the limits of IMS's sharing rules an add job shares with (see
+-- ims_member_share()): {system or data disk image, full-ECS image}, an
+-- element NULL: no such limit; NULL (a job submitted before the column
+-- existed): neither limit
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS ims_quota integer[];
+
 CREATE INDEX IF NOT EXISTS ims_jobs_todo
     ON ims_jobs (created_at) WHERE status IN ('INIT', 'RUNNING');
 CREATE INDEX IF NOT EXISTS ims_jobs_finished
@@ -122,11 +128,16 @@ $$;
 
 -- ims_job_submit_members: identity and an add (POST) or delete (DELETE)
 -- job of the caller's, p_kind "add" or "delete", one transaction; every
--- image-project pair is checked when the job runs.  result: unauthorized,
--- identified (p_kind is NULL: identity only), ok.
+-- image-project pair is checked when the job runs.  An add shares with
+-- IMS's sharing rules, p_quota (NULL: none) and p_ims_quota the limits of
+-- ims_member_share() (NULL: neither of IMS's limits).  result:
+-- unauthorized, identified (p_kind is NULL: identity only), ok.
+DROP FUNCTION IF EXISTS ims_job_submit_members(text, text, boolean, text,
+                                               text, json, json, integer);
+
 CREATE OR REPLACE FUNCTION ims_job_submit_members(p_token_sha256 text,
     p_project text, p_admin boolean, p_job text, p_kind text,
-    p_images json, p_projects json, p_quota integer)
+    p_images json, p_projects json, p_quota integer, p_ims_quota integer[])
 RETURNS TABLE (result text)
 LANGUAGE plpgsql
 AS $$
@@ -148,12 +159,14 @@ BEGIN
     END IF;
 
     INSERT INTO ims_jobs (id, project_id, submitter, is_admin, kind,
-                          total, created_at, images, projects, quota)
+                          total, created_at, images, projects, quota,
+                          ims_quota)
     VALUES (p_job, v_project, v_project, v_admin, p_kind,
             json_array_length(p_images) * json_array_length(p_projects),
             now() AT TIME ZONE 'UTC',
             ARRAY(SELECT json_array_elements_text(p_images)),
-            ARRAY(SELECT json_array_elements_text(p_projects)), p_quota);
+            ARRAY(SELECT json_array_elements_text(p_projects)), p_quota,
+            p_ims_quota);
 
     PERFORM pg_notify('ims_member_jobs', p_job);
 
@@ -162,16 +175,34 @@ END;
 $$;
 
 
+-- ims_job_code: the error code of the result p_result of a job of kind
+-- p_kind: NULL for "ok", else the code p_codes gives the kind and the
+-- result (see ims_job_step()), or its "internal" one when it names none.
+CREATE OR REPLACE FUNCTION ims_job_code(p_codes json, p_kind text,
+    p_result text)
+RETURNS text
+LANGUAGE sql IMMUTABLE
+AS $$
+    SELECT CASE WHEN p_result = 'ok' THEN NULL
+                ELSE coalesce(p_codes -> p_kind ->> p_result,
+                              p_codes ->> 'internal') END
+$$;
+
+
 -- ims_job_members_slice: pairs p_lo to p_hi of an add or delete job, pair
 -- n being image (n - 1) / projects + 1 and project (n - 1) % projects + 1,
--- each shared or unshared as the single calls do, with IMS's rule that an
--- image is not shared with its owner's own project; each result recorded
--- with the code the single call would answer.  The slice's images are
+-- each shared or unshared as the single calls do, an add always with IMS's
+-- sharing rules and the job's limits (ims_member_share(): the owner's own
+-- project, gold images and full-ECS images without a backup refused); each
+-- failing result recorded with the code p_codes gives it (see
+-- ims_job_step()).  The slice's images are
 -- locked first, in one order, then the memberships a delete removes, in
 -- id order, so that it never deadlocks with another job or an update
 -- group.  Returns the number of pairs that failed.
+DROP FUNCTION IF EXISTS ims_job_members_slice(ims_jobs, integer, integer);
+
 CREATE OR REPLACE FUNCTION ims_job_members_slice(j ims_jobs, p_lo integer,
-    p_hi integer)
+    p_hi integer, p_codes json)
 RETURNS integer
 LANGUAGE plpgsql
 AS $$
@@ -181,7 +212,6 @@ DECLARE
     v_image   text;
     v_member  text;
     v_result  text;
-    v_code    text;
     v_failed  integer := 0;
 BEGIN
     PERFORM 1 FROM images i
@@ -211,30 +241,21 @@ BEGIN
         IF j.kind = 'add' THEN
             SELECT s.result INTO v_result
               FROM ims_member_share(j.submitter, j.is_admin, false, v_image,
-                                    v_member, j.quota, false) s;
+                                    v_member, j.quota,
+                                    coalesce(j.ims_quota,
+                                             '{NULL,NULL}'::integer[])) s;
         ELSE
             v_result := ims_member_unshare(j.submitter, j.is_admin, false,
                                            v_image, v_member);
         END IF;
 
-        v_code := CASE v_result
-                  WHEN 'ok' THEN NULL
-                  WHEN 'image_not_found' THEN 'IMG.0005'
-                  WHEN 'not_shared' THEN 'IMG.0006'
-                  WHEN 'forbidden' THEN 'IMG.0023'
-                  WHEN 'own_project' THEN 'IMG.0028'
-                  WHEN 'quota' THEN 'IMG.0025'
-                  WHEN 'duplicate' THEN 'IMG.0024'
-                  WHEN 'member_not_found' THEN 'IMG.0029'
-                  ELSE 'IMG.0011' END;
-
         INSERT INTO ims_job_images (job_id, seq, image_id, project_id,
                                     status, error_code)
         VALUES (j.id, v_n, v_image, v_member,
-                CASE WHEN v_code IS NULL THEN 'SUCCESS' ELSE 'FAIL' END,
-                v_code);
+                CASE WHEN v_result = 'ok' THEN 'SUCCESS' ELSE 'FAIL' END,
+                ims_job_code(p_codes, j.kind, v_result));
 
-        IF v_code IS NOT NULL THEN
+        IF v_result IS DISTINCT FROM 'ok' THEN
             v_failed := v_failed + 1;
         END IF;
     END LOOP;
@@ -243,18 +264,113 @@ BEGIN
 END;
 $$;
 
+
+-- ims_job_update_slice: images p_lo to p_hi of an update job, each
+-- decided as a single update of j.project_id's own membership by the
+-- caller j.project_id (an administrator if j.is_admin) would be, by
+-- ims_member_update_failure(): those that pass ("ok") have every live row
+-- of their membership set to j.member_status (a repeat changes nothing)
+-- and the vault of an acceptance kept; each failing result recorded with
+-- the code p_codes gives it (see ims_job_step()).  Returns the number of
+-- images that failed.
+--
+-- The memberships the slice may change are locked first, in one order
+-- (concurrent jobs never deadlock), and only while live: the checks then
+-- read, in a snapshot taken under the locks, the memberships and images as
+-- they are now.  A membership deleted or an image made non-shared while
+-- this waited for a lock fails its check.
+CREATE OR REPLACE FUNCTION ims_job_update_slice(j ims_jobs, p_lo integer,
+    p_hi integer, p_codes json)
+RETURNS integer
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_now      timestamp without time zone := now() AT TIME ZONE 'UTC';
+    v_results  text[];
+    v_rows     integer[];
+BEGIN
+    PERFORM 1 FROM image_members m
+      WHERE m.image_id = ANY (j.images[p_lo:p_hi])
+        AND m.member = j.project_id AND NOT m.deleted
+      ORDER BY m.id
+        FOR UPDATE;
+
+    -- one check per image, whatever number of live rows its pair has
+    -- (Glance's own schema lets it have several)
+    SELECT array_agg(ims_member_update_failure(NULL, j.project_id,
+                                               j.is_admin, t.image_id,
+                                               j.project_id,
+                                               j.member_status, j.vault_id,
+                                               false)
+                     ORDER BY t.n)
+      INTO v_results
+      FROM unnest(j.images[p_lo:p_hi]) WITH ORDINALITY AS t(image_id, n);
+
+    -- then every live row of the pairs that passed (each image beside its
+    -- result by a zip of the two arrays: a subscript of a text array walks
+    -- it from its start)
+    SELECT array_agg(m.id ORDER BY m.id) INTO v_rows
+      FROM unnest(j.images[p_lo:p_hi], v_results) AS t(image_id, result)
+      JOIN image_members m
+        ON m.image_id = t.image_id AND m.member = j.project_id
+       AND NOT m.deleted
+     WHERE t.result = 'ok';
+
+    IF v_rows IS NOT NULL THEN
+
+        -- a repeat of a member's status changes nothing, as in an update
+        UPDATE image_members m
+           SET status = j.member_status, updated_at = v_now
+         WHERE m.id = ANY (v_rows)
+           AND m.status IS DISTINCT FROM j.member_status;
+
+        -- the vault of an acceptance is kept, on a repeat too
+        IF j.member_status = 'accepted' AND j.vault_id IS NOT NULL THEN
+            INSERT INTO ims_member_vaults AS v
+                   (image_id, member, vault_id, created_at, updated_at)
+            SELECT DISTINCT m.image_id, m.member, j.vault_id, v_now, v_now
+              FROM image_members m
+             WHERE m.id = ANY (v_rows)
+            ON CONFLICT (image_id, member)
+            DO UPDATE SET vault_id = EXCLUDED.vault_id,
+                          updated_at = EXCLUDED.updated_at
+             WHERE v.vault_id IS DISTINCT FROM EXCLUDED.vault_id;
+        END IF;
+    END IF;
+
+    -- the results, under the job's primary key: a slice cannot be recorded
+    -- twice
+    INSERT INTO ims_job_images (job_id, seq, image_id, status, error_code)
+    SELECT j.id, p_lo + t.n - 1, t.image_id,
+           CASE WHEN t.result = 'ok' THEN 'SUCCESS' ELSE 'FAIL' END,
+           ims_job_code(p_codes, 'update', t.result)
+      FROM unnest(j.images[p_lo:p_hi], v_results) WITH ORDINALITY
+           AS t(image_id, result, n);
+
+    RETURN (SELECT count(*) FROM unnest(v_results) AS r(result)
+             WHERE r.result IS DISTINCT FROM 'ok');
+END;
+$$;
+
+
 -- ims_job_step: one short transaction of a worker's job loop.
 --
 -- With p_job NULL: claims the oldest job nobody holds (or whose lease
 -- ended) and that is not waiting after a failed step; the claim commits on
 -- its own, so a slice that fails leaves the worker knowing its job.  With
 -- p_job: runs the next slice of a job the worker holds.  A slice of an
--- update job applies to the next p_slice images, set-based, exactly the
--- checks of the single update; a slice of an add or delete job shares or
--- unshares the next p_slice image-project pairs as the single calls do
--- (ims_job_members_slice()).  Either records each result and the job's
--- count done in the same transaction, under the job's row lock, so
--- nothing is done twice and one failure does not undo the others.
+-- update job applies to the next p_slice images exactly the checks of the
+-- single update (ims_job_update_slice()); a slice of an add or delete job
+-- shares or unshares the next p_slice image-project pairs as the single
+-- calls do (ims_job_members_slice()).  Either records each result and the
+-- job's count done in the same transaction, under the job's row lock, so
+-- nothing is done twice and one failure does not undo the others.  A job
+-- that ends with failures takes the code of its first failing result.
+--
+-- p_codes: the error code of each failing result, as the module's single
+-- calls answer it, {"add": {"<result>": "<code>", ...}, "delete": {...},
+-- "update": {...}, "internal": "<code>"}: a result is looked up under its
+-- job's kind, and one the kind does not name takes "internal".
 --
 -- result: idle (nothing to claim), more (p_job has images left, the lease
 -- is extended), finished (p_job is SUCCESS or FAIL), lost (the lease ended
@@ -264,9 +380,10 @@ $$;
 -- costing for disk, would rather hash whole Glance tables (100,000 images
 -- scanned to check 10,000), so hash and merge joins are off in here only.
 DROP FUNCTION IF EXISTS ims_job_step(text, text, integer, integer, integer);
+DROP FUNCTION IF EXISTS ims_job_step(text, text, integer, integer);
 
 CREATE OR REPLACE FUNCTION ims_job_step(p_worker text, p_job text,
-    p_lease_ms integer, p_slice integer)
+    p_lease_ms integer, p_slice integer, p_codes json)
 RETURNS TABLE (result text, job_id text)
 LANGUAGE plpgsql
 SET enable_hashjoin = off
@@ -279,8 +396,6 @@ DECLARE
     v_hi       integer;
     v_n        integer;
     v_failed   integer;
-    v_errors   text[];
-    v_rows     integer[];
 BEGIN
     v_now := now() AT TIME ZONE 'UTC';
 
@@ -319,12 +434,7 @@ BEGIN
         END IF;
     END IF;
 
-    /*
-     * The images left are those after "done" in the job's array: their
-     * checks go into arrays in one pass, looked up by primary key, so no
-     * plan joins two sets row by row, whatever the statistics say.
-     */
-
+    -- the images left are those after "done" in the job's array
     v_lo := j.done + 1;
     v_hi := least(j.done + p_slice, j.total);
 
@@ -337,111 +447,9 @@ BEGIN
 
     IF j.kind <> 'update' THEN
         v_hi := least(v_hi, j.done + 1000);
-        v_failed := ims_job_members_slice(j, v_lo, v_hi);
-
+        v_failed := ims_job_members_slice(j, v_lo, v_hi, p_codes);
     ELSE
-
-        /*
-         * The memberships the slice may change are locked first, in one order
-         * (concurrent jobs never deadlock), and only while live: the checks
-         * below then read, in a snapshot taken under the locks, the
-         * memberships and images as they are now.  A membership deleted or an
-         * image made non-shared while this waited for a lock fails its check.
-         */
-
-        PERFORM 1 FROM image_members m
-          WHERE m.image_id = ANY (j.images[v_lo:v_hi])
-            AND m.member = j.project_id AND NOT m.deleted
-          ORDER BY m.id
-            FOR UPDATE;
-
-        /*
-         * One check per image, whatever number of live rows its pair has
-         * (Glance's own schema lets it have several): "m" is whether it
-         * has one.  Then every live row of the pairs that passed.
-         */
-
-        SELECT array_agg(c.error_code ORDER BY c.seq)
-          INTO v_errors
-          FROM (SELECT t.n AS seq,
-                       CASE
-                       WHEN i.id IS NULL
-                            OR NOT (j.is_admin
-                                    OR i.owner
-                                       IS NOT DISTINCT FROM j.project_id
-                                    OR i.visibility::text IN ('public',
-                                                              'community')
-                                    OR (i.visibility::text = 'shared'
-                                        AND m.id IS NOT NULL))
-                           THEN 'IMG.0005'
-                       WHEN i.visibility::text <> 'shared'
-                           THEN 'IMG.0006'
-                       WHEN i.owner IS NOT DISTINCT FROM j.project_id
-                            AND NOT j.is_admin
-                           THEN 'IMG.0007'
-                       WHEN m.id IS NULL
-                           THEN 'IMG.0008'
-                       WHEN j.member_status = 'accepted' AND j.vault_id IS NULL
-                            AND EXISTS (SELECT 1 FROM image_properties p
-                                         WHERE p.image_id = i.id
-                                           AND NOT p.deleted
-                                           AND p.name = '__whole_image'
-                                           AND p.value = 'true')
-                            AND EXISTS (SELECT 1 FROM image_properties p
-                                         WHERE p.image_id = i.id
-                                           AND NOT p.deleted
-                                           AND p.name = '__backup_id'
-                                           AND p.value <> '')
-                           THEN 'IMG.0009'
-                       END AS error_code
-                  FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY
-                       AS t(image_id, n)
-                  LEFT JOIN images i ON i.id = t.image_id AND NOT i.deleted
-                  LEFT JOIN LATERAL
-                       (SELECT min(l.id) AS id FROM image_members l
-                         WHERE l.image_id = t.image_id
-                           AND l.member = j.project_id AND NOT l.deleted
-                        HAVING count(*) > 0) m ON true) c;
-
-        SELECT array_agg(m.id ORDER BY m.id) INTO v_rows
-          FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY AS t(image_id, n)
-          JOIN image_members m
-            ON m.image_id = t.image_id AND m.member = j.project_id
-           AND NOT m.deleted
-         WHERE v_errors[t.n] IS NULL;
-
-        IF v_rows IS NOT NULL THEN
-
-            -- a repeat of a member's status changes nothing, as in an update
-            UPDATE image_members m
-               SET status = j.member_status, updated_at = v_now
-             WHERE m.id = ANY (v_rows)
-               AND m.status IS DISTINCT FROM j.member_status;
-
-            -- the vault of an acceptance is kept, on a repeat too
-            IF j.member_status = 'accepted' AND j.vault_id IS NOT NULL THEN
-                INSERT INTO ims_member_vaults AS v
-                       (image_id, member, vault_id, created_at, updated_at)
-                SELECT DISTINCT m.image_id, m.member, j.vault_id, v_now, v_now
-                  FROM image_members m
-                 WHERE m.id = ANY (v_rows)
-                ON CONFLICT (image_id, member)
-                DO UPDATE SET vault_id = EXCLUDED.vault_id,
-                              updated_at = EXCLUDED.updated_at
-                 WHERE v.vault_id IS DISTINCT FROM EXCLUDED.vault_id;
-            END IF;
-        END IF;
-
-        -- the results, under the job's primary key: a slice cannot be recorded
-        -- twice
-        INSERT INTO ims_job_images (job_id, seq, image_id, status, error_code)
-        SELECT j.id, v_lo + t.n - 1, t.image_id,
-               CASE WHEN v_errors[t.n] IS NULL THEN 'SUCCESS' ELSE 'FAIL' END,
-               v_errors[t.n]
-          FROM unnest(j.images[v_lo:v_hi]) WITH ORDINALITY AS t(image_id, n);
-
-        SELECT count(*) INTO v_failed FROM unnest(v_errors) AS e(code)
-         WHERE e.code IS NOT NULL;
+        v_failed := ims_job_update_slice(j, v_lo, v_hi, p_codes);
     END IF;
 
     v_n := v_hi - v_lo + 1;
@@ -474,12 +482,15 @@ $$;
 -- ims_job_failed: a slice of p_job failed as a whole (a statement_timeout,
 -- a plan error after a schema change, ...): its transaction rolled back,
 -- so this one records it.  The job waits p_backoff_ms, doubling after each
--- failure, while other jobs run; at p_max failures it ends FAIL with
--- IMG.0011 (the server could not run it).
+-- failure, while other jobs run; at p_max failures it ends FAIL with the
+-- error code p_code (the module's: the server could not run the job).
 --
--- result: retry, failed, lost (the worker no longer holds the job).
+-- result: retry, failed, lost (the worker no longer holds the job: no
+-- row).
+DROP FUNCTION IF EXISTS ims_job_failed(text, text, integer, integer);
+
 CREATE OR REPLACE FUNCTION ims_job_failed(p_worker text, p_job text,
-    p_max integer, p_backoff_ms integer)
+    p_max integer, p_backoff_ms integer, p_code text)
 RETURNS TABLE (result text)
 LANGUAGE sql
 AS $$
@@ -489,7 +500,7 @@ AS $$
                secs => p_backoff_ms / 1000.0 * power(2, least(c.failures, 16))),
            status = CASE WHEN c.failures + 1 >= p_max THEN 'FAIL'
                          ELSE c.status END,
-           error_code = CASE WHEN c.failures + 1 >= p_max THEN 'IMG.0011'
+           error_code = CASE WHEN c.failures + 1 >= p_max THEN p_code
                              ELSE c.error_code END,
            end_time = CASE WHEN c.failures + 1 >= p_max
                            THEN now() AT TIME ZONE 'UTC'

@@ -34,7 +34,8 @@ $$;
 -- or "delete" (get_image, get_member, the member's lookup, delete_member).
 --
 --   image_not_found   image missing, deleted or not visible to the caller
---   not_shared        image visibility is not "shared"
+--   public, private, community
+--                     the image's visibility, when it is not "shared"
 --   hidden            no project scope (p_project ''), or neither the
 --                     reader role nor an administrator's: get_image fails
 --                     (to Glance's "shared" images every reader passes it)
@@ -67,7 +68,7 @@ BEGIN
     END IF;
 
     IF v_vis <> 'shared' THEN
-        RETURN 'not_shared';
+        RETURN v_vis;
     END IF;
 
     IF p_project = '' OR NOT (p_admin OR p_reader) THEN
@@ -97,21 +98,34 @@ $$;
 
 
 -- ims_member_share: p_project (the caller) shares p_image with p_member.
--- The checks, in Glance's order:
+-- p_ims_quota NULL: Glance's rules; otherwise IMS's sharing rules, with
+-- p_ims_quota[1] the most live members of a system or data disk image and
+-- p_ims_quota[2] of a full-ECS image (property "__whole_image" "true"); an
+-- element NULL: no such limit.  p_quota (NULL: none) limits every image,
+-- under either rules.  The checks, in this order:
 --
 --   image_not_found  image missing, deleted or not visible to the caller
---   not_shared       image visibility is not "shared"
+--   public, private, community
+--                    the image's visibility, when it is not "shared"; under
+--                    IMS's rules "public" too for a gold image (property
+--                    "__imagetype" "gold"), which IMS never shares
 --   forbidden        the caller neither owns the image nor is an
 --                    administrator
---   own_project      p_self is false and p_member owns the image (IMS's
---                    batch sharing refuses it; Glance's API does not)
---   quota            the image has p_quota live members already (NULL: no
---                    limit; a member with several live rows counts once);
---                    "attempted" is their number plus one
+--   own_project      (IMS) p_member is the project that owns the image
+--   whole_image      (IMS) a full-ECS image without a non-empty
+--                    "__backup_id": IMS shares only those made from a
+--                    backup
+--   quota            the image has as many live members as its limit, the
+--                    least of p_quota and (IMS) its kind's p_ims_quota,
+--                    already (a member with several live rows counts
+--                    once); "attempted" is their number plus one
 --   duplicate        p_member is a live member already
 --   ok               the member is added: a row deleted earlier is reused
 --                    (created_at kept, the vault it once gave dropped),
 --                    else a new one
+--
+-- Image properties are Glance's image_properties rows that are not
+-- deleted, their values compared exactly.
 --
 -- The image's row is locked first (FOR NO KEY UPDATE, which foreign key
 -- checks do not wait for): the writers of one image's members go one at a
@@ -119,18 +133,25 @@ $$;
 -- its own, sees every member added or removed before.  So concurrent
 -- shares never exceed the quota, and never leave two live rows for a pair
 -- even on Glance's own schema, which has no unique index on live rows.
+DROP FUNCTION IF EXISTS ims_member_share(text, boolean, boolean, text, text,
+                                         integer, boolean);
+
 CREATE OR REPLACE FUNCTION ims_member_share(p_project text, p_admin boolean,
     p_glance boolean, p_image text, p_member text, p_quota integer,
-    p_self boolean)
+    p_ims_quota integer[])
 RETURNS TABLE (result text, member_row integer, attempted integer)
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_vis    text;
-    v_owner  text;
-    v_count  integer;
-    v_id     integer;
-    v_now    timestamp without time zone := now() AT TIME ZONE 'UTC';
+    v_vis     text;
+    v_owner   text;
+    v_gold    boolean;
+    v_whole   boolean;
+    v_backup  boolean;
+    v_limit   integer := p_quota;
+    v_count   integer;
+    v_id      integer;
+    v_now     timestamp without time zone := now() AT TIME ZONE 'UTC';
 BEGIN
     SELECT i.visibility::text, i.owner INTO v_vis, v_owner
       FROM images i
@@ -146,8 +167,26 @@ BEGIN
     END IF;
 
     IF v_vis <> 'shared' THEN
-        RETURN QUERY SELECT 'not_shared', NULL::integer, NULL::integer;
+        RETURN QUERY SELECT v_vis, NULL::integer, NULL::integer;
         RETURN;
+    END IF;
+
+    IF p_ims_quota IS NOT NULL THEN
+        SELECT coalesce(bool_or(p.name = '__imagetype' AND p.value = 'gold'),
+                        false),
+               coalesce(bool_or(p.name = '__whole_image'
+                                AND p.value = 'true'), false),
+               coalesce(bool_or(p.name = '__backup_id' AND p.value <> ''),
+                        false)
+          INTO v_gold, v_whole, v_backup
+          FROM image_properties p
+         WHERE p.image_id = p_image AND NOT p.deleted
+           AND p.name IN ('__imagetype', '__whole_image', '__backup_id');
+
+        IF v_gold THEN
+            RETURN QUERY SELECT 'public', NULL::integer, NULL::integer;
+            RETURN;
+        END IF;
     END IF;
 
     IF NOT p_admin AND (v_owner IS NULL OR v_owner <> p_project) THEN
@@ -155,17 +194,27 @@ BEGIN
         RETURN;
     END IF;
 
-    IF NOT p_self AND p_member = v_owner THEN
-        RETURN QUERY SELECT 'own_project', NULL::integer, NULL::integer;
-        RETURN;
+    IF p_ims_quota IS NOT NULL THEN
+        IF p_member = v_owner THEN
+            RETURN QUERY SELECT 'own_project', NULL::integer, NULL::integer;
+            RETURN;
+        END IF;
+
+        IF v_whole AND NOT v_backup THEN
+            RETURN QUERY SELECT 'whole_image', NULL::integer, NULL::integer;
+            RETURN;
+        END IF;
+
+        v_limit := least(p_quota,
+                         p_ims_quota[CASE WHEN v_whole THEN 2 ELSE 1 END]);
     END IF;
 
-    IF p_quota IS NOT NULL THEN
+    IF v_limit IS NOT NULL THEN
         SELECT count(DISTINCT m.member) INTO v_count
           FROM image_members m
          WHERE m.image_id = p_image AND NOT m.deleted;
 
-        IF v_count + 1 > p_quota THEN
+        IF v_count + 1 > v_limit THEN
             RETURN QUERY SELECT 'quota', NULL::integer, v_count + 1;
             RETURN;
         END IF;
@@ -224,7 +273,8 @@ $$;
 -- several), each with a deleted_at of its own, later than any the pair's
 -- rows hold, one microsecond apart in id order: Glance's unique key
 -- (image_id, member, deleted_at) holds.
--- result: image_not_found, not_shared,
+-- result: image_not_found, public, private or community (the image's
+-- visibility, when it is not "shared"),
 -- forbidden (the caller neither owns the image nor is an administrator),
 -- member_not_found (no live membership), ok.  The image's row is locked
 -- as in ims_member_share().
@@ -251,7 +301,7 @@ BEGIN
     END IF;
 
     IF v_vis <> 'shared' THEN
-        RETURN 'not_shared';
+        RETURN v_vis;
     END IF;
 
     IF NOT p_admin AND v_owner IS DISTINCT FROM p_project THEN
@@ -284,18 +334,23 @@ $$;
 
 
 -- ims_member_create (POST /v2/images/{image_id}/members): identity, then
--- ims_member_share() with Glance's rules.  result: unauthorized,
--- identified (p_image is NULL: identity only), or ims_member_share()'s;
--- with ok, the new member's status and times; with quota, "attempted".
--- p_reader, p_member_role: the caller's roles, for Glance's new default
--- policies (ims_member_policy()) before the share; NULL: the legacy rules.
+-- ims_member_share() with p_quota and p_ims_quota (NULL: Glance's rules,
+-- else IMS's and their limits).  result: unauthorized, identified (p_image
+-- is NULL: identity only), or ims_member_share()'s; with ok, the new
+-- member's status and times; with quota, "attempted".  p_reader,
+-- p_member_role: the caller's roles, for Glance's new default policies
+-- (ims_member_policy(), whose results come first) before the share; NULL:
+-- the legacy rules.
 DROP FUNCTION IF EXISTS ims_member_create(text, text, boolean, text, text,
                                           integer, boolean);
+DROP FUNCTION IF EXISTS ims_member_create(text, text, boolean, text, text,
+                                          integer, boolean, boolean,
+                                          boolean);
 
 CREATE OR REPLACE FUNCTION ims_member_create(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
     p_quota integer, p_glance boolean, p_reader boolean,
-    p_member_role boolean)
+    p_member_role boolean, p_ims_quota integer[])
 RETURNS TABLE (result text, status text, created_at text, updated_at text,
                attempted integer)
 LANGUAGE plpgsql
@@ -341,7 +396,7 @@ BEGIN
 
     SELECT * INTO s
       FROM ims_member_share(v_project, v_admin, p_glance, p_image, p_member,
-                            p_quota, true);
+                            p_quota, p_ims_quota);
 
     RETURN QUERY
         SELECT s.result, m.status::text,
@@ -420,8 +475,9 @@ $$;
 -- ims_member_list (GET /v2/images/{image_id}/members, and with p_member
 -- one member's GET): the members the caller may see, as Glance shows
 -- them: the owner and administrators see every live member, a member its
--- own membership only.  A first row says the result (unauthorized,
--- identified, image_not_found, not_shared, ok); after ok, one "member"
+-- own membership only.  A first row says the result: unauthorized,
+-- identified, image_not_found, the image's visibility when it is not
+-- "shared" (public, private or community), or ok; after ok, one "member"
 -- row per member, in the order they were first added.  A member with
 -- several live rows (Glance's own schema allows it) is shown once: the
 -- status of its row written last, its first creation, its last update.
@@ -488,8 +544,8 @@ BEGIN
     END IF;
 
     IF v_vis <> 'shared' THEN
-        RETURN QUERY SELECT 'not_shared', NULL::text, NULL::text,
-                            NULL::text, NULL::text;
+        RETURN QUERY SELECT v_vis, NULL::text, NULL::text, NULL::text,
+                            NULL::text;
         RETURN;
     END IF;
 

@@ -49,6 +49,7 @@ main(void)
     test_glance();
     test_keystone();
     test_digest();
+    test_cause();
 
     printf("1..%lu\n", (unsigned long) unit_n);
 

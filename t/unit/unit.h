@@ -69,6 +69,7 @@ void test_json(void);
 void test_glance(void);
 void test_keystone(void);
 void test_digest(void);
+void test_cause(void);
 
 
 #endif /* _NGX_UNIT_H_INCLUDED_ */
