@@ -308,7 +308,7 @@ X-Auth-Token: tok-other
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 404
---- response_body_like: "IMG.0027"
+--- response_body_like: "IMG.0066"
 --- no_error_log
 [error]
 
@@ -523,7 +523,7 @@ PUT /v2/images/%ED%A0%80/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 404
---- response_body_like: "IMG.0027"
+--- response_body_like: "IMG.0066"
 --- no_error_log
 [error]
 
