@@ -14,7 +14,7 @@ repeat_each(1);
 workers(2);
 master_on();
 
-plan tests => 366;
+plan tests => 372;
 
 no_shuffle();
 
@@ -31,6 +31,8 @@ our $G    = 'c0000000-0000-4000-8000-000000000001';   # __imagetype gold
 our $GX   = 'c0000000-0000-4000-8000-000000000002';   # __imagetype Gold
 our $W0   = 'c0000000-0000-4000-8000-000000000003';   # whole, no backup id
 our $WX   = 'c0000000-0000-4000-8000-000000000004';   # __whole_image True
+our $GD   = 'c0000000-0000-4000-8000-000000000005';   # gold, deleted
+our $WD   = 'c0000000-0000-4000-8000-000000000006';   # backup id deleted
 our $D256 = 'c0000000-0000-4000-8000-000000000010';   # 255 live members
 our $F10  = 'c0000000-0000-4000-8000-000000000011';   # whole, 9 live
 our $FC   = 'c0000000-0000-4000-8000-000000000012';   # whole, none
@@ -41,7 +43,7 @@ our $FQ   = 'c0000000-0000-4000-8000-000000000016';   # whole, 1 live
 
 our %NAME = ($I1 => '1', $I2 => '2', $I3 => '3', $I5 => '5', $I7 => '7',
              $I8 => '8', $I9 => '9', $G => 'G', $GX => 'GX', $W0 => 'W0',
-             $WX => 'WX', $D256 => 'D256', $F10 => 'F10', $FC => 'FC',
+             $WX => 'WX', $GD => 'GD', $WD => 'WD', $D256 => 'D256', $F10 => 'F10', $FC => 'FC',
              $D250 => 'D250', $G128 => 'G128', $Q => 'Q', $FQ => 'FQ');
 
 our %MSG = (
@@ -96,7 +98,8 @@ sub rows {
 # The images of this file, their properties and their members.
 sub fixtures {
     my @img = ([$G, 'gold'], [$GX, 'Gold'], [$W0, 'whole, no backup id'],
-               [$WX, 'True'], [$D256, 'disk 255'], [$F10, 'whole 9'],
+               [$WX, 'True'], [$GD, 'gold, deleted'],
+               [$WD, 'whole, backup id deleted'], [$D256, 'disk 255'], [$F10, 'whole 9'],
                [$FC, 'whole 0'], [$D250, 'disk 250'], [$G128, 'disk 127'],
                [$Q, 'disk 1'], [$FQ, 'whole 1']);
     ImsMember::Pg::sql("INSERT INTO images (id, name, status, created_at,"
@@ -105,16 +108,21 @@ sub fixtures {
                            . " '2020-01-01 00:00:00', false, 'p-owner',"
                            . " 'shared')" } @img));
 
+    # a deleted property is no property
     my @prop = ([$G, '__imagetype', 'gold'], [$GX, '__imagetype', 'Gold'],
                 [$W0, '__whole_image', 'true'],
                 [$WX, '__whole_image', 'True'],
+                [$GD, '__imagetype', 'gold', 'true'],
+                [$WD, '__whole_image', 'true'],
+                [$WD, '__backup_id', 'b-4', 'true'],
                 [$F10, '__whole_image', 'true'], [$F10, '__backup_id', 'b-1'],
                 [$FC, '__whole_image', 'true'], [$FC, '__backup_id', 'b-2'],
                 [$FQ, '__whole_image', 'true'], [$FQ, '__backup_id', 'b-3']);
     ImsMember::Pg::sql("INSERT INTO image_properties (image_id, name, value,"
         . " created_at, deleted) VALUES "
         . join(', ', map { "('$_->[0]', '$_->[1]', '$_->[2]',"
-                           . " '2020-01-01 00:00:00', false)" } @prop));
+                           . " '2020-01-01 00:00:00', " . ($_->[3] // 'false')
+                           . ")" } @prop));
 
     # live members, and deleted ones that count for nothing
     my @fill = ([$G, 1, 'p-member'], [$W0, 1, 'p-member'],
@@ -267,19 +275,21 @@ $main::rows = main::rows($main::I2, $main::I8, $main::G);
 
 
 
-=== TEST 3: "Gold" is not "gold", "True" not "true": shared
+=== TEST 3: "Gold" is not "gold", "True" not "true", a deleted property none: shared
 --- init
 Test::More::is(main::rows($main::I2, $main::I8, $main::G), $main::rows,
                "the refusals changed no member row");
 --- request eval
-[main::share($main::GX, 'p-new'), main::share($main::WX, 'p-new')]
+[main::share($main::GX, 'p-new'), main::share($main::WX, 'p-new'),
+ main::share($main::GD, 'p-new')]
 --- more_headers
 X-Auth-Token: tok-owner
 --- error_code eval
-[200, 200]
+[200, 200, 200]
 --- response_body_like eval
 [qr/^\{"status": "pending", .*"image_id": "$main::GX", "member_id": "p-new", /,
- qr/^\{"status": "pending", .*"image_id": "$main::WX", "member_id": "p-new", /]
+ qr/^\{"status": "pending", .*"image_id": "$main::WX", "member_id": "p-new", /,
+ qr/^\{"status": "pending", .*"image_id": "$main::GD", "member_id": "p-new", /]
 --- no_error_log
 [error]
 
@@ -287,8 +297,8 @@ X-Auth-Token: tok-owner
 
 === TEST 4: the owner's own project: 400, for an administrator too; a non-owner's 403 first
 --- init
-Test::More::is(main::live($main::GX, 'p-new') . main::live($main::WX, 'p-new'),
-               '11', "both shared");
+Test::More::is(main::live($main::GX, 'p-new') . main::live($main::WX, 'p-new')
+               . main::live($main::GD, 'p-new'), '111', "the three shared");
 $main::rows = main::rows($main::I1, $main::I7, $main::I9, $main::W0);
 --- request eval
 [main::share($main::I1, 'p-owner'), main::share($main::I7, 'p-owner'),
@@ -310,17 +320,17 @@ $main::rows = main::rows($main::I1, $main::I7, $main::I9, $main::W0);
 --- init
 Test::More::is(main::rows($main::I1, $main::I7, $main::I9, $main::W0),
                $main::rows, "the refusals changed no member row");
-$main::rows = main::rows($main::I9, $main::W0);
+$main::rows = main::rows($main::I9, $main::W0, $main::WD);
 --- request eval
 [main::share($main::I9, 'p-new'), main::share($main::W0, 'p-new'),
  main::share($main::I9, 'p-member'), main::share($main::W0, 'p-member'),
- main::share($main::W0, 'p-new')]
+ main::share($main::W0, 'p-new'), main::share($main::WD, 'p-new')]
 --- more_headers eval
-[@main::TOK{qw(owner owner owner owner admin)}]
+[@main::TOK{qw(owner owner owner owner admin owner)}]
 --- error_code eval
-[(400) x 5]
+[(400) x 6]
 --- response_body eval
-[(main::err('IMG.0135')) x 5]
+[(main::err('IMG.0135')) x 6]
 --- no_error_log
 [error]
 
@@ -328,7 +338,7 @@ $main::rows = main::rows($main::I9, $main::W0);
 
 === TEST 6: a full-ECS image from a backup is shared; an administrator's own project may be a member
 --- init
-Test::More::is(main::rows($main::I9, $main::W0), $main::rows,
+Test::More::is(main::rows($main::I9, $main::W0, $main::WD), $main::rows,
                "the refusals changed no member row");
 --- request eval
 [main::share($main::I5, 'p-new'), main::share($main::I7, 'p-admin'),
