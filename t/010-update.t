@@ -110,7 +110,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 not json
 --- error_code: 401
 --- response_body chomp
-{"error": {"code": "IMG.0001", "message": "Authentication required: send a valid, unexpired X-Auth-Token."}}
+{"error": {"code": "IMG.0087", "message": "The token is incorrect."}}
 --- no_error_log
 [error]
 
@@ -123,7 +123,7 @@ not json
 --- more_headers
 X-Auth-Token: tok-nobody
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -136,7 +136,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 --- more_headers
 X-Auth-Token: tok-expired
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -150,7 +150,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0002", "message": "The request body must be a JSON object."}}
+{"error": {"code": "IMG.0001", "message": "The request message format is invalid."}}
 --- no_error_log
 [error]
 
@@ -163,7 +163,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 400
---- response_body_like: "IMG.0002"
+--- response_body_like: "IMG.0001"
 --- no_error_log
 [error]
 
@@ -175,7 +175,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 400
---- response_body_like: "IMG.0002"
+--- response_body_like: "IMG.0007"
 --- no_error_log
 [error]
 
@@ -189,7 +189,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0003", "message": "Field \"status\" is required and must be one of \"accepted\", \"rejected\" or \"pending\"."}}
+{"error": {"code": "IMG.0001", "message": "The request message format is invalid."}}
 --- no_error_log
 [error]
 
@@ -202,7 +202,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 400
---- response_body_like: "IMG.0003"
+--- response_body_like: "IMG.0001"
 --- no_error_log
 [error]
 
@@ -215,7 +215,7 @@ PUT /v2/images/no-such-image/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 400
---- response_body_like: "IMG.0003"
+--- response_body_like: "IMG.0001"
 --- no_error_log
 [error]
 
@@ -229,7 +229,7 @@ PUT /v2/images/55555555-5555-5555-5555-555555555555/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0004", "message": "Field \"vault_id\", when given, must be a non-empty string."}}
+{"error": {"code": "IMG.0001", "message": "The request message format is invalid."}}
 --- no_error_log
 [error]
 
@@ -242,7 +242,7 @@ PUT /v2/images/55555555-5555-5555-5555-555555555555/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 400
---- response_body_like: "IMG.0004"
+--- response_body_like: "IMG.0001"
 --- no_error_log
 [error]
 
@@ -256,7 +256,7 @@ PUT /v2/images/12345678-1234-1234-1234-123456789012/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 404
 --- response_body chomp
-{"error": {"code": "IMG.0005", "message": "No image with this id is visible to your project."}}
+{"error": {"code": "IMG.0027", "message": "The image ID in the request does not exist."}}
 --- no_error_log
 [error]
 
@@ -269,7 +269,7 @@ PUT /v2/images/44444444-4444-4444-4444-444444444444/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 404
---- response_body_like: "IMG.0005"
+--- response_body_like: "IMG.0027"
 --- no_error_log
 [error]
 
@@ -282,7 +282,7 @@ PUT /v2/images/22222222-2222-2222-2222-222222222222/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 404
---- response_body_like: "IMG.0005"
+--- response_body_like: "IMG.0027"
 --- no_error_log
 [error]
 
@@ -295,7 +295,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-other
 --- more_headers
 X-Auth-Token: tok-other
 --- error_code: 404
---- response_body_like: "IMG.0005"
+--- response_body_like: "IMG.0027"
 --- no_error_log
 [error]
 
@@ -308,7 +308,7 @@ X-Auth-Token: tok-other
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 404
---- response_body_like: "IMG.0005"
+--- response_body_like: "IMG.0066"
 --- no_error_log
 [error]
 
@@ -322,7 +322,7 @@ PUT /v2/images/33333333-3333-3333-3333-333333333333/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 403
 --- response_body chomp
-{"error": {"code": "IMG.0006", "message": "Only shared images have members: this image's visibility is not \"shared\"."}}
+{"error": {"code": "IMG.0083", "message": "The image is a public image."}}
 --- no_error_log
 [error]
 
@@ -335,7 +335,7 @@ PUT /v2/images/88888888-8888-8888-8888-888888888888/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 403
---- response_body_like: "IMG.0006"
+--- response_body_like: "IMG.9011"
 --- no_error_log
 [error]
 
@@ -348,7 +348,7 @@ PUT /v2/images/22222222-2222-2222-2222-222222222222/members/p-member
 --- more_headers
 X-Auth-Token: tok-admin
 --- error_code: 403
---- response_body_like: "IMG.0006"
+--- response_body_like: "IMG.0084"
 --- no_error_log
 [error]
 
@@ -362,7 +362,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 X-Auth-Token: tok-owner
 --- error_code: 403
 --- response_body chomp
-{"error": {"code": "IMG.0007", "message": "The image owner shares an image; only the member can accept or reject it."}}
+{"error": {"code": "IMG.0161", "message": "You do not have permission."}}
 --- no_error_log
 [error]
 
@@ -376,7 +376,7 @@ PUT /v2/images/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/members/p-other
 X-Auth-Token: tok-member
 --- error_code: 404
 --- response_body chomp
-{"error": {"code": "IMG.0008", "message": "Your project is not a member of this image: a member can only update its own membership."}}
+{"error": {"code": "IMG.9005", "message": "This project is not a live member of the image, or not one your project may see or change."}}
 --- no_error_log
 [error]
 
@@ -389,7 +389,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-gone
 --- more_headers
 X-Auth-Token: tok-admin
 --- error_code: 404
---- response_body_like: "IMG.0008"
+--- response_body_like: "IMG.9005"
 --- no_error_log
 [error]
 
@@ -402,7 +402,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/P-MEMBER
 --- more_headers
 X-Auth-Token: tok-admin
 --- error_code: 404
---- response_body_like: "IMG.0008"
+--- response_body_like: "IMG.9005"
 --- no_error_log
 [error]
 
@@ -429,7 +429,7 @@ PUT /v2/images/55555555-5555-5555-5555-555555555555/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0009", "message": "This full-ECS image was created from a CBR backup: accepting it requires \"vault_id\", the vault to store its backup in."}}
+{"error": {"code": "IMG.9007", "message": "This full-ECS image was created from a CBR backup: accepting it requires \"vault_id\", the vault to store its backup in."}}
 --- no_error_log
 [error]
 
@@ -490,7 +490,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/
 X-Auth-Token: tok-member
 --- error_code: 404
 --- response_body chomp
-{"error": {"code": "IMG.0012", "message": "No such resource: check the URL."}}
+{"error": {"code": "IMG.0017", "message": "The URL format is incorrect."}}
 --- no_error_log
 [error]
 
@@ -523,7 +523,7 @@ PUT /v2/images/%ED%A0%80/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 404
---- response_body_like: "IMG.0005"
+--- response_body_like: "IMG.0066"
 --- no_error_log
 [error]
 

@@ -68,7 +68,7 @@ PUT /v2/images/11111111-1111-1111-1111-111111111111/members/p-member
 --- more_headers
 X-Auth-Token: tok-member
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -108,7 +108,7 @@ PUT /v2/images/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/members/p-other
 X-Project-Id: p-member
 X-Roles: reader,administrator
 --- error_code: 404
---- response_body_like: "IMG.0008"
+--- response_body_like: "IMG.9005"
 --- no_error_log
 [error]
 
@@ -124,9 +124,9 @@ X-Openstack-Request-Id: req-caller-0001
 --- error_code: 404
 --- response_headers
 X-Openstack-Request-Id: req-caller-0001
---- response_body_like: "IMG.0005"
+--- response_body_like: "IMG.0027"
 --- error_log
-ims_member: answered 404 IMG.0005
+ims_member: answered 404 IMG.0027
 request_id: "req-caller-0001"
 --- no_error_log
 [error]

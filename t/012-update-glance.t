@@ -192,7 +192,7 @@ PUT /v2/images/12345678-1111-1111-1111-111111111111/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0003", "message": "Field \"status\" is required and must be one of \"accepted\", \"rejected\" or \"pending\"."}}
+{"error": {"code": "IMG.0001", "message": "The request message format is invalid."}}
 
 
 
@@ -204,7 +204,7 @@ PUT /v1/cloudimages/members
 X-Auth-Token: tok-member
 Accept: text/html
 --- error_code: 400
---- response_body_like: ^\{"error": \{"code": "IMG.0002",
+--- response_body_like: ^\{"error": \{"code": "IMG.0001",
 
 
 
@@ -234,5 +234,5 @@ X-Auth-Token: tok-member
 --- error_code: 200
 --- error_log
 ims_member: could not connect to PostgreSQL
-ims_member: answered 500 as Glance does (IMG.0010)
+ims_member: answered 500 as Glance does (IMG.9003)
 --- timeout: 10

@@ -200,9 +200,9 @@ Test::More::is((ImsMember::Pg::http_read($held))[0], 200, "the holder");
 my @res = map { [ImsMember::Pg::http_read($_)] } @g;
 Test::More::is(join(' ', map { $_->[0] } @res),
                "200 401 403 404 400 404 200", "each answers for itself");
-Test::More::like($res[1][1], qr/"IMG\.0001"/, "an unknown token");
-Test::More::like($res[2][1], qr/"IMG\.0007"/, "the owner");
-Test::More::like($res[4][1], qr/"IMG\.0009"/, "a CBR image without vault");
+Test::More::like($res[1][1], qr/"IMG\.0087"/, "an unknown token");
+Test::More::like($res[2][1], qr/"IMG\.0161"/, "the owner");
+Test::More::like($res[4][1], qr/"IMG\.9007"/, "a CBR image without vault");
 Test::More::is(main::status_of(main::img(1), 'p-member') . ' '
                . main::status_of(main::img('a'), 'p-member') . ' '
                . main::status_of(main::img(5), 'p-member'),

@@ -68,7 +68,7 @@ POST /v2/images/11111111-1111-1111-1111-111111111111/members
 X-Auth-Token: tok-owner
 --- error_code: 409
 --- response_body chomp
-{"error": {"code": "IMG.0024", "message": "This project is already a member of the image."}}
+{"error": {"code": "IMG.9006", "message": "This project is already a member of the image."}}
 --- no_error_log
 [error]
 
@@ -82,7 +82,7 @@ POST /v2/images/11111111-1111-1111-1111-111111111111/members
 X-Auth-Token: tok-member
 --- error_code: 403
 --- response_body chomp
-{"error": {"code": "IMG.0023", "message": "Only the image owner or an administrator can share an image or stop sharing it."}}
+{"error": {"code": "IMG.0047", "message": "This operation can be performed only by the image owner."}}
 --- no_error_log
 [error]
 
@@ -95,7 +95,7 @@ POST /v2/images/33333333-3333-3333-3333-333333333333/members
 --- more_headers
 X-Auth-Token: tok-owner
 --- error_code: 403
---- response_body_like: "IMG.0006"
+--- response_body_like: "IMG.0089"
 --- no_error_log
 [error]
 
@@ -108,7 +108,7 @@ POST /v2/images/22222222-2222-2222-2222-222222222222/members
 --- more_headers
 X-Auth-Token: tok-other
 --- error_code: 404
---- response_body_like: "IMG.0005"
+--- response_body_like: "IMG.0027"
 --- no_error_log
 [error]
 
@@ -132,7 +132,7 @@ X-Auth-Token: tok-admin
 POST /v2/images/11111111-1111-1111-1111-111111111111/members
 not json
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -149,7 +149,7 @@ X-Auth-Token: tok-owner
 --- error_code eval
 [(400) x 11]
 --- response_body_like eval
-[('"IMG.0002"') x 4, ('"IMG.0022"') x 7]
+['"IMG.0007"', ('"IMG.0001"') x 3, ('"IMG.0067"') x 7]
 --- no_error_log
 [error]
 
@@ -221,8 +221,8 @@ X-Auth-Token: tok-owner
 --- error_code eval
 [413, 413]
 --- response_body eval
-[qq/{"error": {"code": "IMG.0025", "message": "The image has as many members as it may have; stop sharing it with a project before adding another."}}/,
- qq/{"error": {"code": "IMG.0025", "message": "The image has as many members as it may have; stop sharing it with a project before adding another."}}/]
+[qq/{"error": {"code": "IMG.0088", "message": "The number of shared images has reached the maximum allowed."}}/,
+ qq/{"error": {"code": "IMG.0088", "message": "The number of shared images has reached the maximum allowed."}}/]
 --- no_error_log
 [error]
 
@@ -245,7 +245,7 @@ X-Auth-Token: tok-owner
 --- error_code eval
 [409, 200, 200]
 --- response_body_like eval
-['"IMG.0024"', '"member_id": "p-fifth"', '"member_id": "p-sixth"']
+['"IMG.9006"', '"member_id": "p-fifth"', '"member_id": "p-sixth"']
 --- no_error_log
 [error]
 
@@ -275,7 +275,7 @@ X-Auth-Token: tok-member
 --- error_code eval
 [404, 404, 404, 404]
 --- response_body_like eval
-['"IMG.0029"', '"IMG.0029"', '"IMG.0029"', '"IMG.0005"']
+['"IMG.9005"', '"IMG.9005"', '"IMG.0083"', '"IMG.0027"']
 --- no_error_log
 [error]
 
@@ -305,7 +305,7 @@ X-Auth-Token: tok-other
 --- error_code eval
 [404, 403]
 --- response_body_like eval
-['"IMG.0005"', '"IMG.0006"']
+['"IMG.0027"', '"IMG.0083"']
 --- no_error_log
 [error]
 
@@ -321,7 +321,7 @@ X-Auth-Token: tok-owner
 --- error_code eval
 [400, 400, 400]
 --- response_body eval
-[(qq/{"error": {"code": "IMG.0021", "message": "A body is not expected with this request."}}/) x 3]
+[(qq/{"error": {"code": "IMG.0001", "message": "The request message format is invalid."}}/) x 3]
 --- no_error_log
 [error]
 
@@ -336,7 +336,7 @@ X-Auth-Token: tok-member
 --- error_code eval
 [403, 403]
 --- response_body_like eval
-['"IMG.0023"', '"IMG.0006"']
+['"IMG.0047"', '"IMG.0083"']
 --- no_error_log
 [error]
 
@@ -354,7 +354,7 @@ X-Auth-Token: tok-owner
 --- error_code eval
 [204, 404]
 --- response_body eval
-["", qq/{"error": {"code": "IMG.0029", "message": "No member of this image with this id is visible to your project."}}/]
+["", qq/{"error": {"code": "IMG.9005", "message": "This project is not a live member of the image, or not one your project may see or change."}}/]
 --- no_error_log
 [error]
 
@@ -371,7 +371,7 @@ GET /v2/images/11111111-1111-1111-1111-111111111111/members/p-new
 --- more_headers
 X-Auth-Token: tok-owner
 --- error_code: 404
---- response_body_like: "IMG.0029"
+--- response_body_like: "IMG.9005"
 --- no_error_log
 [error]
 
@@ -402,7 +402,7 @@ GET /v2/images/11111111-1111-1111-1111-111111111111/members/p-new
 --- more_headers
 X-Auth-Token: tok-owner
 --- error_code: 404
---- response_body_like: "IMG.0029"
+--- response_body_like: "IMG.9005"
 --- no_error_log
 [error]
 

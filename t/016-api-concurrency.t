@@ -96,7 +96,7 @@ Test::More::is(main::live($img), 10, "10 live members");
 POST /v2/images/aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa/members
 {"member": "p-one-more"}
 --- error_code: 413
---- response_body_like: "IMG.0025"
+--- response_body_like: "IMG.0088"
 --- no_error_log
 [error]
 

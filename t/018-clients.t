@@ -95,7 +95,7 @@ Test::More::is($rc, 0, "member-delete succeeded");
 Test::More::is(main::live(), 'p-member:accepted', "what the CLI did, in the rows");
 ($out, $rc) = main::glance('tok-member', 'member-create', $main::I, 'p-x');
 Test::More::isnt($rc, 0, "a member cannot share: the CLI fails");
-Test::More::like($out, qr/Only the image owner or an administrator can share/,
+Test::More::like($out, qr/This operation can be performed only by the image owner\./,
                  "and says why");
 --- request
 GET /versions

@@ -70,7 +70,7 @@ qr/^\{"name": "image", "properties": \{"id": \{.*"visibility": \{"type": "string
 --- request
 GET /v2/schemas/task
 --- error_code: 404
---- response_body_like: "IMG.0012"
+--- response_body_like: "IMG.0017"
 --- no_error_log
 [error]
 
@@ -97,6 +97,6 @@ POST /v2/schemas/member
 --- request
 GET /v2/schemas/task
 --- error_code: 404
---- response_body_like: "IMG.0012"
+--- response_body_like: "IMG.0017"
 --- no_error_log
 [error]

@@ -126,7 +126,7 @@ ImsMember::Pg::stop_server();
 ($status, $body) = ImsMember::Pg::put_member(
     '11111111-1111-1111-1111-111111111111', 'p-member', '{"status": "accepted"}');
 Test::More::is($status, 503, "no database: 503");
-Test::More::is($body, '{"error": {"code": "IMG.0010", "message":'
+Test::More::is($body, '{"error": {"code": "IMG.9003", "message":'
                . ' "The image database is unavailable; retry later."}}',
                "a JSON error that leaks nothing");
 Test::More::is(ImsMember::Pg::error_log_count("could not connect to PostgreSQL"),
@@ -159,7 +159,7 @@ $main::lock->query("SELECT 1 FROM image_members WHERE image_id ="
 PUT /v2/images/66666666-6666-6666-6666-666666666666/members/p-member
 {"status": "pending"}
 --- error_code: 503
---- response_body_like: "IMG.0010"
+--- response_body_like: "IMG.9003"
 --- error_log
 ims_member: PostgreSQL did not answer within 500 ms
 --- timeout: 5
@@ -367,7 +367,7 @@ my ($status, $body) = ImsMember::Pg::put_member(
     '{"status": "rejected"}');
 Test::More::is($status, 503, "a third, past the queue: 503 while the lock"
                              . " is still held");
-Test::More::like($body, qr/"IMG\.0010"/, "the unavailable error");
+Test::More::like($body, qr/"IMG\.9004"/, "the queue-full error");
 
 $lock->query("COMMIT");
 $lock->close;

@@ -76,7 +76,7 @@ PUT /v1/cloudimages/members
 PUT /v1/cloudimages/members
 []
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -89,7 +89,7 @@ X-Auth-Token: tok-nobody
 PUT /v1/cloudimages/members
 []
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -100,7 +100,7 @@ PUT /v1/cloudimages/members
 PUT /v1/cloudimages/members
 ["11111111-1111-1111-1111-111111111111"]
 --- error_code: 400
---- response_body_like: "IMG.0002"
+--- response_body_like: "IMG.0001"
 --- no_error_log
 [error]
 
@@ -112,7 +112,7 @@ PUT /v1/cloudimages/members
 {"project_id": "p-member", "status": "accepted"}
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0013", "message": "Field \"images\" is required and must be a non-empty array of image ids (strings)."}}
+{"error": {"code": "IMG.0066", "message": "The image ID is incorrect."}}
 --- no_error_log
 [error]
 
@@ -123,7 +123,7 @@ PUT /v1/cloudimages/members
 PUT /v1/cloudimages/members
 {"images": [], "project_id": "p-member", "status": "accepted"}
 --- error_code: 400
---- response_body_like: "IMG.0013"
+--- response_body_like: "IMG.0066"
 --- no_error_log
 [error]
 
@@ -134,7 +134,7 @@ PUT /v1/cloudimages/members
 PUT /v1/cloudimages/members
 {"images": ["11111111-1111-1111-1111-111111111111", 7], "project_id": "p-member", "status": "accepted"}
 --- error_code: 400
---- response_body_like: "IMG.0013"
+--- response_body_like: "IMG.0066"
 --- no_error_log
 [error]
 
@@ -145,7 +145,7 @@ PUT /v1/cloudimages/members
 PUT /v1/cloudimages/members
 {"images": "11111111-1111-1111-1111-111111111111", "project_id": "p-member", "status": "accepted"}
 --- error_code: 400
---- response_body_like: "IMG.0013"
+--- response_body_like: "IMG.0066"
 --- no_error_log
 [error]
 
@@ -157,7 +157,7 @@ PUT /v1/cloudimages/members
 {"images": ["a", "b", "c", "d"], "project_id": "p-member", "status": "accepted"}
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0014", "message": "Field \"images\" holds more images than one request may carry; split the request."}}
+{"error": {"code": "IMG.9008", "message": "Field \"images\" holds more images than one request may carry; split the request."}}
 --- no_error_log
 [error]
 
@@ -169,7 +169,7 @@ PUT /v1/cloudimages/members
 {"images": ["a"], "status": "accepted"}
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0015", "message": "Field \"project_id\" is required: the project whose memberships change."}}
+{"error": {"code": "IMG.0067", "message": "The project ID is incorrect."}}
 --- no_error_log
 [error]
 
@@ -181,7 +181,7 @@ PUT /v1/cloudimages/members
 {"images": ["a"], "project_id": "p-member"}
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0016", "message": "Field \"status\" is required and must be \"accepted\" or \"rejected\"."}}
+{"error": {"code": "IMG.0001", "message": "The request message format is invalid."}}
 --- no_error_log
 [error]
 
@@ -192,7 +192,7 @@ PUT /v1/cloudimages/members
 PUT /v1/cloudimages/members
 {"images": ["a"], "project_id": "p-member", "status": "pending"}
 --- error_code: 400
---- response_body_like: "IMG.0016"
+--- response_body_like: "IMG.0001"
 --- no_error_log
 [error]
 
@@ -203,7 +203,7 @@ PUT /v1/cloudimages/members
 PUT /v1/cloudimages/members
 {"images": ["a"], "project_id": "p-member", "status": "accepted", "vault_id": ""}
 --- error_code: 400
---- response_body_like: "IMG.0004"
+--- response_body_like: "IMG.0001"
 --- no_error_log
 [error]
 
@@ -215,7 +215,7 @@ PUT /v1/cloudimages/members
 {"images": ["a"], "project_id": "p-other", "status": "accepted"}
 --- error_code: 403
 --- response_body chomp
-{"error": {"code": "IMG.0017", "message": "Field \"project_id\" must be your own project; only an administrator may act for another."}}
+{"error": {"code": "IMG.0030", "message": "The project ID and token in the request are invalid."}}
 --- no_error_log
 [error]
 
@@ -233,7 +233,7 @@ X-Project-Id: p-member
 PUT /v1/cloudimages/members
 {"images": ["a"], "project_id": "p-other", "status": "accepted"}
 --- error_code: 403
---- response_body_like: "IMG.0017"
+--- response_body_like: "IMG.0030"
 --- no_error_log
 [error]
 

@@ -77,13 +77,13 @@ ImsMember::Pg::sql("TRUNCATE ims_jobs CASCADE");
 my $answer = main::run_job('POST',
     qq/{"images": ["$main::I1", "$main::I2", "$main::I3", "$main::I7"],/
     . ' "projects": ["p-a", "p-owner", "p-member"]}', 'tok-owner', 'p-owner');
-Test::More::like($answer, qr/^\{"status": "FAIL", "job_id": "[0-9a-f]{32}", "job_type": "imsAddImageMembersJob", .*"error_code": "IMG.0028", "fail_reason": "An image is not shared with its owner's own project.", "entities": \{"results": \[/,
+Test::More::like($answer, qr/^\{"status": "FAIL", "job_id": "[0-9a-f]{32}", "job_type": "imsAddImageMembersJob", .*"error_code": "IMG.0076", "fail_reason": "You cannot share an image with yourself.", "entities": \{"results": \[/,
                  "an add job, failed on its first failure");
 Test::More::is(main::results($answer),
-    '1/p-a/SUCCESS 1/p-owner/IMG.0028 1/p-member/IMG.0024'
-    . ' 2/p-a/IMG.0006 2/p-owner/IMG.0006 2/p-member/IMG.0006'
-    . ' 3/p-a/IMG.0006 3/p-owner/IMG.0006 3/p-member/IMG.0006'
-    . ' 7/p-a/SUCCESS 7/p-owner/IMG.0028 7/p-member/IMG.0024',
+    '1/p-a/SUCCESS 1/p-owner/IMG.0076 1/p-member/IMG.9006'
+    . ' 2/p-a/IMG.0084 2/p-owner/IMG.0084 2/p-member/IMG.0084'
+    . ' 3/p-a/IMG.0089 3/p-owner/IMG.0089 3/p-member/IMG.0089'
+    . ' 7/p-a/SUCCESS 7/p-owner/IMG.0076 7/p-member/IMG.9006',
     "each pair checked as a single create");
 Test::More::is(ImsMember::Pg::sql(
     "SELECT string_agg(image_id || '/' || member || '/' || status, ' '"
@@ -109,13 +109,13 @@ Allow: PUT, POST, DELETE
 my $answer = main::run_job('POST',
     qq/{"images": ["$main::I1", "$main::I2"], "projects": ["p-x"]}/,
     'tok-member', 'p-member');
-Test::More::is(main::results($answer), '1/p-x/IMG.0023 2/p-x/IMG.0005',
+Test::More::is(main::results($answer), '1/p-x/IMG.0047 2/p-x/IMG.0027',
                "not the owner; an image the member cannot see");
 --- request
 POST /v1/cloudimages/members
 {"images": ["x"], "projects": ["p-x"]}
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -127,7 +127,7 @@ my $answer = main::run_job('POST',
     qq/{"images": ["$main::I7"], "projects": ["p-q1", "p-q2", "p-q3"]}/,
     'tok-owner', 'p-owner');
 Test::More::is(main::results($answer),
-               '7/p-q1/SUCCESS 7/p-q2/IMG.0025 7/p-q3/IMG.0025',
+               '7/p-q1/SUCCESS 7/p-q2/IMG.0088 7/p-q3/IMG.0088',
                "3 live members at most");
 Test::More::is(ImsMember::Pg::sql("SELECT count(*) FROM image_members"
     . " WHERE image_id = '$main::I7' AND NOT deleted"), 3, "3 live members");
@@ -138,7 +138,7 @@ POST /v1/cloudimages/members
 X-Auth-Token: tok-owner
 --- error_code: 400
 --- response_body chomp
-{"error": {"code": "IMG.0026", "message": "Fields \"domains\" and \"organizations\" are not supported: only sharing with projects (\"projects\") is."}}
+{"error": {"code": "IMG.0105", "message": "The operation is not supported."}}
 --- no_error_log
 [error]
 
@@ -151,7 +151,7 @@ my $answer = main::run_job('DELETE',
     'tok-owner', 'p-owner');
 Test::More::like($answer, qr/"job_type": "imsDelImageMembersJob"/, "a delete job");
 Test::More::is(main::results($answer),
-    '1/p-a/SUCCESS 1/p-nobody/IMG.0029 7/p-a/SUCCESS 7/p-nobody/IMG.0029',
+    '1/p-a/SUCCESS 1/p-nobody/IMG.9005 7/p-a/SUCCESS 7/p-nobody/IMG.9005',
     "each pair checked as a single delete");
 Test::More::is(ImsMember::Pg::sql("SELECT count(*), bool_and(deleted"
     . " AND deleted_at IS NOT NULL) FROM image_members WHERE member = 'p-a'"),
@@ -162,7 +162,7 @@ POST /v1/cloudimages/members
 --- more_headers
 X-Auth-Token: tok-owner
 --- error_code: 400
---- response_body_like: "IMG.0026"
+--- response_body_like: "IMG.0105"
 --- no_error_log
 [error]
 
@@ -184,9 +184,9 @@ X-Auth-Token: tok-owner
 --- error_code eval
 [(400) x 7]
 --- response_body_like eval
-['"IMG.0027"', '"IMG.0027"', '"IMG.0027"', '"IMG.0027"', '"IMG.0013"',
- '"IMG.0014", "message": "Fields \\\\"images\\\\" and \\\\"projects\\\\" make more image-project pairs',
- '"IMG.0002"']
+['"IMG.0067"', '"IMG.0067"', '"IMG.0067"', '"IMG.0067"', '"IMG.0066"',
+ '"IMG.9009", "message": "Fields \\\\"images\\\\" and \\\\"projects\\\\" make more image-project pairs',
+ '"IMG.0001"']
 --- no_error_log
 [error]
 

@@ -7,7 +7,7 @@ use Test::Nginx::Socket;
 
 repeat_each(2);
 
-plan tests => repeat_each() * (blocks() * 3) + 14;
+plan tests => repeat_each() * (blocks() * 3) + 15;
 
 no_shuffle();
 
@@ -89,7 +89,7 @@ Test::More::is(ImsMember::Pg::wait_job('0123456789abcdef0123456789abcdef'),
 GET /v1/p-member/jobs/0123456789abcdef0123456789abcdef
 --- error_code: 200
 --- response_body_like eval
-qr/^\{"status": "FAIL", "job_id": "0123456789abcdef0123456789abcdef", "job_type": "imsUpdateImageMembersJob", "begin_time": "20[^"]+Z", "end_time": "20[^"]+Z", "error_code": "IMG.0005", "fail_reason": "No image with this id is visible to your project.", "entities": \{"results": \[\{"image_id": "11111111-1111-1111-1111-111111111111", "project_id": "p-member", "status": "SUCCESS"\}, \{"image_id": "12345678-1234-1234-1234-123456789012", "project_id": "p-member", "status": "FAIL", "error_code": "IMG.0005"\}, \{"image_id": "55555555-5555-5555-5555-555555555555", "project_id": "p-member", "status": "FAIL", "error_code": "IMG.0009"\}, \{"image_id": "33333333-3333-3333-3333-333333333333", "project_id": "p-member", "status": "FAIL", "error_code": "IMG.0006"\}, \{"image_id": "99999999-9999-9999-9999-999999999999", "project_id": "p-member", "status": "SUCCESS"\}\]\}\}$/
+qr/^\{"status": "FAIL", "job_id": "0123456789abcdef0123456789abcdef", "job_type": "imsUpdateImageMembersJob", "begin_time": "20[^"]+Z", "end_time": "20[^"]+Z", "error_code": "IMG.0027", "fail_reason": "The image ID in the request does not exist.", "entities": \{"results": \[\{"image_id": "11111111-1111-1111-1111-111111111111", "project_id": "p-member", "status": "SUCCESS"\}, \{"image_id": "12345678-1234-1234-1234-123456789012", "project_id": "p-member", "status": "FAIL", "error_code": "IMG.0027"\}, \{"image_id": "55555555-5555-5555-5555-555555555555", "project_id": "p-member", "status": "FAIL", "error_code": "IMG.9007"\}, \{"image_id": "33333333-3333-3333-3333-333333333333", "project_id": "p-member", "status": "FAIL", "error_code": "IMG.0083"\}, \{"image_id": "99999999-9999-9999-9999-999999999999", "project_id": "p-member", "status": "SUCCESS"\}\]\}\}$/
 --- no_error_log
 [error]
 
@@ -109,7 +109,7 @@ Test::More::is(ImsMember::Pg::sql("SELECT string_agg(image_id || '=' || status, 
 --- request
 GET /v1/cloudimages/job/0123456789abcdef0123456789abcdef
 --- error_code: 200
---- response_body_like: "error_code": "IMG.0005", .*\], "process_percent": 1.0\}\}$
+--- response_body_like: "error_code": "IMG.0027", .*\], "process_percent": 1.0\}\}$
 --- no_error_log
 [error]
 
@@ -142,7 +142,7 @@ X-Auth-Token: tok-other
 GET /v1/p-member/jobs/0123456789abcdef0123456789abcdef
 --- error_code: 404
 --- response_body chomp
-{"error": {"code": "IMG.0018", "message": "No such job of your project."}}
+{"error": {"code": "IMG.9010", "message": "No such job of your project."}}
 --- no_error_log
 [error]
 
@@ -154,7 +154,7 @@ X-Auth-Token: tok-other
 --- request
 GET /v1/p-other/jobs/0123456789abcdef0123456789abcdef
 --- error_code: 404
---- response_body_like: "IMG.0018"
+--- response_body_like: "IMG.9010"
 --- no_error_log
 [error]
 
@@ -164,7 +164,7 @@ GET /v1/p-other/jobs/0123456789abcdef0123456789abcdef
 --- request
 GET /v1/p-other/jobs/0123456789abcdef0123456789abcdef
 --- error_code: 404
---- response_body_like: "IMG.0018"
+--- response_body_like: "IMG.9010"
 --- no_error_log
 [error]
 
@@ -176,7 +176,7 @@ X-Auth-Token: tok-other
 --- request
 GET /v1/cloudimages/job/0123456789abcdef0123456789abcdef
 --- error_code: 404
---- response_body_like: "IMG.0018"
+--- response_body_like: "IMG.9010"
 --- no_error_log
 [error]
 
@@ -186,7 +186,7 @@ GET /v1/cloudimages/job/0123456789abcdef0123456789abcdef
 --- request
 GET /v1/p-member/jobs/ffffffffffffffffffffffffffffffff
 --- error_code: 404
---- response_body_like: "IMG.0018"
+--- response_body_like: "IMG.9010"
 --- no_error_log
 [error]
 
@@ -196,7 +196,7 @@ GET /v1/p-member/jobs/ffffffffffffffffffffffffffffffff
 --- request
 GET /v1/cloudimages/job/not-a-job
 --- error_code: 404
---- response_body_like: "IMG.0018"
+--- response_body_like: "IMG.9010"
 --- no_error_log
 [error]
 
@@ -207,7 +207,7 @@ GET /v1/cloudimages/job/not-a-job
 --- request
 GET /v1/p-member/jobs/0123456789abcdef0123456789abcdef
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -219,7 +219,7 @@ X-Auth-Token: tok-nobody
 --- request
 GET /v1/cloudimages/job/not-a-job
 --- error_code: 401
---- response_body_like: "IMG.0001"
+--- response_body_like: "IMG.0087"
 --- no_error_log
 [error]
 
@@ -261,7 +261,7 @@ Test::More::is(ImsMember::Pg::sql("SELECT count(*) FROM ims_jobs WHERE status = 
 --- request
 GET /v1/p-member/jobs/0123456789abcdef0123456789abcdef
 --- error_code: 404
---- response_body_like: "IMG.0018"
+--- response_body_like: "IMG.9010"
 --- no_error_log
 [error]
 
@@ -292,7 +292,7 @@ Test::More::is(ImsMember::Pg::wait_job('14141414141414141414141414141414'),
 Test::More::is(ImsMember::Pg::sql("SELECT error_code FROM ims_job_images"
                                   . " WHERE job_id ="
                                   . " '14141414141414141414141414141414'"),
-               'IMG.0006', "its image is no longer shared");
+               'IMG.0083', "its image is no longer shared");
 Test::More::is(ImsMember::Pg::sql("SELECT status FROM image_members"
                                   . " WHERE image_id ="
                                   . " '77777777-7777-7777-7777-777777777777'"
@@ -331,7 +331,7 @@ Test::More::is(ImsMember::Pg::wait_job('15151515151515151515151515151515'),
 Test::More::is(ImsMember::Pg::sql("SELECT error_code FROM ims_job_images"
                                   . " WHERE job_id ="
                                   . " '15151515151515151515151515151515'"),
-               'IMG.0005', "the image is not visible to a project that is"
+               'IMG.0027', "the image is not visible to a project that is"
                            . " no longer its member");
 Test::More::is(ImsMember::Pg::sql("SELECT status FROM image_members"
                                   . " WHERE image_id ="
@@ -350,8 +350,16 @@ GET /v1/p-member/jobs/15151515151515151515151515151515
 === TEST 16: ids with quotes, backslashes and characters past ASCII are written in the answer as the module writes JSON
 --- init
 ImsMember::Pg::sql("TRUNCATE ims_jobs CASCADE");
+# a control character makes no image id: refused before any job
 my ($status, $body) = ImsMember::Pg::http('PUT', '/v1/cloudimages/members',
     '{"images": ["a\"b\\\\c\u00e9\ud83d\ude00\u0001"],'
+    . ' "project_id": "p-member", "status": "accepted"}',
+    'X-Auth-Token' => 'tok-member');
+Test::More::is("$status $body", '400 {"error": {"code": "IMG.0066",'
+               . ' "message": "The image ID is incorrect."}}',
+               "an id with a control character");
+($status, $body) = ImsMember::Pg::http('PUT', '/v1/cloudimages/members',
+    '{"images": ["a\"b\\\\c\u00e9\ud83d\ude00"],'
     . ' "project_id": "p-member", "status": "accepted"}',
     'X-Auth-Token' => 'tok-member');
 my ($id) = $body =~ /"job_id": "([0-9a-f]{32})"/;
@@ -359,7 +367,7 @@ Test::More::is(ImsMember::Pg::wait_job($id), 'FAIL', "the job ran");
 ($status, $body) = ImsMember::Pg::http('GET', "/v1/p-member/jobs/$id", '',
                                        'X-Auth-Token' => 'tok-member');
 Test::More::like($body,
-    qr/"results": \[\{"image_id": "a\\"b\\\\c\\u00E9\\uD83D\\uDE00\\u0001", "project_id": "p-member", "status": "FAIL", "error_code": "IMG\.0005"\}\]\}\}$/,
+    qr/"results": \[\{"image_id": "a\\"b\\\\c\\u00E9\\uD83D\\uDE00", "project_id": "p-member", "status": "FAIL", "error_code": "IMG\.0027"\}\]\}\}$/,
     "escaped as jansson escapes, with \\uXXXX past ASCII");
 --- request
 GET /v1/p-member/jobs/00000000000000000000000000000000

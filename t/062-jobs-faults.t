@@ -47,7 +47,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: a job whose slice always fails backs off, newer jobs run meanwhile, and it ends FAIL with IMG.0011
+=== TEST 1: a job whose slice always fails backs off, newer jobs run meanwhile, and it ends FAIL with IMG.9012
 --- init
 ImsMember::Pg::reset_fixtures();
 ImsMember::Pg::sql("TRUNCATE ims_jobs CASCADE");
@@ -79,12 +79,12 @@ Test::More::is(ImsMember::Pg::wait_job('a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1', 30),
                'FAIL', "the failing job ends FAIL");
 Test::More::is(ImsMember::Pg::sql("SELECT failures, error_code FROM ims_jobs"
                                   . " WHERE id = 'a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1'"),
-               '5|IMG.0011', "after five failures, as a server error");
+               '5|IMG.9012', "after five failures, as a server error");
 ImsMember::Pg::sql("DROP TRIGGER ims_test_refuse ON image_members");
 --- request
 GET /v1/p-member/jobs/a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1
 --- error_code: 200
---- response_body_like: ^\{"status": "FAIL", .*"error_code": "IMG\.0011", "fail_reason": "The server failed to process the request\."
+--- response_body_like: ^\{"status": "FAIL", .*"error_code": "IMG\.9012", "fail_reason": "The job failed too often; the server could not run it\."
 --- error_log
 a slice of job a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1 failed
 
@@ -154,7 +154,7 @@ Test::More::is(join(' ', map { $_->[0] } @runs), '0 0 1',
 --- request
 GET /v1/p-member/jobs/e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5e5
 --- error_code: 404
---- response_body_like: "IMG.0018"
+--- response_body_like: "IMG.9010"
 --- no_error_log
 [error]
 
@@ -167,13 +167,13 @@ ImsMember::Pg::sql("SELECT ims_job_submit(NULL, 'p-member', false,"
                    . " 'f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6', 'p-member',"
                    . " 'accepted', NULL, '[\"x\"]');"
                    . " UPDATE ims_jobs SET status = 'FAIL', done = total,"
-                   . " error_code = 'IMG.0005',"
+                   . " error_code = 'IMG.0027',"
                    . " end_time = now() AT TIME ZONE 'UTC';"
                    . " INSERT INTO ims_job_images"
                    . " (job_id, seq, image_id, status, error_code)"
                    . " SELECT 'f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6', n, 'i' || n,"
                    . " CASE WHEN n % 2 = 0 THEN 'FAIL' ELSE 'SUCCESS' END,"
-                   . " CASE WHEN n % 2 = 0 THEN 'IMG.0005' END"
+                   . " CASE WHEN n % 2 = 0 THEN 'IMG.0027' END"
                    . " FROM generate_series(1, 2500) n");
 my ($status, $body) = ImsMember::Pg::http('GET',
     '/v1/cloudimages/job/f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6', '',
@@ -185,11 +185,11 @@ Test::More::is(scalar @r, 2500, "2,500 results in one valid JSON array");
 Test::More::is(join(' ', map { $r[$_]{image_id} } 0, 999, 1000, 2499),
                'i1 i1000 i1001 i2500', "in order across the rows");
 Test::More::is($r[1]{error_code} . ' ' . ($r[0]{error_code} // 'none'),
-               'IMG.0005 none', "a failed result has its code, a good one none");
+               'IMG.0027 none', "a failed result has its code, a good one none");
 Test::More::like($body, qr/\], "process_percent": 1\.0\}\}$/, "and the progress");
 --- request
 GET /v1/p-member/jobs/f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6f6
 --- error_code: 200
---- response_body_like: ^\{"status": "FAIL", .*"fail_reason": "No image with this id is visible to your project\.", "entities": \{"results": \[\{"image_id": "i1", "project_id": "p-member", "status": "SUCCESS"\}, \{"image_id": "i2", .*"image_id": "i2500", "project_id": "p-member", "status": "FAIL", "error_code": "IMG\.0005"\}\]\}\}$
+--- response_body_like: ^\{"status": "FAIL", .*"fail_reason": "The image ID in the request does not exist\.", "entities": \{"results": \[\{"image_id": "i1", "project_id": "p-member", "status": "SUCCESS"\}, \{"image_id": "i2", .*"image_id": "i2500", "project_id": "p-member", "status": "FAIL", "error_code": "IMG\.0027"\}\]\}\}$
 --- no_error_log
 [error]

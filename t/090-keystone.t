@@ -221,7 +221,7 @@ qr/^\{"status": "accepted", "created_at": "2020-01-01T00:00:00Z", "updated_at": 
 --- more_headers eval
 "X-Auth-Token: $::T{stranger}"
 --- error_code: 404
---- response_body_like: "code": "IMG.0005"
+--- response_body_like: "code": "IMG.0027"
 
 
 
@@ -231,7 +231,7 @@ qr/^\{"status": "accepted", "created_at": "2020-01-01T00:00:00Z", "updated_at": 
 --- more_headers eval
 "X-Auth-Token: $::T{owner}"
 --- error_code: 403
---- response_body_like: "code": "IMG.0007"
+--- response_body_like: "code": "IMG.0161"
 
 
 
@@ -270,7 +270,7 @@ qr/^\{"status": "accepted", "created_at": "2020-01-01T00:00:00Z", "updated_at": 
 --- more_headers eval
 "X-Auth-Token: $::T{operator}"
 --- error_code: 404
---- response_body_like: "code": "IMG.0005"
+--- response_body_like: "code": "IMG.0027"
 
 
 
@@ -280,7 +280,7 @@ qr/^\{"status": "accepted", "created_at": "2020-01-01T00:00:00Z", "updated_at": 
 --- more_headers
 X-Auth-Token: gAAAAABnot-a-token
 --- error_code: 401
---- response_body_like: "code": "IMG.0001"
+--- response_body_like: "code": "IMG.0087"
 --- error_log eval
 qr/ims_member: Keystone refused the token \(40[14]\)/
 
@@ -296,7 +296,7 @@ Test::More::is(ImsMember::Keystone::requests() - $before, 0,
 --- request eval
 "PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
 --- error_code: 401
---- response_body_like: "code": "IMG.0001"
+--- response_body_like: "code": "IMG.0087"
 --- no_error_log
 [error]
 
@@ -308,7 +308,7 @@ Test::More::is(ImsMember::Keystone::requests() - $before, 0,
 --- more_headers eval
 "X-Auth-Token: $::SystemToken"
 --- error_code: 401
---- response_body_like: "code": "IMG.0019", "message": "A project-scoped token is required
+--- response_body_like: "code": "IMG.9001", "message": "A project-scoped token is required
 
 
 
@@ -318,7 +318,7 @@ Test::More::is(ImsMember::Keystone::requests() - $before, 0,
 --- more_headers eval
 "X-Auth-Token: $::Unscoped"
 --- error_code: 401
---- response_body_like: "code": "IMG.0019"
+--- response_body_like: "code": "IMG.9001"
 
 
 
@@ -328,7 +328,7 @@ Test::More::is(ImsMember::Keystone::requests() - $before, 0,
 --- more_headers eval
 "X-Auth-Token: $::DomainToken"
 --- error_code: 401
---- response_body_like: "code": "IMG.0019"
+--- response_body_like: "code": "IMG.9001"
 
 
 
@@ -360,7 +360,7 @@ Test::More::is(ImsMember::Keystone::requests() - $before, 1,
 --- more_headers
 X-Auth-Token: gAAAAABflood
 --- error_code: 401
---- response_body_like: "code": "IMG.0001"
+--- response_body_like: "code": "IMG.0087"
 
 
 
@@ -404,7 +404,7 @@ Test::More::cmp_ok($refused // 0, '>=', 9, "not before valid=10s");
 --- more_headers eval
 "X-Auth-Token: $::Revoked"
 --- error_code: 401
---- response_body_like: "code": "IMG.0001"
+--- response_body_like: "code": "IMG.0087"
 
 
 
@@ -415,7 +415,7 @@ my $t0 = Time::HiRes::time();
 my ($status, $body) = main::put($::T{member});
 my $took = Time::HiRes::time() - $t0;
 Test::More::is($status, 503, "503 while Keystone is down");
-Test::More::like($body, qr/"code": "IMG.0020"/, "the identity service's 503");
+Test::More::like($body, qr/"code": "IMG.9002"/, "the identity service's 503");
 Test::More::cmp_ok($took, '<', 3, "within ims_member_timeout (3s)");
 ImsMember::Keystone::run();
 --- request eval
@@ -481,7 +481,7 @@ Test::More::cmp_ok($took, '<', 3, "after proxy_read_timeout, within ims_member_t
 --- more_headers
 X-Auth-Token: gAAAAABslow
 --- error_code: 401
---- response_body_like: "code": "IMG.0001"
+--- response_body_like: "code": "IMG.0087"
 --- error_log
 upstream timed out
 the token validation through "/_keystone" ended with 504 before any answer; answering 503
@@ -497,7 +497,7 @@ ims_member: Keystone refused the token (401)
 --- more_headers eval
 "X-Auth-Token: $::T{member}"
 --- error_code: 503
---- response_body_like: "code": "IMG.0020"
+--- response_body_like: "code": "IMG.9002"
 --- error_log
 ims_member: Keystone's answer (200) through "/_keystone" is larger than that location's subrequest_output_buffer_size; answering 503
 
@@ -572,7 +572,7 @@ Test::More::is($status, 200, "Confirmed: the project is taken");
 --- more_headers eval
 "X-Identity-Status: Invalid\r\nX-Project-Id: $::P{member}"
 --- error_code: 401
---- response_body_like: "code": "IMG.0001"
+--- response_body_like: "code": "IMG.0087"
 
 
 
@@ -672,7 +672,7 @@ Test::More::like("$status $body", qr/^200 .*"status": "SUCCESS"/,
 --- more_headers eval
 "X-Auth-Token: $::T{member}"
 --- error_code: 404
---- response_body_like: "code": "IMG.0018"
+--- response_body_like: "code": "IMG.9010"
 
 
 
@@ -780,7 +780,7 @@ is not a Keystone v3 token
 --- more_headers
 X-Auth-Token: tok-broken
 --- error_code: 503
---- response_body_like: "code": "IMG.0020"
+--- response_body_like: "code": "IMG.9002"
 --- error_log
 Keystone's answer (200) through "/_keystone" broke off before its end; answering 503
 
@@ -800,7 +800,7 @@ Keystone's answer (200) through "/_keystone" broke off before its end; answering
 --- more_headers eval
 "X-Auth-Token: $::T{member}"
 --- error_code: 503
---- response_body_like: "code": "IMG.0020"
+--- response_body_like: "code": "IMG.9002"
 --- error_log
 the token validation through "/_nowhere" ended with 404 before any answer; answering 503
 
@@ -866,7 +866,7 @@ Test::More::is(ImsMember::Keystone::requests() - $before, 0,
 --- more_headers eval
 "X-Auth-Token: $::Fresh[0]"
 --- error_code: 401
---- response_body_like: "code": "IMG.0001"
+--- response_body_like: "code": "IMG.0087"
 
 
 
@@ -918,7 +918,7 @@ Test::More::is((main::put_host('localhost', $::Fresh[1]))[0], 200,
 --- more_headers eval
 "Host: other.test\r\nX-Auth-Token: $::Fresh[1]"
 --- error_code: 401
---- response_body_like: "code": "IMG.0001"
+--- response_body_like: "code": "IMG.0087"
 
 
 

@@ -345,6 +345,6 @@ POST /v2/images/c1000000-0000-4000-8000-000000000001/members
 --- more_headers eval
 "X-Auth-Token: $::KS->{tokens}{'owner-reader'}"
 --- error_code: 403
---- response_body_like: "code": "IMG.0031"
+--- response_body_like: "code": "IMG.0026"
 --- no_error_log
 [error]

@@ -479,8 +479,8 @@ my ($status, $answer) = main::run_job('PUT',
     . ' "status": "accepted"}', 'p-uj');
 Test::More::is($status, 'FAIL', "the job fails: two images failed");
 Test::More::is(main::results($answer),
-               "1/p-uj/SUCCESS 2/p-uj/IMG.0005 3/p-uj/SUCCESS"
-               . " 8/p-uj/IMG.0005 4/p-uj/SUCCESS",
+               "1/p-uj/SUCCESS 2/p-uj/IMG.0027 3/p-uj/SUCCESS"
+               . " 8/p-uj/IMG.0027 4/p-uj/SUCCESS",
                "each image its own result");
 Test::More::is(main::statuses($main::I{1}, 'p-uj') . ' | '
                . main::statuses($main::I{3}, 'p-uj') . ' | '
@@ -536,7 +536,7 @@ for my $c (['GET', "$path/p-ls", undef], ['POST', $path, '{"member": "p-ls"}'],
 my ($status, $answer) = main::run_job('POST',
     qq/{"images": ["$main::I{7}"], "projects": ["p-ls", "p-new"]}/,
     'p-owner');
-Test::More::is(main::results($answer), "7/p-ls/IMG.0024 7/p-new/SUCCESS",
+Test::More::is(main::results($answer), "7/p-ls/IMG.9006 7/p-new/SUCCESS",
                "the add job: already a member, and a new one");
 Test::More::is(main::live($main::I{7}, 'p-new'), 1, "added once");
 --- request
