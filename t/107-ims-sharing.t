@@ -880,14 +880,14 @@ invalid value "lots"
 
 
 
-=== TEST 29: no zero limit
+=== TEST 29: no negative limit (0 is one: no member at all)
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
 --- config
-    ims_member_share_quota 256 0;
+    ims_member_share_quota 256 -1;
 --- must_die
 --- error_log
-invalid value "0"
+invalid value "-1"
 
 
 
