@@ -163,6 +163,9 @@ http {
     ims_member_group_commit %(group_commit)s;
     ims_member_prepare %(prepare)s;
     ims_member_batch_max 10000;
+    # every tenth seeded image is full-ECS, with more members than IMS's
+    # 10 after the sharing job: the job measures shares, limits counted
+    ims_member_share_quota 256 256;
     server {
         listen 127.0.0.1:%(port)d backlog=4096;
         # d'. shares and unshares (of the project s-one)
