@@ -13,7 +13,7 @@ packages=(
     curl procps
     python3-keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
     python3-glanceclient python3-openstacksdk glance-api glance-common
-    pgbouncer
+    pgbouncer postgresql-15-auto-failover pg-auto-failover-cli
 )
 
 missing=()

@@ -31,6 +31,11 @@ use Time::HiRes qw(time);
 my $root = abs_path(dirname(__FILE__) . '/../../..');
 my ($bindir, $dir, $port, $owner_pid);
 
+# The repository's top directory.
+sub root {
+    return $root;
+}
+
 sub bindir {
     return $bindir if $bindir;
     my @dirs = sort { ($a =~ /(\d+)\/bin$/)[0] <=> ($b =~ /(\d+)\/bin$/)[0] }
