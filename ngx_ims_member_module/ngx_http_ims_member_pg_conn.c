@@ -36,7 +36,7 @@ ngx_http_ims_member_pg_conn_check(ngx_conf_t *cf, ngx_str_t *conninfo)
 {
     char                *err;
     u_char              *p;
-    ngx_str_t            host;
+    ngx_str_t            host, one;
     ngx_uint_t           hostaddr;
     PQconninfoOption    *opts, *o;
 
@@ -88,17 +88,29 @@ ngx_http_ims_member_pg_conn_check(ngx_conf_t *cf, ngx_str_t *conninfo)
         }
     }
 
-    if (!hostaddr && host.len && host.data[0] != '/'
-        && ngx_inet_addr(host.data, host.len) == INADDR_NONE
+    /* a list of hosts (a failover manager's URI names every node) */
+
+    while (!hostaddr && host.len) {
+        one.data = host.data;
+        p = ngx_strlchr(host.data, host.data + host.len, ',');
+        one.len = (p ? p : host.data + host.len) - host.data;
+
+        host.len -= one.len + (p ? 1 : 0);
+        host.data = p ? p + 1 : host.data + one.len;
+
+        if (one.len && one.data[0] != '/'
+            && ngx_inet_addr(one.data, one.len) == INADDR_NONE
 #if (NGX_HAVE_INET6)
-        && ngx_inet6_addr(host.data, host.len, NULL) != NGX_OK
+            && ngx_inet6_addr(one.data, one.len, NULL) != NGX_OK
 #endif
-        )
-    {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
-                           "host \"%V\" is a name: libpq resolves it with a "
-                           "blocking call in the worker, use an address "
-                           "(\"hostaddr\") or a socket directory", &host);
+            )
+        {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "host \"%V\" is a name: libpq resolves it "
+                               "with a blocking call in the worker, use an "
+                               "address (\"hostaddr\") or a socket "
+                               "directory", &one);
+        }
     }
 
     PQconninfoFree(opts);

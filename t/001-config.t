@@ -559,3 +559,33 @@ invalid value "strict": "new" (Glance's new default policies, which read the cal
 --- must_die
 --- error_log
 invalid number of arguments in "ims_member_policy" directive
+
+
+
+=== TEST 47: a failover manager's URI, numeric hosts: no warning
+--- http_config
+    ims_member_database "postgresql://postgres@127.0.0.1:5432,127.0.0.1:5433/ims?target_session_attrs=read-write";
+--- config
+    location /v2/schemas/ {
+        ims_member_schemas;
+    }
+--- request
+GET /v2/schemas/member
+--- error_code: 200
+--- no_error_log
+is a name
+
+
+
+=== TEST 48: a list of hosts: each name draws its warning
+--- http_config
+    ims_member_database "host=127.0.0.1,localhost,/run/postgresql port=5432,5433,5432 dbname=ims";
+--- config
+    location /v2/schemas/ {
+        ims_member_schemas;
+    }
+--- request
+GET /v2/schemas/member
+--- error_code: 200
+--- error_log
+host "localhost" is a name: libpq resolves it with a blocking call in the worker
