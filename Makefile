@@ -26,10 +26,13 @@ WARN        := -Wall -Wextra -Werror
 SRCS        := $(wildcard ngx_ims_member_module/*.c ngx_ims_member_module/*.h)
 
 PROVE       ?= prove
-TESTS       ?= t/
+
+# a failover manager's formation costs a minute: "make test-ha"
+HA_TESTS    := t/140-auto-failover.t
+TESTS       ?= $(filter-out $(HA_TESTS),$(wildcard t/*.t)) t/runner-selftest/
 
 .PHONY: all clean check test test-unit test-nginx test-ssl test-pgbouncer \
-        test-ubsan test-asan asan test-valgrind fuzz soak soak-short bench
+        test-ha test-ubsan test-asan asan test-valgrind fuzz soak soak-short bench
 
 all: $(MODULE)
 
@@ -93,6 +96,10 @@ PGBOUNCER_TESTS := t/010-update.t t/013-update-writes.t t/014-group-commit.t \
 
 test-pgbouncer:
 	IMS_MEMBER_PGBOUNCER=1 $(MAKE) test-nginx TESTS="$(PGBOUNCER_TESTS)"
+
+# pg_auto_failover (a monitor and two nodes): switchover, crash, rejoin
+test-ha:
+	$(MAKE) test-nginx TESTS="$(HA_TESTS)"
 
 # the suite with the module built under UndefinedBehaviorSanitizer: any
 # undefined behaviour aborts the worker, and the test that caused it fails
