@@ -29,10 +29,10 @@ no_shuffle();
 sub image { sprintf("f0000000-0000-4000-8000-%012d", shift) }
 
 # A client updating its pairs in turn, each update repeated until it is
-# acknowledged, from now until $until: every answer goes to $out as
-# "time code image status".
+# acknowledged, from now until the file $stop exists (or $until): every
+# answer goes to $out as "time code image status".
 sub client {
-    my ($k, $until, $out) = @_;
+    my ($k, $until, $out, $stop) = @_;
     open my $fh, '>', $out or die "$!";
     my %status;
     my $i = $k;
@@ -49,7 +49,7 @@ sub client {
             sleep 0.05;
         }
         $status{$img} = $want;
-        last if time > $until;
+        last if time > $until || -e $stop;
         $i += $main::Clients;
         $i = $k if $i >= $main::Pairs;
     }
@@ -60,12 +60,14 @@ sub client {
 sub under_load {
     my ($what, $event) = @_;
     my $dir = ImsMember::AutoFailover::dir();
-    my $until = time + 8;
+    my $stop = "$dir/stop";
+    my $until = time + 120;
     my @kids;
+    unlink $stop;
     for my $k (0 .. $main::Clients - 1) {
         my $pid = fork // die "fork: $!";
         if ($pid == 0) {
-            client($k, $until, "$dir/client-$k");
+            client($k, $until, "$dir/client-$k", $stop);
             POSIX::_exit(0);
         }
         push @kids, $pid;
@@ -83,6 +85,11 @@ sub under_load {
     my $at = time;
     $event->();
     my $done = time;
+
+    # the clients go on for 3 s once the formation has settled
+    sleep 3;
+    open my $fh, '>', $stop or die "$!";
+    close $fh;
     waitpid($_, 0) for @kids;
 
     my (@all, %last);
