@@ -13,7 +13,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 28;
+plan tests => repeat_each() * (blocks() * 2) + 32;
 
 no_shuffle();
 
@@ -288,3 +288,50 @@ PUT /v2/images/bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb/members/p-member
 X-Auth-Token: tok-member
 --- error_code: 200
 --- response_body_like: "status": "accepted"
+
+
+
+=== TEST 5: skipped updates each wait for their own row only
+--- init
+ImsMember::Pg::reset_fixtures();
+
+# X the row of lower id: a retry that locks in id order waits for it first
+my ($x, $y) = split /\n/, ImsMember::Pg::sql("SELECT image_id FROM"
+    . " image_members WHERE member = 'p-member' AND NOT deleted"
+    . " AND image_id IN ('" . main::img(6) . "', '" . main::img(1) . "')"
+    . " ORDER BY id");
+
+my ($s, $held) = main::hold_group();
+my (%lock);
+for my $img ($x, $y) {
+    $lock{$img} = ImsMember::Pg::session();
+    $lock{$img}->query("BEGIN");
+    $lock{$img}->query("SELECT 1 FROM image_members WHERE image_id = '$img'"
+                       . " AND member = 'p-member' FOR UPDATE");
+}
+
+my @g = main::send_waiting([$x, 'p-member', '{"status": "accepted"}'],
+                           [$y, 'p-member', '{"status": "accepted"}']);
+
+$s->query("COMMIT");
+$s->close;
+Test::More::is((ImsMember::Pg::http_read($held))[0], 200,
+               "the group's first update answers");
+
+# both skipped; Y is freed first, X stays held (as by a long transaction)
+ImsMember::Pg::wait_for_lock_waiter();
+$lock{$y}->query("COMMIT");
+$lock{$y}->close;
+my ($sty) = ImsMember::Pg::http_read($g[1], 3);
+Test::More::is($sty, 200, "Y answers once Y is free, while X is held");
+Test::More::is(main::status_of($y, 'p-member'), "accepted", "  written");
+
+$lock{$x}->query("COMMIT");
+$lock{$x}->close;
+my ($stx) = ImsMember::Pg::http_read($g[0]);
+Test::More::is($stx, 200, "X answers once X is free");
+--- request
+GET /v2/images/66666666-6666-6666-6666-666666666666/members/p-member
+--- error_code: 405
+--- error_log
+statement waits for a group
