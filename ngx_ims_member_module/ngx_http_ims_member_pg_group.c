@@ -346,7 +346,7 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
     ngx_uint_t                       i, n, ncols, wait, rows;
     ngx_http_ims_member_pg_op_t     *m, **skipped;
     ngx_http_ims_member_pg_pool_t   *pg;
-    ngx_http_ims_member_pg_group_t  *g, *again;
+    ngx_http_ims_member_pg_group_t  *g;
 
     g = op->data;
     pg = g->pg;
@@ -413,22 +413,13 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
                                 ngx_http_ims_member_pg_group_row(m, v, ncols));
     }
 
-    /* what another transaction held goes again, waiting for it this time */
+    /*
+     * what another transaction held goes again, each alone, waiting for its
+     * own row this time: one held row keeps no other update waiting
+     */
 
-    if (n == 1) {
-        ngx_http_ims_member_pg_group_queue(pg, skipped[0]);
-
-    } else if (n > 1) {
-        again = ngx_http_ims_member_pg_group_create(pg, skipped, n,
-                                                    pg->conf.group_wait);
-        if (again) {
-            ngx_http_ims_member_pg_group_queue(pg, &again->op);
-
-        } else {
-            for (i = 0; i < n; i++) {
-                ngx_http_ims_member_pg_group_queue(pg, skipped[i]);
-            }
-        }
+    for (i = 0; i < n; i++) {
+        ngx_http_ims_member_pg_group_queue(pg, skipped[i]);
     }
 
     ngx_destroy_pool(g->pool);
