@@ -740,7 +740,6 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
     conf.group_commit = imcf->group_commit;
     conf.grouped = NGX_HTTP_IMS_MEMBER_SQL_UPDATE;
     conf.group = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP;
-    conf.group_wait = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT;
     conf.group_one = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE;
 
     imcf->pool = ngx_http_ims_member_pg_pool_create(cycle, &conf);

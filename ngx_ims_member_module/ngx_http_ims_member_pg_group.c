@@ -22,10 +22,10 @@
  *
  * Each operation of a group gets its own row and is finished, like any
  * operation, only once the group's statement (and so its transaction) has
- * ended.  Those whose rows another transaction held are run again as a
- * group that waits for the locks, those of a group that failed, or whose
- * rows do not match its operations, run again alone: one operation never
- * fails another.
+ * ended.  Those whose rows another transaction held, those of a group
+ * that failed, or whose rows do not match its operations, run again
+ * alone (a held row then keeps only its own update waiting): one
+ * operation never fails another.
  */
 
 struct ngx_http_ims_member_pg_group_s {
@@ -343,15 +343,14 @@ void
 ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
 {
     ngx_str_t                       *v;
-    ngx_uint_t                       i, n, ncols, wait, rows;
-    ngx_http_ims_member_pg_op_t     *m, **skipped;
+    ngx_uint_t                       i, ncols, rows;
+    ngx_http_ims_member_pg_op_t     *m;
     ngx_http_ims_member_pg_pool_t   *pg;
     ngx_http_ims_member_pg_group_t  *g;
 
     g = op->data;
     pg = g->pg;
     ncols = op->rows.ncols;
-    wait = (op->stmt == pg->conf.group_wait);
 
     rows = (op->rc == NGX_OK && op->rows.nrows == g->n && ncols > 1);
 
@@ -362,9 +361,6 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
                       "alone; is sql/ims.sql of this version loaded?",
                       op->stmt, op->rows.nrows, ncols, g->n);
     }
-
-    skipped = ngx_palloc(g->pool, g->n * sizeof(ngx_http_ims_member_pg_op_t *));
-    n = 0;
 
     for (i = 0; i < g->n; i++) {
         m = g->members[i];
@@ -395,31 +391,18 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
 
         v = &op->rows.values[i * ncols];
 
+        /*
+         * what another transaction held goes again alone, waiting for its
+         * own row this time: one held row keeps no other update waiting
+         */
+
         if (v[0].len == 1 && v[0].data[0] == 't') {
-
-            /* a wait group that skips: the row changed under it */
-
-            if (wait || skipped == NULL) {
-                ngx_http_ims_member_pg_group_queue(pg, m);
-
-            } else {
-                skipped[n++] = m;
-            }
-
+            ngx_http_ims_member_pg_group_queue(pg, m);
             continue;
         }
 
         ngx_http_ims_member_pg_finish(m,
                                 ngx_http_ims_member_pg_group_row(m, v, ncols));
-    }
-
-    /*
-     * what another transaction held goes again, each alone, waiting for its
-     * own row this time: one held row keeps no other update waiting
-     */
-
-    for (i = 0; i < n; i++) {
-        ngx_http_ims_member_pg_group_queue(pg, skipped[i]);
     }
 
     ngx_destroy_pool(g->pool);

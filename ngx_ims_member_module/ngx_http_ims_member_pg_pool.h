@@ -39,16 +39,15 @@ typedef struct {
 
     /*
      * Group commit: operations of statement "grouped" that wait together
-     * go as one statement "group" (or "group_wait" for the rows "group"
-     * left because others held them), whose parameters are arrays of
-     * theirs and whose rows are one per operation: a "skipped" flag, then
+     * go as one statement "group", whose parameters are arrays of theirs
+     * and whose rows are one per operation: a "skipped" flag (its row
+     * another transaction held: it goes again alone, as "grouped"), then
      * the row the operation's own statement gives.  One alone goes as
      * "group_one", with its own parameters and a row of the same kind.
      */
     ngx_uint_t                          group_commit;  /* unsigned  :1 */
     ngx_uint_t                          grouped;
     ngx_uint_t                          group;
-    ngx_uint_t                          group_wait;
     ngx_uint_t                          group_one;
 } ngx_http_ims_member_pg_conf_t;
 

@@ -47,7 +47,7 @@
  * The member update of a group (ims_member_group_commit): one array per
  * parameter of NGX_HTTP_IMS_MEMBER_SQL_UPDATE, one element per request in
  * arrival order, one transaction for all.  One row per request, in that
- * order: whether its member row was left to the next statement ("skip":
+ * order: whether its member row was left to run again alone ("skip":
  * another transaction holds it), then the row the single update gives.
  *
  * The arrays reach unnest() through a subquery the planner keeps: it
@@ -67,7 +67,7 @@
  * request: its pair's first creation and last update ("ca"), and whether
  * it changed any row ("ta").
  */
-#define NGX_HTTP_IMS_MEMBER_SQL_GROUP(lock)                                   \
+#define NGX_HTTP_IMS_MEMBER_SQL_GROUP                                         \
     ngx_string("WITH r AS ("                                                  \
                "SELECT r.* FROM (SELECT $1::text[], $2::text[],"              \
                " $3::boolean[], $4::text[], $5::text[], $6::text[],"          \
@@ -100,7 +100,7 @@
                "), l AS ("                                                    \
                "SELECT m.id, m.status FROM image_members m"                   \
                " WHERE m.id IN (SELECT c.id FROM c WHERE c.status <> c.was)"  \
-               " AND NOT m.deleted ORDER BY m.id FOR UPDATE" lock             \
+               " AND NOT m.deleted ORDER BY m.id FOR UPDATE SKIP LOCKED"     \
                "), k AS ("                                                    \
                "SELECT DISTINCT c.n FROM c"                                   \
                " WHERE c.id IN (SELECT c.id FROM c WHERE c.status <> c.was)"  \
@@ -232,11 +232,7 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
 
     /* NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP: a group, rows others hold
      * left for later */
-    NGX_HTTP_IMS_MEMBER_SQL_GROUP(" SKIP LOCKED"),
-
-    /* NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT: what a group left, waiting
-     * for the rows' locks */
-    NGX_HTTP_IMS_MEMBER_SQL_GROUP(""),
+    NGX_HTTP_IMS_MEMBER_SQL_GROUP,
 
     /*
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE: a group of one, the parameters of

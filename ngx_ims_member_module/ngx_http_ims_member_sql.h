@@ -36,22 +36,21 @@
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE_NPARAMS   2
 
 #define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP        7
-#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT   8
-#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE          9
+#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE          8
 
-#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE          10
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE          9
 #define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE_NPARAMS  10
 
-#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST            11
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST            10
 #define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST_NPARAMS    8
 
-#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE          12
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE          11
 #define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE_NPARAMS  8
 
-#define NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS            13
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS            12
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS_NPARAMS    9
 
-#define NGX_HTTP_IMS_MEMBER_SQL_N                   14
+#define NGX_HTTP_IMS_MEMBER_SQL_N                   13
 
 /*
  * The statements that may run twice when a connection broke under them:
@@ -63,7 +62,6 @@
 #define NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT                                    \
     ((1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE)                                    \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP)                            \
-     | (1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP_WAIT)                       \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE)                              \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE)                             \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_GET)                                 \
