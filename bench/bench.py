@@ -324,14 +324,9 @@ def update_statement():
     start = src.index("NGX_HTTP_IMS_MEMBER_SQL_UPDATE:")
     start = src.index("ngx_string(", start) + len("ngx_string(")
     end = src.index("),\n", start)
-    # the rules it shares with the group of one: a macro of literals
-    rules = src.index("#define NGX_HTTP_IMS_MEMBER_SQL_RULES")
-    rules = src[rules:src.index("\n\n", rules)].split("\n", 1)[1]
-    text = src[start:end].replace("NGX_HTTP_IMS_MEMBER_SQL_RULES", rules)
+    text = src[start:end]
     sql = "".join(json.loads(lit) for lit in
                   re.findall(r'"(?:[^"\\]|\\.)*"', text))
-    # pgbench takes any ":name" for a variable, even in a literal
-    sql = sql.replace("HH24:MI:SS", "HH24' || ':' || 'MI' || ':' || 'SS")
     return re.sub(r"\$(\d)\b", lambda m: UPDATE_PARAMS[m.group(1)], sql)
 
 

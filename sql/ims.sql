@@ -55,13 +55,31 @@ AS $$
 $$;
 
 
--- The single member update is one statement of the module's own (see
--- ngx_http_ims_member_sql.c): index probes that find the member row when
--- every rule holds, and one UPDATE of it (none when the status is already
--- the one asked).  When it finds no row, the same statement asks
--- ims_member_update_failure() which rule failed, in the order Glance
--- applies them; an update job asks it of each of its images
--- (ims_job_update_slice()), and updates those that pass:
+-- ims_member_vault_required: accepting a full-ECS image made from a CBR
+-- backup names a vault (IMS's rule); inlined where it is called, so that
+-- its probes are planned with the statement's.
+CREATE OR REPLACE FUNCTION ims_member_vault_required(p_image text,
+    p_status text, p_vault text)
+RETURNS boolean
+LANGUAGE sql STABLE
+AS $$
+    SELECT p_status = 'accepted' AND p_vault IS NULL
+           AND EXISTS (SELECT 1 FROM image_properties p
+                        WHERE p.image_id = p_image AND NOT p.deleted
+                          AND p.name = '__whole_image' AND p.value = 'true')
+           AND EXISTS (SELECT 1 FROM image_properties p
+                        WHERE p.image_id = p_image AND NOT p.deleted
+                          AND p.name = '__backup_id' AND p.value <> '')
+$$;
+
+
+-- The single member update runs as functions of sql/update.sql (alone, a
+-- group, a group of one): index probes that find the member row when every
+-- rule holds, and one UPDATE of it (none when the status is already the
+-- one asked).  When they find no row, they ask ims_member_update_failure()
+-- which rule failed, in the order Glance applies them; an update job asks
+-- it of each of its images (ims_job_update_slice()), and updates those
+-- that pass:
 --
 --   unauthorized      token unknown or expired
 --   identified        p_status is NULL: identity was all that was asked
@@ -167,16 +185,8 @@ BEGIN
         RETURN 'bad_status';
     END IF;
 
-    IF p_status = 'accepted' AND p_vault IS NULL THEN
-        IF EXISTS (SELECT 1 FROM image_properties p
-                    WHERE p.image_id = p_image AND NOT p.deleted
-                      AND p.name = '__whole_image' AND p.value = 'true')
-           AND EXISTS (SELECT 1 FROM image_properties p
-                        WHERE p.image_id = p_image AND NOT p.deleted
-                          AND p.name = '__backup_id' AND p.value <> '')
-        THEN
-            RETURN 'vault_required';
-        END IF;
+    IF ims_member_vault_required(p_image, p_status, p_vault) THEN
+        RETURN 'vault_required';
     END IF;
 
     RETURN 'ok';
@@ -186,7 +196,9 @@ $$;
 COMMIT;
 
 
--- The member API's writes and reads, then the batch jobs.
+-- The member update, the member API's writes and reads, then the batch
+-- jobs.
+\ir update.sql
 \ir members.sql
 \ir jobs.sql
 \ir upgrade.sql

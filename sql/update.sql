@@ -1,0 +1,308 @@
+-- The single member update, the module's hottest statement, in its three
+-- forms: alone, a group of updates that waited together (group commit),
+-- and a group of one.  Server-side functions, so that PostgreSQL keeps
+-- their plans per session however the module sends the call: prepared,
+-- or unnamed through a pooler in transaction mode (ims_member_prepare
+-- off), where the statement itself would be planned on every call.
+-- Loaded by ims.sql (\ir) after ims_member_update_failure(): safe to run
+-- twice.
+--
+-- The rules are ims_member_update_failure()'s (sql/ims.sql), in index
+-- probes: a live row of the member is found only when every one holds;
+-- without it, ims_member_update_failure() says which failed.  The answer
+-- is one row: the result ("ok", or a rule's name), the status set, the
+-- membership's first creation and last update (UTC, ISO 8601); a group's
+-- rows come first with whether the update was skipped (another
+-- transaction holds its row: it runs again alone).
+
+SET client_min_messages = warning;
+
+BEGIN;
+
+
+-- ims_member_keep_vault: the vault an acceptance names, kept beside the
+-- membership (nothing written when it is the one kept already).
+CREATE OR REPLACE FUNCTION ims_member_keep_vault(p_image text,
+    p_member text, p_status text, p_vault text)
+RETURNS void
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF p_status <> 'accepted' OR p_vault IS NULL
+       OR EXISTS (SELECT 1 FROM ims_member_vaults w
+                   WHERE w.image_id = p_image AND w.member = p_member
+                     AND w.vault_id = p_vault)
+    THEN
+        RETURN;
+    END IF;
+
+    INSERT INTO ims_member_vaults AS v
+           (image_id, member, vault_id, created_at, updated_at)
+    VALUES (p_image, p_member, p_vault, now() AT TIME ZONE 'UTC',
+            now() AT TIME ZONE 'UTC')
+    ON CONFLICT (image_id, member) DO UPDATE
+       SET vault_id = EXCLUDED.vault_id,
+           updated_at = EXCLUDED.updated_at;
+END;
+$$;
+
+
+-- ims_member_set_status: the update alone.  Each live row of the pair
+-- that has another status is written, once, all at the same time; none
+-- when all have it already (no lock, no transaction id, nothing to flush
+-- at commit); a new vault of an acceptance is kept.
+CREATE OR REPLACE FUNCTION ims_member_set_status(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_status text, p_vault text, p_glance boolean,
+    OUT o_result text, OUT o_status text, OUT o_created_at text,
+    OUT o_updated_at text)
+RETURNS record
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_id       integer;
+    v_created  timestamp;
+    v_updated  timestamp;
+    v_written  timestamp;
+BEGIN
+    SELECT m.id, m.created_at, coalesce(m.updated_at, m.created_at)
+      INTO v_id, v_created, v_updated
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c,
+           images i, image_members m
+     WHERE p_status IN ('pending', 'accepted', 'rejected')
+       AND i.id = p_image AND NOT i.deleted AND i.visibility = 'shared'
+       AND m.image_id = p_image AND m.member = p_member AND NOT m.deleted
+       AND (c.admin OR (m.member = c.project
+                        AND i.owner IS DISTINCT FROM c.project
+                        AND NOT (p_glance AND i.owner IS NULL
+                                 AND c.project = '')))
+       AND NOT ims_member_vault_required(p_image, p_status, p_vault)
+     LIMIT 1;
+
+    IF NOT FOUND THEN
+        o_result := ims_member_update_failure(p_token_sha256, p_project,
+                        p_admin, p_image, p_member, p_status, p_vault,
+                        p_glance);
+        RETURN;
+    END IF;
+
+    -- every live row of the pair (Glance's schema lets it have several)
+    WITH u AS (
+        UPDATE image_members m
+           SET status = p_status, updated_at = now() AT TIME ZONE 'UTC'
+         WHERE m.image_id = p_image AND m.member = p_member
+           AND NOT m.deleted AND m.status IS DISTINCT FROM p_status
+        RETURNING m.updated_at
+    )
+    SELECT max(u.updated_at) INTO v_written FROM u;
+
+    PERFORM ims_member_keep_vault(p_image, p_member, p_status, p_vault);
+
+    o_result := 'ok';
+    o_status := p_status;
+    o_created_at := to_char(v_created, 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+    o_updated_at := to_char(coalesce(v_written, v_updated),
+                            'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+END;
+$$;
+
+
+-- ims_member_set_status_try: a group of one.  As ims_member_set_status(),
+-- but a member row another transaction holds is left, not waited for
+-- (o_skip): a lone update must not keep the next group waiting behind
+-- it.  Other live rows of the member (Glance's own schema lets it have
+-- several) are written too, waiting for them if another transaction
+-- holds one.
+CREATE OR REPLACE FUNCTION ims_member_set_status_try(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_status text, p_vault text, p_glance boolean,
+    OUT o_skip boolean, OUT o_result text, OUT o_status text,
+    OUT o_created_at text, OUT o_updated_at text)
+RETURNS record
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_id       integer;
+    v_was      text;
+    v_created  timestamp;
+    v_updated  timestamp;
+    v_written  timestamp;
+BEGIN
+    o_skip := false;
+
+    SELECT m.id, m.status, m.created_at, coalesce(m.updated_at, m.created_at)
+      INTO v_id, v_was, v_created, v_updated
+      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c,
+           images i, image_members m
+     WHERE p_status IN ('pending', 'accepted', 'rejected')
+       AND i.id = p_image AND NOT i.deleted AND i.visibility = 'shared'
+       AND m.image_id = p_image AND m.member = p_member AND NOT m.deleted
+       AND (c.admin OR (m.member = c.project
+                        AND i.owner IS DISTINCT FROM c.project
+                        AND NOT (p_glance AND i.owner IS NULL
+                                 AND c.project = '')))
+       AND NOT ims_member_vault_required(p_image, p_status, p_vault)
+     LIMIT 1;
+
+    IF NOT FOUND THEN
+        o_result := ims_member_update_failure(p_token_sha256, p_project,
+                        p_admin, p_image, p_member, p_status, p_vault,
+                        p_glance);
+        RETURN;
+    END IF;
+
+    o_result := 'ok';
+    o_status := p_status;
+    o_created_at := to_char(v_created, 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+
+    IF v_was IS DISTINCT FROM p_status THEN
+        PERFORM 1 FROM image_members m
+         WHERE m.id = v_id AND NOT m.deleted
+           FOR UPDATE SKIP LOCKED;
+
+        IF NOT FOUND THEN
+            o_skip := true;
+            o_result := 'skip';
+            o_updated_at := to_char(v_updated,
+                                    'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+            RETURN;
+        END IF;
+    END IF;
+
+    -- every live row of the pair (Glance's schema lets it have several)
+    WITH u AS (
+        UPDATE image_members m
+           SET status = p_status, updated_at = now() AT TIME ZONE 'UTC'
+         WHERE m.image_id = p_image AND m.member = p_member
+           AND NOT m.deleted AND m.status IS DISTINCT FROM p_status
+        RETURNING m.updated_at
+    )
+    SELECT max(u.updated_at) INTO v_written FROM u;
+
+    PERFORM ims_member_keep_vault(p_image, p_member, p_status, p_vault);
+
+    o_updated_at := to_char(coalesce(v_written, v_updated),
+                            'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+END;
+$$;
+
+
+-- ims_member_set_status_group: a group (ims_member_group_commit): one
+-- array per parameter of ims_member_set_status(), one element per update
+-- in arrival order, one transaction for all.  One row per update, in that
+-- order: whether its member row was left to run again alone (o_skip:
+-- another transaction holds it), then the row the update alone gives.
+--
+-- The arrays reach unnest() through a subquery the planner keeps: it
+-- cannot count them then, neither in a plan for the values at hand nor in
+-- the generic one, so that after five calls the generic plan wins and the
+-- statement is no longer planned each time (about 2 ms).
+--
+-- "c" holds the updates whose rules hold, with every live row of their
+-- pair (Glance's own schema lets a pair have several); "l" locks, in id
+-- order (so two groups never deadlock), only rows some update of the group
+-- changes, and "k" are the updates one of whose rows it had to leave (so
+-- every update of that pair).  In arrival order on a row, an update
+-- changed it if it or one before it asked for another status than the row
+-- had ("t"): each answers as if it had run alone after those before it,
+-- and "upd" writes the row once, with the last status.  "vault" keeps the
+-- last vault of each pair.  "ca" is each update's pair's first creation
+-- and last update, "ta" whether it changed any row.
+CREATE OR REPLACE FUNCTION ims_member_set_status_group(
+    p_token_sha256 text[], p_project text[], p_admin boolean[],
+    p_image text[], p_member text[], p_status text[], p_vault text[],
+    p_glance boolean[])
+RETURNS TABLE (o_skip boolean, o_result text, o_status text,
+               o_created_at text, o_updated_at text)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH r AS (
+        SELECT r.*
+          FROM (SELECT p_token_sha256, p_project, p_admin, p_image,
+                       p_member, p_status, p_vault, p_glance OFFSET 0)
+               AS a (a1, a2, a3, a4, a5, a6, a7, a8),
+               unnest(a1, a2, a3, a4, a5, a6, a7, a8) WITH ORDINALITY
+               AS r (token, project, admin, image, member, status, vault,
+                     glance, n)
+    ), c AS (
+        SELECT r.n, r.status, m.id, m.status AS was, m.created_at,
+               m.updated_at
+          FROM r CROSS JOIN LATERAL ims_member_identify(r.token, r.project,
+                                                        r.admin) c,
+               images i, image_members m
+         WHERE r.status IN ('pending', 'accepted', 'rejected')
+           AND i.id = r.image AND NOT i.deleted
+           AND i.visibility = 'shared'
+           AND m.image_id = r.image AND m.member = r.member
+           AND NOT m.deleted
+           AND (c.admin OR (m.member = c.project
+                            AND i.owner IS DISTINCT FROM c.project
+                            AND NOT (r.glance AND i.owner IS NULL
+                                     AND c.project = '')))
+           AND NOT ims_member_vault_required(r.image, r.status, r.vault)
+    ), l AS (
+        SELECT m.id, m.status FROM image_members m
+         WHERE m.id IN (SELECT c.id FROM c WHERE c.status <> c.was)
+           AND NOT m.deleted
+         ORDER BY m.id
+           FOR UPDATE SKIP LOCKED
+    ), k AS (
+        SELECT DISTINCT c.n FROM c
+         WHERE c.id IN (SELECT c.id FROM c WHERE c.status <> c.was)
+           AND c.id NOT IN (SELECT l.id FROM l)
+    ), t AS (
+        SELECT c.n, c.id, c.status,
+               bool_or(c.status <> l.status)
+                   OVER (PARTITION BY c.id ORDER BY c.n) AS touched
+          FROM c JOIN l ON l.id = c.id
+         WHERE c.n NOT IN (SELECT k.n FROM k)
+    ), upd AS (
+        UPDATE image_members m
+           SET status = f.status, updated_at = now() AT TIME ZONE 'UTC'
+          FROM (SELECT DISTINCT ON (t.id) t.id, t.status, t.touched
+                  FROM t ORDER BY t.id, t.n DESC) AS f
+         WHERE m.id = f.id AND f.touched
+    ), vault AS (
+        INSERT INTO ims_member_vaults AS v
+               (image_id, member, vault_id, created_at, updated_at)
+        SELECT z.image, z.member, z.vault,
+               now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+          FROM (SELECT DISTINCT ON (r.image, r.member)
+                       r.image, r.member, r.vault
+                  FROM c JOIN r ON r.n = c.n
+                 WHERE r.status = 'accepted' AND r.vault IS NOT NULL
+                   AND c.n NOT IN (SELECT k.n FROM k)
+                 ORDER BY r.image, r.member, c.n DESC) AS z
+         WHERE NOT EXISTS (SELECT 1 FROM ims_member_vaults w
+                            WHERE w.image_id = z.image
+                              AND w.member = z.member
+                              AND w.vault_id = z.vault)
+        ON CONFLICT (image_id, member) DO UPDATE
+           SET vault_id = EXCLUDED.vault_id,
+               updated_at = EXCLUDED.updated_at
+    ), ca AS (
+        SELECT c.n, min(c.created_at) AS created_at,
+               max(coalesce(c.updated_at, c.created_at)) AS updated_at
+          FROM c GROUP BY c.n
+    ), ta AS (
+        SELECT t.n, bool_or(t.touched) AS touched FROM t GROUP BY t.n
+    )
+    SELECT k.n IS NOT NULL,
+           CASE WHEN ca.n IS NULL
+                THEN ims_member_update_failure(r.token, r.project, r.admin,
+                         r.image, r.member, r.status, r.vault, r.glance)
+                WHEN k.n IS NOT NULL THEN 'skip' ELSE 'ok' END,
+           CASE WHEN ca.n IS NULL THEN NULL ELSE r.status END,
+           to_char(ca.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+           to_char(CASE WHEN ta.touched THEN now() AT TIME ZONE 'UTC'
+                        ELSE ca.updated_at END,
+                   'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      FROM r LEFT JOIN ca ON ca.n = r.n LEFT JOIN ta ON ta.n = r.n
+             LEFT JOIN k ON k.n = r.n
+     ORDER BY r.n;
+END;
+$$;
+
+COMMIT;
