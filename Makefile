@@ -62,9 +62,9 @@ clean:
 test: test-unit test-nginx
 
 # what CI runs: the suite, then its database files over SSL and through
-# PgBouncer, then the whole suite again under ASan and UBSan, then the
-# fuzzers for a minute each
-check: test test-ssl test-pgbouncer test-asan fuzz soak-short
+# PgBouncer, the failover manager's file, then the whole suite again under
+# ASan and UBSan, then the fuzzers for a minute each
+check: test test-ssl test-pgbouncer test-ha test-asan fuzz soak-short
 
 test-unit:
 	$(MAKE) -C t/unit

@@ -654,10 +654,10 @@ def main():
             bouncer = scale.Bouncer(base, cluster, WORKERS * POOL)
             bnginx = Nginx(base, bouncer.dsn(), name="nginx-bouncer",
                            prepare="off")
-            unnamed = Nginx(base, cluster.dsn(), name="nginx-unnamed",
-                            prepare="off")
             wrk(bnginx.port, 32, 2)
-            wrk(unnamed.port, 32, 2)
+        unnamed = Nginx(base, cluster.dsn(), name="nginx-unnamed",
+                        prepare="off")
+        wrk(unnamed.port, 32, 2)
 
         # warm up: connections opened, statements prepared, caches filled
         wrk(nginx.port, 32, 2)
@@ -691,9 +691,10 @@ def main():
                                                      args.duration, base,
                                                      "plain.sql",
                                                      bouncer.port,
-                                                     "extended"),
-                    "module_unnamed": lambda: wrk(unnamed.port, c,
-                                                  args.duration)})
+                                                     "extended")})
+            if unnamed:
+                loads["module_unnamed"] = lambda: wrk(unnamed.port, c,
+                                                      args.duration)
             if baseline:
                 loads["baseline"] = lambda: wrk(baseline.port, c,
                                                 args.duration)
@@ -718,6 +719,7 @@ def main():
                     / row["plain_bouncer"]["rps"])
                 row["bouncer_over_module"] = (row["module_bouncer"]["rps"]
                                               / a["rps"])
+            if unnamed:
                 row["unnamed_over_module"] = (row["module_unnamed"]["rps"]
                                               / a["rps"])
             if baseline:
@@ -866,6 +868,11 @@ def report(r):
             print("      a0. baseline %8.0f %6.2f/%7.2f; a/a0 %.3f"
                   % (x["rps"], x["p50_ms"], x["p99_ms"],
                      row["module_over_baseline"]))
+        if "module_unnamed" in row and "module_bouncer" not in row:
+            x = row["module_unnamed"]
+            print("      u. ims_member_prepare off %8.0f %6.2f/%7.2f; u/a "
+                  "%.3f" % (x["rps"], x["p50_ms"], x["p99_ms"],
+                            row["unnamed_over_module"]))
         for k in ("module", "module_single", "module_bouncer",
                   "module_unnamed", "baseline"):
             if k in row and row[k].get("errors"):
