@@ -20,6 +20,7 @@
 #include "ngx_http_ims_member_keystone.h"
 #include "ngx_http_ims_member_keystone_cache.h"
 #include "ngx_http_ims_member_pg_conn.h"
+#include "ngx_http_ims_member_pg_group.h"
 #include "ngx_http_ims_member_pg_pool.h"
 #include "ngx_http_ims_member_roles.h"
 #include "ngx_http_ims_member_schemas.h"
@@ -708,8 +709,9 @@ ngx_http_ims_member_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
 {
-    ngx_http_ims_member_pg_conf_t     conf;
-    ngx_http_ims_member_main_conf_t  *imcf;
+    ngx_http_ims_member_pg_conf_t        conf;
+    ngx_http_ims_member_main_conf_t     *imcf;
+    ngx_http_ims_member_pg_group_conf_t  gconf;
 
     /* cache manager and loader processes serve no requests */
 
@@ -737,13 +739,23 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
     conf.stmts = ngx_http_ims_member_sql;
     conf.nstmts = NGX_HTTP_IMS_MEMBER_SQL_N;
     conf.idempotent = NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT;
-    conf.group_commit = imcf->group_commit;
-    conf.grouped = NGX_HTTP_IMS_MEMBER_SQL_UPDATE;
-    conf.group = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP;
-    conf.group_one = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE;
 
     imcf->pool = ngx_http_ims_member_pg_pool_create(cycle, &conf);
     if (imcf->pool == NULL) {
+        return NGX_ERROR;
+    }
+
+    /* the group room sits above the pool, which it gives its handlers */
+
+    gconf.on = imcf->group_commit;
+    gconf.queue = imcf->queue;
+    gconf.grouped = NGX_HTTP_IMS_MEMBER_SQL_UPDATE;
+    gconf.group = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP;
+    gconf.group_one = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE;
+
+    imcf->groups = ngx_http_ims_member_pg_group_init(cycle, imcf->pool,
+                                                     &gconf);
+    if (imcf->groups == NULL) {
         return NGX_ERROR;
     }
 
@@ -786,6 +798,11 @@ ngx_http_ims_member_exit_process(ngx_cycle_t *cycle)
     if (imcf->job) {
         ngx_http_ims_member_job_exit(imcf->job);
         imcf->job = NULL;
+    }
+
+    if (imcf->groups) {
+        ngx_http_ims_member_pg_group_close(imcf->groups);
+        imcf->groups = NULL;
     }
 
     if (imcf->pool) {

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_job.h"
+#include "ngx_http_ims_member_pg_group.h"
 #include "ngx_http_ims_member_pg_pool.h"
 
 
@@ -37,6 +38,7 @@ typedef struct {
 
     /* per worker, built in init_process */
     ngx_http_ims_member_pg_pool_t     *pool;
+    ngx_http_ims_member_pg_groups_t   *groups;
     ngx_http_ims_member_job_t         *job;
 
     /* the core's error log handler, wrapped to add the request id */

@@ -8,17 +8,17 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
-#include "ngx_http_ims_member_pg_conn.h"
 #include "ngx_http_ims_member_pg_pool.h"
-#include "ngx_http_ims_member_pg_pool_int.h"
+#include "ngx_http_ims_member_pg_group.h"
 
 
 /*
- * Group commit.  Operations of the groupable statement go as groups, at
- * most NGX_HTTP_IMS_MEMBER_PG_GROUPS under way at once; while one is,
- * those that come wait here, and when it ends, all that wait go together:
- * one statement, one transaction, one commit.  A group never waits for
- * company: it is made of what already waits, and one alone goes at once.
+ * Group commit, a room above the pool.  Operations of the groupable
+ * statement go as groups, at most NGX_HTTP_IMS_MEMBER_PG_GROUPS under way
+ * at once; while one is, those that come wait here, and when it ends, all
+ * that wait go together: one statement, one transaction, one commit.  A
+ * group never waits for company: it is made of what already waits, and
+ * one alone goes at once.
  *
  * Each operation of a group gets its own row and is finished, like any
  * operation, only once the group's statement (and so its transaction) has
@@ -26,112 +26,274 @@
  * that failed, or whose rows do not match its operations, run again
  * alone (a held row then keeps only its own update waiting): one
  * operation never fails another.
+ *
+ * The room sits on the pool's public interface: the pool asks it through
+ * the handlers it gave (admit, gather, unreachable) and tells it through
+ * the "leave" hook it sets on the operations it holds (a waiting one, a
+ * member, and the group's own operation); it runs a group's statement,
+ * queues, finishes and cancels as any caller of the pool does.
  */
 
-struct ngx_http_ims_member_pg_group_s {
-    ngx_http_ims_member_pg_op_t         op;
-    ngx_pool_t                         *pool;
-    ngx_http_ims_member_pg_pool_t      *pg;
-    ngx_uint_t                          n;
-    ngx_uint_t                          left;
-    ngx_http_ims_member_pg_op_t       **members;
+/* most groups under way at once in one worker (measured: one beats two) */
+#define NGX_HTTP_IMS_MEMBER_PG_GROUPS      1
+
+/* most operations in one group */
+#define NGX_HTTP_IMS_MEMBER_PG_GROUP_MAX   128
+
+
+struct ngx_http_ims_member_pg_groups_s {
+    ngx_http_ims_member_pg_group_conf_t  conf;
+    ngx_http_ims_member_pg_pool_t       *pg;
+    ngx_log_t                           *log;
+
+    /* operations waiting to go together, and the groups under way */
+    ngx_queue_t                          ops;
+    ngx_uint_t                           waiting;
+    ngx_uint_t                           counted;
+
+    /* a group ended outside a connection's event: what waits may go */
+    ngx_event_t                          kick;
 };
 
 
+typedef struct {
+    ngx_http_ims_member_pg_op_t          op;
+    ngx_pool_t                          *pool;
+    ngx_http_ims_member_pg_groups_t     *gs;
+    ngx_uint_t                           n;
+    ngx_uint_t                           left;
+    ngx_http_ims_member_pg_op_t        **members;
+} ngx_http_ims_member_pg_group_t;
+
+
+static ngx_uint_t ngx_http_ims_member_pg_group_joins(
+    ngx_http_ims_member_pg_groups_t *gs, ngx_http_ims_member_pg_op_t *op);
+static ngx_int_t ngx_http_ims_member_pg_group_admit(
+    ngx_http_ims_member_pg_op_t *op, void *data);
+static void ngx_http_ims_member_pg_group_add(
+    ngx_http_ims_member_pg_groups_t *gs, ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_group_gather(void *data);
+static void ngx_http_ims_member_pg_group_unreachable(void *data);
 static ngx_http_ims_member_pg_group_t *ngx_http_ims_member_pg_group_create(
-    ngx_http_ims_member_pg_pool_t *pg, ngx_http_ims_member_pg_op_t **ops,
+    ngx_http_ims_member_pg_groups_t *gs, ngx_http_ims_member_pg_op_t **ops,
     ngx_uint_t n, ngx_uint_t stmt);
 static char *ngx_http_ims_member_pg_group_array(ngx_pool_t *pool,
     ngx_http_ims_member_pg_op_t **ops, ngx_uint_t n, ngx_uint_t param);
-static void ngx_http_ims_member_pg_group_queue(
-    ngx_http_ims_member_pg_pool_t *pg, ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_group_release(
+    ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_group_leave(
+    ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_group_ended(
+    ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op);
 static ngx_int_t ngx_http_ims_member_pg_group_row(
     ngx_http_ims_member_pg_op_t *op, ngx_str_t *v, ngx_uint_t ncols);
+static void ngx_http_ims_member_pg_group_kick_handler(ngx_event_t *ev);
+
+
+/* the room of one worker's pool, which gets its handlers */
+
+ngx_http_ims_member_pg_groups_t *
+ngx_http_ims_member_pg_group_init(ngx_cycle_t *cycle,
+    ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_group_conf_t *conf)
+{
+    ngx_http_ims_member_pg_room_t     room;
+    ngx_http_ims_member_pg_groups_t  *gs;
+
+    gs = ngx_pcalloc(cycle->pool, sizeof(ngx_http_ims_member_pg_groups_t));
+    if (gs == NULL) {
+        return NULL;
+    }
+
+    gs->conf = *conf;
+    gs->pg = pg;
+    gs->log = cycle->log;
+
+    ngx_queue_init(&gs->ops);
+
+    gs->kick.handler = ngx_http_ims_member_pg_group_kick_handler;
+    gs->kick.data = gs;
+    gs->kick.log = cycle->log;
+
+    room.admit = ngx_http_ims_member_pg_group_admit;
+    room.gather = ngx_http_ims_member_pg_group_gather;
+    room.unreachable = ngx_http_ims_member_pg_group_unreachable;
+    room.data = gs;
+
+    ngx_http_ims_member_pg_pool_room(pg, &room);
+
+    return gs;
+}
+
+
+void
+ngx_http_ims_member_pg_group_close(ngx_http_ims_member_pg_groups_t *gs)
+{
+    if (gs->kick.posted) {
+        ngx_delete_posted_event(&gs->kick);
+    }
+}
+
+
+/*
+ * The admission policy, in this one place: whether an operation goes with
+ * a group, or alone, as the pool runs any other.  Today every operation of
+ * the groupable statement goes with a group.  One let go alone can still
+ * be followed (say, to count those under way): the room may set its
+ * "leave" hook, which the pool calls once it is done with it.
+ */
+
+static ngx_uint_t
+ngx_http_ims_member_pg_group_joins(ngx_http_ims_member_pg_groups_t *gs,
+    ngx_http_ims_member_pg_op_t *op)
+{
+    return gs->conf.on && op->stmt == gs->conf.grouped;
+}
+
+
+/* the pool asks of each operation it starts: NGX_OK, the room takes it */
+
+static ngx_int_t
+ngx_http_ims_member_pg_group_admit(ngx_http_ims_member_pg_op_t *op,
+    void *data)
+{
+    ngx_http_ims_member_pg_groups_t  *gs = data;
+
+    if (!ngx_http_ims_member_pg_group_joins(gs, op)) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_ims_member_pg_group_add(gs, op);
+
+    return NGX_OK;
+}
 
 
 /* the operation waits for the next group, or is refused: the queue is full */
 
-void
-ngx_http_ims_member_pg_group_add(ngx_http_ims_member_pg_pool_t *pg,
+static void
+ngx_http_ims_member_pg_group_add(ngx_http_ims_member_pg_groups_t *gs,
     ngx_http_ims_member_pg_op_t *op)
 {
-    if (pg->counted >= NGX_HTTP_IMS_MEMBER_PG_GROUPS
-        && pg->waiting + pg->gwaiting >= pg->conf.queue)
+    ngx_uint_t  waiting;
+
+    waiting = ngx_http_ims_member_pg_waiting(gs->pg) + gs->waiting;
+
+    if (gs->counted >= NGX_HTTP_IMS_MEMBER_PG_GROUPS
+        && waiting >= gs->conf.queue)
     {
         ngx_log_error(NGX_LOG_WARN, op->log, 0,
                       "ims_member: %ui statements already wait for a "
-                      "database connection (ims_member_queue)",
-                      pg->waiting + pg->gwaiting);
+                      "database connection (ims_member_queue)", waiting);
         op->unreached = 1;
         ngx_http_ims_member_pg_finish(op, NGX_BUSY);
         return;
     }
 
-    ngx_queue_insert_tail(&pg->gops, &op->queue);
-    op->gqueued = 1;
-    pg->gwaiting++;
+    ngx_queue_insert_tail(&gs->ops, &op->queue);
+    gs->waiting++;
+
+    op->leave = ngx_http_ims_member_pg_group_leave;
+    op->room = gs;
+    op->waits = " (waiting to go with a group)";
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
                    "ims_member: statement waits for a group, "
-                   "%ui waiting, %ui under way", pg->gwaiting, pg->counted);
+                   "%ui waiting, %ui under way", gs->waiting, gs->counted);
 
-    ngx_http_ims_member_pg_dispatch(pg);
+    ngx_http_ims_member_pg_dispatch(gs->pg);
 }
 
 
 /*
  * What waits goes, as one group, once the group before has ended.  Even
  * one operation alone goes as a group: a row another transaction holds
- * must not keep the next group waiting behind it.
+ * must not keep the next group waiting behind it.  The pool calls this
+ * before it serves its queue, where the group then waits.
  */
 
-void
-ngx_http_ims_member_pg_group_next(ngx_http_ims_member_pg_pool_t *pg)
+static void
+ngx_http_ims_member_pg_group_gather(void *data)
 {
-    ngx_uint_t                       i, n;
-    ngx_queue_t                     *q;
-    ngx_http_ims_member_pg_op_t     *op, *ops[NGX_HTTP_IMS_MEMBER_PG_GROUP_MAX];
-    ngx_http_ims_member_pg_group_t  *g;
+    ngx_uint_t                        i, n;
+    ngx_queue_t                      *q;
+    ngx_http_ims_member_pg_op_t      *op,
+                                     *ops[NGX_HTTP_IMS_MEMBER_PG_GROUP_MAX];
+    ngx_http_ims_member_pg_group_t   *g;
+    ngx_http_ims_member_pg_groups_t  *gs;
 
-    while (!ngx_queue_empty(&pg->gops)
-           && pg->counted < NGX_HTTP_IMS_MEMBER_PG_GROUPS)
+    gs = data;
+
+    while (!ngx_queue_empty(&gs->ops)
+           && gs->counted < NGX_HTTP_IMS_MEMBER_PG_GROUPS)
     {
         for (n = 0; n < NGX_HTTP_IMS_MEMBER_PG_GROUP_MAX
-                    && !ngx_queue_empty(&pg->gops);
+                    && !ngx_queue_empty(&gs->ops);
              n++)
         {
-            q = ngx_queue_head(&pg->gops);
+            q = ngx_queue_head(&gs->ops);
             op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
 
             ngx_queue_remove(q);
-            op->gqueued = 0;
-            pg->gwaiting--;
+            op->waits = NULL;
+            gs->waiting--;
 
             ops[n] = op;
         }
 
-        g = ngx_http_ims_member_pg_group_create(pg, ops, n,
-                                                n == 1 ? pg->conf.group_one
-                                                       : pg->conf.group);
+        g = ngx_http_ims_member_pg_group_create(gs, ops, n,
+                                                n == 1 ? gs->conf.group_one
+                                                       : gs->conf.group);
 
         if (g == NULL) {
             for (i = 0; i < n; i++) {
+                ngx_http_ims_member_pg_group_release(ops[i]);
                 ngx_http_ims_member_pg_finish(ops[i], NGX_ERROR);
             }
 
             continue;
         }
 
-        g->op.counted = 1;
-        pg->counted++;
+        /* the group holds one of the worker's places for groups */
 
-        ngx_http_ims_member_pg_group_queue(pg, &g->op);
+        g->op.leave = ngx_http_ims_member_pg_group_ended;
+        g->op.room = gs;
+        gs->counted++;
+
+        ngx_http_ims_member_pg_queue(&g->op);
+    }
+}
+
+
+/* nothing is open or opening: what waits here is answered now */
+
+static void
+ngx_http_ims_member_pg_group_unreachable(void *data)
+{
+    ngx_queue_t                      *q;
+    ngx_http_ims_member_pg_op_t      *op;
+    ngx_http_ims_member_pg_groups_t  *gs;
+
+    gs = data;
+
+    while (!ngx_queue_empty(&gs->ops)) {
+        q = ngx_queue_head(&gs->ops);
+        op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
+
+        ngx_queue_remove(q);
+        gs->waiting--;
+
+        ngx_http_ims_member_pg_group_release(op);
+
+        op->unreached = 1;
+        ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
     }
 }
 
 
 static ngx_http_ims_member_pg_group_t *
-ngx_http_ims_member_pg_group_create(ngx_http_ims_member_pg_pool_t *pg,
+ngx_http_ims_member_pg_group_create(ngx_http_ims_member_pg_groups_t *gs,
     ngx_http_ims_member_pg_op_t **ops, ngx_uint_t n, ngx_uint_t stmt)
 {
     size_t                           len;
@@ -142,7 +304,7 @@ ngx_http_ims_member_pg_group_create(ngx_http_ims_member_pg_pool_t *pg,
 
     /* the group's memory is its own: its members may leave before it */
 
-    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, pg->log);
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, gs->log);
     if (pool == NULL) {
         return NULL;
     }
@@ -153,7 +315,7 @@ ngx_http_ims_member_pg_group_create(ngx_http_ims_member_pg_pool_t *pg,
     }
 
     g->pool = pool;
-    g->pg = pg;
+    g->gs = gs;
     g->n = n;
     g->left = n;
 
@@ -167,10 +329,10 @@ ngx_http_ims_member_pg_group_create(ngx_http_ims_member_pg_pool_t *pg,
     op->stmt = stmt;
     op->nparams = ops[0]->nparams;
     op->pool = pool;
-    op->log = pg->log;
+    op->log = gs->log;
     op->handler = ngx_http_ims_member_pg_group_done;
     op->data = g;
-    op->ident = pg;
+    op->ident = gs->pg;
 
     op->args = ngx_palloc(pool, (op->nparams + 1) * sizeof(char *));
     if (op->args == NULL) {
@@ -181,7 +343,7 @@ ngx_http_ims_member_pg_group_create(ngx_http_ims_member_pg_pool_t *pg,
 
         /* a group of one has a statement of its own, without arrays */
 
-        if (stmt == pg->conf.group_one) {
+        if (stmt == gs->conf.group_one) {
             if (ops[0]->args[i] == NULL) {
                 op->args[i] = NULL;
                 continue;
@@ -207,12 +369,12 @@ ngx_http_ims_member_pg_group_create(ngx_http_ims_member_pg_pool_t *pg,
 
     for (i = 0; i < n; i++) {
         g->members[i] = ops[i];
-        ops[i]->group = g;
+        ops[i]->carrier = op;
     }
 
-    ngx_http_ims_member_pg_op_init(pg, op);
+    ngx_http_ims_member_pg_op_init(gs->pg, op);
 
-    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, pg->log, 0,
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, gs->log, 0,
                    "ims_member: group of %ui, statement %ui", n, stmt);
 
     return g;
@@ -282,34 +444,44 @@ ngx_http_ims_member_pg_group_array(ngx_pool_t *pool,
 }
 
 
-/* an operation (a group, or one that goes alone) waits for a connection */
+/* the room lets go of an operation: the pool alone has it now */
 
 static void
-ngx_http_ims_member_pg_group_queue(ngx_http_ims_member_pg_pool_t *pg,
-    ngx_http_ims_member_pg_op_t *op)
+ngx_http_ims_member_pg_group_release(ngx_http_ims_member_pg_op_t *op)
 {
-    op->conn = NULL;
-    op->rc = NGX_OK;
-    op->rows.nrows = 0;
-    op->rows.ncols = 0;
-    op->rows.values = NULL;
-
-    ngx_queue_insert_tail(&pg->ops, &op->queue);
-    op->queued = 1;
-    pg->waiting++;
+    op->leave = NULL;
+    op->room = NULL;
+    op->carrier = NULL;
+    op->waits = NULL;
 }
 
 
-/* a member goes (its request ended, or its time is up): the group runs on */
+/*
+ * The "leave" hook of an operation the room holds: the pool is done with
+ * it (its request ended, or its time is up).  One that waited leaves the
+ * queue; a member leaves its group, which runs on.
+ */
 
-void
+static void
 ngx_http_ims_member_pg_group_leave(ngx_http_ims_member_pg_op_t *op)
 {
-    ngx_uint_t                       i;
-    ngx_http_ims_member_pg_group_t  *g;
+    ngx_uint_t                        i;
+    ngx_http_ims_member_pg_group_t   *g;
+    ngx_http_ims_member_pg_groups_t  *gs;
 
-    g = op->group;
-    op->group = NULL;
+    gs = op->room;
+
+    if (op->carrier == NULL) {
+        ngx_queue_remove(&op->queue);
+        gs->waiting--;
+
+        ngx_http_ims_member_pg_group_release(op);
+        return;
+    }
+
+    g = op->carrier->data;
+
+    ngx_http_ims_member_pg_group_release(op);
 
     for (i = 0; i < g->n; i++) {
         if (g->members[i] == op) {
@@ -328,34 +500,47 @@ ngx_http_ims_member_pg_group_leave(ngx_http_ims_member_pg_op_t *op)
 }
 
 
-/* where a member's statement runs, if it runs */
+/*
+ * The "leave" hook of a group's own operation: the pool is done with it
+ * (it ended, or its members all left), and its place goes to what waits;
+ * its members hear of it from its handler.
+ */
 
-ngx_http_ims_member_pg_conn_t *
-ngx_http_ims_member_pg_group_conn(ngx_http_ims_member_pg_op_t *op)
+static void
+ngx_http_ims_member_pg_group_ended(ngx_http_ims_member_pg_op_t *op)
 {
-    return op->group->op.conn;
+    ngx_http_ims_member_pg_groups_t  *gs;
+
+    gs = op->room;
+    op->room = NULL;
+
+    gs->counted--;
+
+    if (!ngx_queue_empty(&gs->ops) && !gs->kick.posted) {
+        ngx_post_event(&gs->kick, &ngx_posted_events);
+    }
 }
 
 
 /* the group's statement ended: each member gets its row */
 
-void
+static void
 ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
 {
-    ngx_str_t                       *v;
-    ngx_uint_t                       i, ncols, rows;
-    ngx_http_ims_member_pg_op_t     *m;
-    ngx_http_ims_member_pg_pool_t   *pg;
-    ngx_http_ims_member_pg_group_t  *g;
+    ngx_str_t                        *v;
+    ngx_uint_t                        i, ncols, rows;
+    ngx_http_ims_member_pg_op_t      *m;
+    ngx_http_ims_member_pg_group_t   *g;
+    ngx_http_ims_member_pg_groups_t  *gs;
 
     g = op->data;
-    pg = g->pg;
+    gs = g->gs;
     ncols = op->rows.ncols;
 
     rows = (op->rc == NGX_OK && op->rows.nrows == g->n && ncols > 1);
 
     if (op->rc == NGX_OK && !rows) {
-        ngx_log_error(NGX_LOG_ALERT, pg->log, 0,
+        ngx_log_error(NGX_LOG_ALERT, gs->log, 0,
                       "ims_member: statement %ui returned %ui rows of %ui "
                       "columns for a group of %ui, its updates run again "
                       "alone; is sql/ims.sql of this version loaded?",
@@ -369,7 +554,7 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
             continue;
         }
 
-        m->group = NULL;
+        ngx_http_ims_member_pg_group_release(m);
 
         if (op->rc == NGX_ERROR || (op->rc == NGX_OK && !rows)) {
 
@@ -379,7 +564,7 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
              * a change the group committed is found made, never failed.
              */
 
-            ngx_http_ims_member_pg_group_queue(pg, m);
+            ngx_http_ims_member_pg_queue(m);
             continue;
         }
 
@@ -397,7 +582,7 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
          */
 
         if (v[0].len == 1 && v[0].data[0] == 't') {
-            ngx_http_ims_member_pg_group_queue(pg, m);
+            ngx_http_ims_member_pg_queue(m);
             continue;
         }
 
@@ -407,7 +592,7 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
 
     ngx_destroy_pool(g->pool);
 
-    ngx_http_ims_member_pg_dispatch(pg);
+    ngx_http_ims_member_pg_dispatch(gs->pg);
 }
 
 
@@ -448,4 +633,15 @@ ngx_http_ims_member_pg_group_row(ngx_http_ims_member_pg_op_t *op,
     op->rows.values = row;
 
     return NGX_OK;
+}
+
+
+/* a group ended outside a connection's event: what waits may go */
+
+static void
+ngx_http_ims_member_pg_group_kick_handler(ngx_event_t *ev)
+{
+    ngx_http_ims_member_pg_groups_t  *gs = ev->data;
+
+    ngx_http_ims_member_pg_dispatch(gs->pg);
 }

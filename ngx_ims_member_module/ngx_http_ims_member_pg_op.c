@@ -65,8 +65,9 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
 
     ngx_http_ims_member_pg_op_init(pg, op);
 
-    if (pg->conf.group_commit && op->stmt == pg->conf.grouped) {
-        ngx_http_ims_member_pg_group_add(pg, op);
+    /* a room above the pool may hold it back */
+
+    if (pg->room.admit && pg->room.admit(op, pg->room.data) == NGX_OK) {
         return NGX_OK;
     }
 
@@ -96,9 +97,7 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
         return NGX_OK;
     }
 
-    ngx_queue_insert_tail(&pg->ops, &op->queue);
-    op->queued = 1;
-    pg->waiting++;
+    ngx_http_ims_member_pg_queue(op);
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
                    "ims_member: statement waits for a connection, "
@@ -118,15 +117,16 @@ ngx_http_ims_member_pg_op_init(ngx_http_ims_member_pg_pool_t *pg,
 {
     op->pg = pg;
     op->conn = NULL;
-    op->group = NULL;
+    op->leave = NULL;
+    op->room = NULL;
+    op->carrier = NULL;
+    op->waits = NULL;
     op->rc = NGX_OK;
     op->rows.pool = op->pool;
     op->rows.nrows = 0;
     op->rows.ncols = 0;
     op->rows.values = NULL;
     op->queued = 0;
-    op->gqueued = 0;
-    op->counted = 0;
     op->retried = 0;
     op->unreached = 0;
 
@@ -139,6 +139,23 @@ ngx_http_ims_member_pg_op_init(ngx_http_ims_member_pg_pool_t *pg,
     op->done.log = op->log;
 
     ngx_add_timer(&op->timer, pg->conf.timeout);
+}
+
+
+/* last in the wait queue, whatever waits; the caller dispatches */
+
+void
+ngx_http_ims_member_pg_queue(ngx_http_ims_member_pg_op_t *op)
+{
+    op->conn = NULL;
+    op->rc = NGX_OK;
+    op->rows.nrows = 0;
+    op->rows.ncols = 0;
+    op->rows.values = NULL;
+
+    ngx_queue_insert_tail(&op->pg->ops, &op->queue);
+    op->queued = 1;
+    op->pg->waiting++;
 }
 
 
@@ -159,44 +176,29 @@ ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
 
     ngx_http_ims_member_pg_unqueue(op);
 
-    if (op->group) {
-        ngx_http_ims_member_pg_group_leave(op);
-    }
-
     if (op->conn) {
         ngx_http_ims_member_pg_detach(op);
     }
 }
 
 
-/* out of the queues; a groupable statement's place goes to what waits */
+/* out of the queue, and out of the hands of a room above that held it */
 
 static void
 ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op)
 {
-    ngx_http_ims_member_pg_pool_t  *pg;
-
-    pg = op->pg;
+    ngx_http_ims_member_pg_handler_pt  leave;
 
     if (op->queued) {
         ngx_queue_remove(&op->queue);
         op->queued = 0;
-        pg->waiting--;
+        op->pg->waiting--;
     }
 
-    if (op->gqueued) {
-        ngx_queue_remove(&op->queue);
-        op->gqueued = 0;
-        pg->gwaiting--;
-    }
-
-    if (op->counted) {
-        op->counted = 0;
-        pg->counted--;
-
-        if (!ngx_queue_empty(&pg->gops) && !pg->kick.posted) {
-            ngx_post_event(&pg->kick, &ngx_posted_events);
-        }
+    if (op->leave) {
+        leave = op->leave;
+        op->leave = NULL;
+        leave(op);
     }
 }
 
@@ -274,18 +276,17 @@ ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev)
                   "ims_member: PostgreSQL did not answer within %M ms%s",
                   op->pg->conf.timeout,
                   op->queued ? " (all connections busy)"
-                  : op->gqueued ? " (waiting to go with a group)" : "");
+                  : op->waits ? op->waits : "");
 
-    /* a statement that never started is not the one that took too long */
+    /*
+     * a statement that never started is not the one that took too long;
+     * one a room made carries it, if any
+     */
 
-    conn = op->group ? ngx_http_ims_member_pg_group_conn(op) : op->conn;
+    conn = op->carrier ? op->carrier->conn : op->conn;
 
     op->unreached = (conn == NULL
                      || conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY);
-
-    if (op->group) {
-        ngx_http_ims_member_pg_group_leave(op);
-    }
 
     if (op->conn) {
         ngx_http_ims_member_pg_detach(op);

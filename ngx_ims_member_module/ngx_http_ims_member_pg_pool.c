@@ -50,7 +50,6 @@ static void ngx_http_ims_member_pg_connect_error(
 static void ngx_http_ims_member_pg_connect_failed(
     ngx_http_ims_member_pg_pool_t *pg);
 static void ngx_http_ims_member_pg_backoff_handler(ngx_event_t *ev);
-static void ngx_http_ims_member_pg_kick_handler(ngx_event_t *ev);
 
 
 ngx_http_ims_member_pg_pool_t *
@@ -131,16 +130,26 @@ ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
     pg->backoff.log = cycle->log;
     pg->backoff.cancelable = 1;
 
-    pg->kick.handler = ngx_http_ims_member_pg_kick_handler;
-    pg->kick.data = pg;
-    pg->kick.log = cycle->log;
-
     ngx_queue_init(&pg->busy);
     ngx_queue_init(&pg->idle);
     ngx_queue_init(&pg->ops);
-    ngx_queue_init(&pg->gops);
 
     return pg;
+}
+
+
+void
+ngx_http_ims_member_pg_pool_room(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_room_t *room)
+{
+    pg->room = *room;
+}
+
+
+ngx_uint_t
+ngx_http_ims_member_pg_waiting(ngx_http_ims_member_pg_pool_t *pg)
+{
+    return pg->waiting;
 }
 
 
@@ -153,10 +162,6 @@ ngx_http_ims_member_pg_pool_close(ngx_http_ims_member_pg_pool_t *pg)
 
     if (pg->backoff.timer_set) {
         ngx_del_timer(&pg->backoff);
-    }
-
-    if (pg->kick.posted) {
-        ngx_delete_posted_event(&pg->kick);
     }
 
     while (!ngx_queue_empty(&pg->idle) || !ngx_queue_empty(&pg->busy)) {
@@ -551,9 +556,11 @@ ngx_http_ims_member_pg_release(ngx_http_ims_member_pg_conn_t *conn)
         return;
     }
 
-    /* a group that ended makes way for the next one, on this connection */
+    /* what the room above lets go now may take this connection */
 
-    ngx_http_ims_member_pg_group_next(pg);
+    if (pg->room.gather) {
+        pg->room.gather(pg->room.data);
+    }
 
     if (!ngx_queue_empty(&pg->ops)) {
         q = ngx_queue_head(&pg->ops);
@@ -685,7 +692,9 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
     ngx_http_ims_member_pg_op_t    *op;
     ngx_http_ims_member_pg_conn_t  *conn;
 
-    ngx_http_ims_member_pg_group_next(pg);
+    if (pg->room.gather) {
+        pg->room.gather(pg->room.data);
+    }
 
     while (!ngx_queue_empty(&pg->ops) && !ngx_queue_empty(&pg->idle)) {
         q = ngx_queue_head(&pg->ops);
@@ -730,12 +739,8 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
     /* nothing is open or opening: the database cannot be reached now */
 
     if (pg->n == 0) {
-        while (!ngx_queue_empty(&pg->gops)) {
-            q = ngx_queue_head(&pg->gops);
-            op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
-
-            op->unreached = 1;
-            ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
+        if (pg->room.unreachable) {
+            pg->room.unreachable(pg->room.data);
         }
 
         while (!ngx_queue_empty(&pg->ops)) {
@@ -757,17 +762,6 @@ ngx_http_ims_member_pg_backoff_handler(ngx_event_t *ev)
     if (ngx_terminate || ngx_exiting) {
         return;
     }
-
-    ngx_http_ims_member_pg_dispatch(pg);
-}
-
-
-/* an operation ended outside a connection's event: what waits may go */
-
-static void
-ngx_http_ims_member_pg_kick_handler(ngx_event_t *ev)
-{
-    ngx_http_ims_member_pg_pool_t  *pg = ev->data;
 
     ngx_http_ims_member_pg_dispatch(pg);
 }

@@ -17,10 +17,12 @@
 
 typedef struct ngx_http_ims_member_pg_pool_s  ngx_http_ims_member_pg_pool_t;
 typedef struct ngx_http_ims_member_pg_op_s    ngx_http_ims_member_pg_op_t;
-typedef struct ngx_http_ims_member_pg_group_s ngx_http_ims_member_pg_group_t;
 
 typedef void (*ngx_http_ims_member_pg_handler_pt)(
     ngx_http_ims_member_pg_op_t *op);
+typedef ngx_int_t (*ngx_http_ims_member_pg_admit_pt)(
+    ngx_http_ims_member_pg_op_t *op, void *data);
+typedef void (*ngx_http_ims_member_pg_room_handler_pt)(void *data);
 
 
 typedef struct {
@@ -36,20 +38,31 @@ typedef struct {
     ngx_str_t                          *stmts;
     ngx_uint_t                          nstmts;
     uint64_t                            idempotent;
-
-    /*
-     * Group commit: operations of statement "grouped" that wait together
-     * go as one statement "group", whose parameters are arrays of theirs
-     * and whose rows are one per operation: a "skipped" flag (its row
-     * another transaction held: it goes again alone, as "grouped"), then
-     * the row the operation's own statement gives.  One alone goes as
-     * "group_one", with its own parameters and a row of the same kind.
-     */
-    ngx_uint_t                          group_commit;  /* unsigned  :1 */
-    ngx_uint_t                          grouped;
-    ngx_uint_t                          group;
-    ngx_uint_t                          group_one;
 } ngx_http_ims_member_pg_conf_t;
+
+
+/*
+ * A room above the pool (group commit is one) that holds some operations
+ * before they wait for a connection gives the pool these handlers, with
+ * "data" its own pointer; the pool knows nothing else of it.
+ *
+ * admit(op, data): asked of every operation ngx_http_ims_member_pg_run()
+ *     starts, once its fields and timer are set: NGX_OK, the room took it
+ *     (it will queue or finish it), NGX_DECLINED, it waits for a
+ *     connection as any other;
+ * gather(data): connections may take work (the pool dispatches, or a
+ *     connection is free again): the room queues what it lets go now,
+ *     before the pool serves its queue;
+ * unreachable(data): nothing is open or opening: the room finishes what
+ *     it holds with NGX_DECLINED, before the pool does so with its queue.
+ */
+
+typedef struct {
+    ngx_http_ims_member_pg_admit_pt         admit;
+    ngx_http_ims_member_pg_room_handler_pt  gather;
+    ngx_http_ims_member_pg_room_handler_pt  unreachable;
+    void                                   *data;
+} ngx_http_ims_member_pg_room_t;
 
 
 /*
@@ -78,20 +91,34 @@ struct ngx_http_ims_member_pg_op_s {
     ngx_int_t                           rc;
     ngx_http_ims_member_pg_rows_t       rows;
 
-    /* private */
+    /*
+     * The pool's: "queue" links the operation into the pool's wait queue,
+     * or a room's while the room holds it; "args" are the parameters as
+     * libpq takes them, NUL-terminated (NULL for SQL NULL), which a room
+     * reads.
+     */
     ngx_queue_t                         queue;
     ngx_event_t                         timer;
     ngx_event_t                         done;
     char                              **args;
     ngx_http_ims_member_pg_pool_t      *pg;
     ngx_http_ims_member_pg_conn_t      *conn;
-    ngx_http_ims_member_pg_group_t     *group;
+
+    /*
+     * Set by a room above the pool on an operation it holds, with "room"
+     * its own pointer.  "leave" is called once, when the pool is done with
+     * the operation: it ended (ngx_http_ims_member_pg_finish()), or its
+     * caller let go of it (ngx_http_ims_member_pg_cancel(), its time ran
+     * out); the pool clears it first.  "carrier" is the operation whose
+     * statement carries this one's, if the room made one; "waits" says,
+     * for the log line of a timeout, what it waits for while held.
+     */
+    ngx_http_ims_member_pg_handler_pt   leave;
+    void                               *room;
+    ngx_http_ims_member_pg_op_t        *carrier;
+    char                               *waits;
 
     unsigned                            queued:1;
-    /* in the queue of operations that wait to go as a group */
-    unsigned                            gqueued:1;
-    /* a group under way: it holds one of the worker's places for groups */
-    unsigned                            counted:1;
     unsigned                            retried:1;
 
     /* NGX_DECLINED with no working server reached: nothing to blame on
@@ -106,6 +133,31 @@ void ngx_http_ims_member_pg_pool_close(ngx_http_ims_member_pg_pool_t *pg);
 ngx_int_t ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
     ngx_http_ims_member_pg_op_t *op);
 void ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op);
+
+/*
+ * For a room above the pool:
+ *
+ * pool_room(): the room's handlers, copied; set once, after creation;
+ * waiting(): how many operations wait for a connection;
+ * op_init(): an operation whose "args" the room built gets the fields and
+ *     timer ngx_http_ims_member_pg_run() gives, and nothing else: it is
+ *     neither admitted nor queued;
+ * queue(): an operation waits for a connection, last, whatever waits
+ *     already (the room bounds what it holds); it is not dispatched: the
+ *     room calls dispatch(), unless it is in its gather handler;
+ * dispatch(): what waits goes to free connections, and connections open;
+ * finish(): the operation ends with "rc" (its handler is called from a
+ *     posted event), out of the pool's hands.
+ */
+void ngx_http_ims_member_pg_pool_room(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_room_t *room);
+ngx_uint_t ngx_http_ims_member_pg_waiting(ngx_http_ims_member_pg_pool_t *pg);
+void ngx_http_ims_member_pg_op_init(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_op_t *op);
+void ngx_http_ims_member_pg_queue(ngx_http_ims_member_pg_op_t *op);
+void ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg);
+void ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op,
+    ngx_int_t rc);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_PG_POOL_H_INCLUDED_ */

@@ -67,41 +67,21 @@ struct ngx_http_ims_member_pg_pool_s {
     ngx_queue_t                         idle;
     ngx_queue_t                         ops;
 
-    /* group commit: operations waiting to go together, those under way */
-    ngx_queue_t                         gops;
-    ngx_uint_t                          gwaiting;
-    ngx_uint_t                          counted;
-    ngx_event_t                         kick;
+    /* the handlers of a room above the pool, if any */
+    ngx_http_ims_member_pg_room_t       room;
 };
 
 
-/* most groups under way at once in one worker (measured: one beats two) */
-#define NGX_HTTP_IMS_MEMBER_PG_GROUPS      1
-
-/* most operations in one group */
-#define NGX_HTTP_IMS_MEMBER_PG_GROUP_MAX   128
-
+/*
+ * Besides the public ones (ngx_http_ims_member_pg_dispatch() on the
+ * connections' side, ngx_http_ims_member_pg_op_init(), _queue() and
+ * _finish() on the operations' side), the two sides share these.
+ */
 
 /* the connections' side */
 void ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
     ngx_http_ims_member_pg_op_t *op);
-void ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg);
 void ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn);
-
-/* the operations' side */
-void ngx_http_ims_member_pg_op_init(ngx_http_ims_member_pg_pool_t *pg,
-    ngx_http_ims_member_pg_op_t *op);
-void ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op,
-    ngx_int_t rc);
-
-/* the groups' side */
-void ngx_http_ims_member_pg_group_add(ngx_http_ims_member_pg_pool_t *pg,
-    ngx_http_ims_member_pg_op_t *op);
-void ngx_http_ims_member_pg_group_next(ngx_http_ims_member_pg_pool_t *pg);
-void ngx_http_ims_member_pg_group_leave(ngx_http_ims_member_pg_op_t *op);
-ngx_http_ims_member_pg_conn_t *ngx_http_ims_member_pg_group_conn(
-    ngx_http_ims_member_pg_op_t *op);
-void ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_PG_POOL_INT_H_INCLUDED_ */
