@@ -20,17 +20,21 @@
 #include "ngx_http_ims_member_keystone.h"
 #include "ngx_http_ims_member_keystone_cache.h"
 #include "ngx_http_ims_member_pg_conn.h"
-#include "ngx_http_ims_member_pg_group.h"
-#include "ngx_http_ims_member_pg_pool.h"
 #include "ngx_http_ims_member_roles.h"
 #include "ngx_http_ims_member_schemas.h"
 #include "ngx_http_ims_member_share.h"
-#include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_update.h"
 #include "ngx_http_ims_member_versions.h"
+#include "ngx_http_ims_member_worker.h"
 
 
 #define NGX_HTTP_IMS_MEMBER_INT32_MAX  2147483647
+
+/*
+ * ims_member_group_threshold's default: updates one worker runs alone at
+ * once before the next wait to go with a group (measured: bench/)
+ */
+#define NGX_HTTP_IMS_MEMBER_GROUP_THRESHOLD  4
 
 
 static void *ngx_http_ims_member_create_main_conf(ngx_conf_t *cf);
@@ -125,6 +129,13 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_ims_member_main_conf_t, group_commit),
       NULL },
+
+    { ngx_string("ims_member_group_threshold"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_main_conf_t, group_threshold),
+      &ngx_http_ims_member_queue_post },
 
     { ngx_string("ims_member_prepare"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
@@ -328,6 +339,7 @@ ngx_http_ims_member_create_main_conf(ngx_conf_t *cf)
     imcf->timeout = NGX_CONF_UNSET_MSEC;
     imcf->idle_timeout = NGX_CONF_UNSET_MSEC;
     imcf->group_commit = NGX_CONF_UNSET;
+    imcf->group_threshold = NGX_CONF_UNSET_UINT;
     imcf->prepare = NGX_CONF_UNSET;
     imcf->job_interval = NGX_CONF_UNSET_MSEC;
     imcf->batch_max = NGX_CONF_UNSET_UINT;
@@ -349,6 +361,10 @@ ngx_http_ims_member_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(imcf->timeout, 10000);
     ngx_conf_init_msec_value(imcf->idle_timeout, 5 * 60 * 1000);
     ngx_conf_init_value(imcf->group_commit, 1);
+
+    /* below it, an update costs what it does without group commit */
+    ngx_conf_init_uint_value(imcf->group_threshold,
+                             NGX_HTTP_IMS_MEMBER_GROUP_THRESHOLD);
     ngx_conf_init_value(imcf->prepare, 1);
     ngx_conf_init_msec_value(imcf->job_interval, 1000);
     ngx_conf_init_uint_value(imcf->batch_max, 1000);
@@ -709,9 +725,7 @@ ngx_http_ims_member_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
 {
-    ngx_http_ims_member_pg_conf_t        conf;
-    ngx_http_ims_member_main_conf_t     *imcf;
-    ngx_http_ims_member_pg_group_conf_t  gconf;
+    ngx_http_ims_member_main_conf_t  *imcf;
 
     /* cache manager and loader processes serve no requests */
 
@@ -728,56 +742,7 @@ ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    /* connections are opened on demand, never before the fork */
-
-    conf.conninfo = imcf->database;
-    conf.max = imcf->pool_size;
-    conf.queue = imcf->queue;
-    conf.timeout = imcf->timeout;
-    conf.idle_timeout = imcf->idle_timeout;
-    conf.prepare = imcf->prepare;
-    conf.stmts = ngx_http_ims_member_sql;
-    conf.nstmts = NGX_HTTP_IMS_MEMBER_SQL_N;
-    conf.idempotent = NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT;
-
-    imcf->pool = ngx_http_ims_member_pg_pool_create(cycle, &conf);
-    if (imcf->pool == NULL) {
-        return NGX_ERROR;
-    }
-
-    /* the group room sits above the pool, which it gives its handlers */
-
-    gconf.on = imcf->group_commit;
-    gconf.queue = imcf->queue;
-    gconf.grouped = NGX_HTTP_IMS_MEMBER_SQL_UPDATE;
-    gconf.group = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP;
-    gconf.group_one = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE;
-
-    imcf->groups = ngx_http_ims_member_pg_group_init(cycle, imcf->pool,
-                                                     &gconf);
-    if (imcf->groups == NULL) {
-        return NGX_ERROR;
-    }
-
-    if (!imcf->jobs) {
-        return NGX_OK;
-    }
-
-    /* a lease outlives a step: each step is bounded by ims_member_timeout */
-
-    imcf->job = ngx_http_ims_member_job_init(cycle, imcf->pool,
-                                             imcf->job_listen.len
-                                             ? &imcf->job_listen : NULL,
-                                             imcf->timeout,
-                                             imcf->job_interval,
-                                             imcf->timeout
-                                             + imcf->job_interval,
-                                             imcf->job_retention);
-    if (imcf->job == NULL) {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
+    return ngx_http_ims_member_worker_init(cycle, imcf);
 }
 
 
@@ -791,22 +756,7 @@ ngx_http_ims_member_exit_process(ngx_cycle_t *cycle)
     imcf = ngx_http_cycle_get_module_main_conf(cycle,
                                                ngx_http_ims_member_module);
 
-    if (imcf == NULL) {
-        return;
-    }
-
-    if (imcf->job) {
-        ngx_http_ims_member_job_exit(imcf->job);
-        imcf->job = NULL;
-    }
-
-    if (imcf->groups) {
-        ngx_http_ims_member_pg_group_close(imcf->groups);
-        imcf->groups = NULL;
-    }
-
-    if (imcf->pool) {
-        ngx_http_ims_member_pg_pool_close(imcf->pool);
-        imcf->pool = NULL;
+    if (imcf != NULL) {
+        ngx_http_ims_member_worker_exit(imcf);
     }
 }

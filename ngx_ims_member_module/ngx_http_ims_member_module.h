@@ -24,6 +24,7 @@ typedef struct {
     ngx_msec_t                         timeout;
     ngx_msec_t                         idle_timeout;
     ngx_flag_t                         group_commit;
+    ngx_uint_t                         group_threshold;
     ngx_flag_t                         prepare;
     /* where new jobs are heard (LISTEN); empty: the timer alone */
     ngx_str_t                          job_listen;

@@ -13,12 +13,13 @@
 
 
 /*
- * Group commit, a room above the pool.  Operations of the groupable
- * statement go as groups, at most NGX_HTTP_IMS_MEMBER_PG_GROUPS under way
- * at once; while one is, those that come wait here, and when it ends, all
- * that wait go together: one statement, one transaction, one commit.  A
- * group never waits for company: it is made of what already waits, and
- * one alone goes at once.
+ * Group commit, a room above the pool.  Up to a threshold, operations of
+ * the groupable statement go alone, as without it; past it, they go as
+ * groups, at most NGX_HTTP_IMS_MEMBER_PG_GROUPS under way at once; while
+ * one is, those that come past the threshold wait here, and when it ends,
+ * all that wait go together: one statement, one transaction, one commit.
+ * A group never waits for company: it is made of what already waits, and
+ * one alone goes at once, as a group of one.
  *
  * Each operation of a group gets its own row and is finished, like any
  * operation, only once the group's statement (and so its transaction) has
@@ -51,6 +52,9 @@ struct ngx_http_ims_member_pg_groups_s {
     ngx_uint_t                           waiting;
     ngx_uint_t                           counted;
 
+    /* updates under way alone (below the threshold) */
+    ngx_uint_t                           alone;
+
     /* a group ended outside a connection's event: what waits may go */
     ngx_event_t                          kick;
 };
@@ -68,6 +72,8 @@ typedef struct {
 
 static ngx_uint_t ngx_http_ims_member_pg_group_joins(
     ngx_http_ims_member_pg_groups_t *gs, ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_group_alone_left(
+    ngx_http_ims_member_pg_op_t *op);
 static ngx_int_t ngx_http_ims_member_pg_group_admit(
     ngx_http_ims_member_pg_op_t *op, void *data);
 static void ngx_http_ims_member_pg_group_add(
@@ -138,17 +144,47 @@ ngx_http_ims_member_pg_group_close(ngx_http_ims_member_pg_groups_t *gs)
 
 /*
  * The admission policy, in this one place: whether an operation goes with
- * a group, or alone, as the pool runs any other.  Today every operation of
- * the groupable statement goes with a group.  One let go alone can still
- * be followed (say, to count those under way): the room may set its
- * "leave" hook, which the pool calls once it is done with it.
+ * a group, or alone, as the pool runs any other.  Group commit pays where
+ * commits wait for each other: up to "threshold" updates of the worker
+ * under way, each goes alone, with the single update's statement, as with
+ * group commit off (a group costs a lone update its row lock and the
+ * machinery, and a worker with one group under way runs one statement
+ * where it could run several); those beyond wait to go with a group.  One
+ * that goes alone is counted until the pool is done with it.
  */
 
 static ngx_uint_t
 ngx_http_ims_member_pg_group_joins(ngx_http_ims_member_pg_groups_t *gs,
     ngx_http_ims_member_pg_op_t *op)
 {
-    return gs->conf.on && op->stmt == gs->conf.grouped;
+    if (!gs->conf.on || op->stmt != gs->conf.grouped) {
+        return 0;
+    }
+
+    if (gs->alone >= gs->conf.threshold) {
+        return 1;
+    }
+
+    gs->alone++;
+
+    op->leave = ngx_http_ims_member_pg_group_alone_left;
+    op->room = gs;
+
+    return 0;
+}
+
+
+/* the "leave" hook of an update that went alone: its place is free */
+
+static void
+ngx_http_ims_member_pg_group_alone_left(ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_http_ims_member_pg_groups_t  *gs;
+
+    gs = op->room;
+    op->room = NULL;
+
+    gs->alone--;
 }
 
 

@@ -27,12 +27,15 @@ typedef struct ngx_http_ims_member_pg_groups_s
  * transaction held: it goes again alone, as "grouped"), then the row the
  * operation's own statement gives.  One alone goes as "group_one", with
  * its own parameters and a row of the same kind.  "on": off, every
- * operation goes alone; "queue": the pool's ims_member_queue, which
- * bounds what waits here and in the pool together.
+ * operation goes alone; "threshold": at most that many go alone at once
+ * (as with "on" off), those beyond wait to go with a group; "queue": the
+ * pool's ims_member_queue, which bounds what waits here and in the pool
+ * together.
  */
 
 typedef struct {
     ngx_uint_t                          on;        /* unsigned  on:1 */
+    ngx_uint_t                          threshold;
     ngx_uint_t                          queue;
     ngx_uint_t                          grouped;
     ngx_uint_t                          group;

@@ -589,3 +589,25 @@ GET /v2/schemas/member
 --- error_code: 200
 --- error_log
 host "localhost" is a name: libpq resolves it with a blocking call in the worker
+
+
+
+=== TEST 49: a group threshold out of bounds
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_threshold 2000000;
+--- config
+--- must_die
+--- error_log
+"ims_member_group_threshold" directive must be between 0 and 1048576
+
+
+
+=== TEST 50: a group threshold that is not a number
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_group_threshold some;
+--- config
+--- must_die
+--- error_log
+"ims_member_group_threshold" directive invalid number

@@ -13,7 +13,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 32;
+plan tests => repeat_each() * (blocks() * 2) + 43;
 
 no_shuffle();
 
@@ -25,6 +25,7 @@ add_block_preprocessor(sub {
     ims_member_database "$TEST_NGINX_PG_DSN";
     ims_member_prepare $TEST_NGINX_PG_PREPARE;
     ims_member_group_commit on;
+    ims_member_group_threshold 0;
     ims_member_timeout 5s;
 _EOC_
     }
@@ -335,3 +336,111 @@ GET /v2/images/66666666-6666-6666-6666-666666666666/members/p-member
 --- error_code: 405
 --- error_log
 statement waits for a group
+
+
+
+=== TEST 6: below the threshold an update goes alone, as without group commit
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_prepare $TEST_NGINX_PG_PREPARE;
+    ims_member_group_commit on;
+    ims_member_timeout 5s;
+--- init
+ImsMember::Pg::reset_fixtures();
+
+# X held by another transaction: its update, alone, waits for X only
+my $lock = ImsMember::Pg::session();
+$lock->query("BEGIN");
+$lock->query("SELECT 1 FROM image_members WHERE image_id = '" . main::img(6)
+             . "' AND member = 'p-member' FOR UPDATE");
+
+my $x = ImsMember::Pg::http_send('PUT', sprintf($main::Img, main::img(6),
+    'p-member'), '{"status": "accepted"}', 'X-Auth-Token' => 'tok-member');
+ImsMember::Pg::wait_for_lock_waiter();
+
+Test::More::is(ImsMember::Pg::sql("SELECT count(*) FROM pg_stat_activity"
+    . " WHERE wait_event_type = 'Lock'"
+    . " AND query LIKE '%ims_member_set_status(%'"), 1,
+    "the update waits as the single update, not as a group");
+
+my $y = ImsMember::Pg::http_send('PUT', sprintf($main::Img, main::img(1),
+    'p-member'), '{"status": "rejected"}', 'X-Auth-Token' => 'tok-member');
+my ($sty) = ImsMember::Pg::http_read($y, 3);
+Test::More::is($sty, 200, "another update answers while X is held");
+Test::More::is(main::status_of(main::img(1), 'p-member'), "rejected",
+               "  written");
+
+$lock->query("COMMIT");
+$lock->close;
+my ($stx) = ImsMember::Pg::http_read($x);
+Test::More::is($stx, 200, "X answers once X is free");
+Test::More::is(main::status_of(main::img(6), 'p-member'), "accepted",
+               "  written");
+--- request
+GET /v2/images/66666666-6666-6666-6666-666666666666/members/p-member
+--- error_code: 405
+--- no_error_log
+waits for a group
+
+
+
+=== TEST 7: past the threshold, updates go with a group, which no held row holds up
+--- http_config
+    ims_member_database "$TEST_NGINX_PG_DSN";
+    ims_member_prepare $TEST_NGINX_PG_PREPARE;
+    ims_member_group_commit on;
+    ims_member_group_threshold 2;
+    ims_member_timeout 5s;
+--- init
+ImsMember::Pg::reset_fixtures();
+
+# two updates alone, each waiting for its row: the threshold is reached
+my (%lock, @alone);
+for my $c (6, 1) {
+    $lock{$c} = ImsMember::Pg::session();
+    $lock{$c}->query("BEGIN");
+    $lock{$c}->query("SELECT 1 FROM image_members WHERE image_id = '"
+                     . main::img($c) . "' AND member = 'p-member'"
+                     . " FOR UPDATE");
+    push @alone, ImsMember::Pg::http_send('PUT',
+        sprintf($main::Img, main::img($c), 'p-member'),
+        '{"status": "accepted"}', 'X-Auth-Token' => 'tok-member');
+    ImsMember::Pg::wait_until(sub {
+        ImsMember::Pg::sql("SELECT count(*) FROM pg_stat_activity"
+            . " WHERE wait_event_type = 'Lock'"
+            . " AND query LIKE '%ims_member_set_status(%'") >= keys %lock
+    }) or die "the update of " . main::img($c) . " should wait alone\n";
+}
+
+# the next goes as a group of one, held by nobody
+my $one = ImsMember::Pg::http_send('PUT', sprintf($main::Img, main::img(9),
+    'p-member'), '{"status": "accepted"}', 'X-Auth-Token' => 'tok-member');
+my ($st1) = ImsMember::Pg::http_read($one, 3);
+Test::More::is($st1, 200, "past the threshold: a group of one answers");
+Test::More::is(ImsMember::Pg::error_log_count("group of 1,"), 1,
+               "  as a group");
+
+# a group under way (held in its vault's key): the next ones wait for it
+my ($s, $held) = main::hold_group();
+my @g = main::send_waiting(
+    [main::img('a'), 'p-member', '{"status": "accepted"}'],
+    [main::img('b'), 'p-member', '{"status": "rejected"}']);
+$s->query("COMMIT");
+$s->close;
+Test::More::is((ImsMember::Pg::http_read($held))[0], 200, "the holder");
+Test::More::is(join(' ', map { (ImsMember::Pg::http_read($_))[0] } @g),
+               "200 200", "the two that waited, as one group");
+Test::More::is(ImsMember::Pg::error_log_count("group of 2,"), 1,
+               "  one group of two");
+
+for my $c (6, 1) {
+    $lock{$c}->query("COMMIT");
+    $lock{$c}->close;
+}
+Test::More::is(join(' ', map { (ImsMember::Pg::http_read($_))[0] } @alone),
+               "200 200", "the two alone answer once their rows are free");
+--- request
+GET /v2/images/66666666-6666-6666-6666-666666666666/members/p-member
+--- error_code: 405
+--- no_error_log
+[alert]

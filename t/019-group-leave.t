@@ -26,6 +26,7 @@ add_block_preprocessor(sub {
     ims_member_database "$TEST_NGINX_PG_DSN";
     ims_member_prepare $TEST_NGINX_PG_PREPARE;
     ims_member_group_commit on;
+    ims_member_group_threshold 0;
     ims_member_timeout 5s;
 _EOC_
 

@@ -206,6 +206,7 @@ add_block_preprocessor(sub {
     ims_member_job_listen "$TEST_NGINX_GLANCE_DSN";
     ims_member_job_interval 100ms;
     ims_member_timeout 10s;
+    ims_member_group_threshold 0;
 
     map $http_x_identity_status $ims_project {
         Confirmed  $http_x_project_id;
@@ -559,6 +560,7 @@ X-Project-Id: p-ls
 === TEST 9: a group statement whose rows do not match its requests: each runs again alone, none fails
 --- http_config
     ims_member_database "$TEST_NGINX_GLANCE_DSN_FAULT";
+    ims_member_group_threshold 0;
 
     map $http_x_identity_status $ims_project {
         Confirmed  $http_x_project_id;

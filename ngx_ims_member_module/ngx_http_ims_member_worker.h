@@ -1,0 +1,22 @@
+
+/*
+ * Copyright (C) The ngx_ims_member_module authors
+ */
+
+
+#ifndef _NGX_HTTP_IMS_MEMBER_WORKER_H_INCLUDED_
+#define _NGX_HTTP_IMS_MEMBER_WORKER_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+
+#include "ngx_http_ims_member_module.h"
+
+
+ngx_int_t ngx_http_ims_member_worker_init(ngx_cycle_t *cycle,
+    ngx_http_ims_member_main_conf_t *imcf);
+void ngx_http_ims_member_worker_exit(ngx_http_ims_member_main_conf_t *imcf);
+
+
+#endif /* _NGX_HTTP_IMS_MEMBER_WORKER_H_INCLUDED_ */
