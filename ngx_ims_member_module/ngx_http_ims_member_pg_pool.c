@@ -14,9 +14,13 @@
 #include "ngx_http_ims_member_pg_pool_int.h"
 
 
-/* after failed connects: one attempt at a time, 100 ms doubling to 3.2 s */
+/*
+ * after failed connects: one attempt at a time, 100 ms doubling to 0.8 s;
+ * no longer: while a failover manager promotes a standby, every attempt
+ * fails until it takes writes, and a longer wait is time without a 200
+ */
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF      100
-#define NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX  6
+#define NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX  4
 
 /* the session settings: the module's timeouts */
 #define NGX_HTTP_IMS_MEMBER_PG_SET                                            \
