@@ -9,10 +9,10 @@
      until it is acknowledged, through (1) a planned switchover ("pg_autoctl
      perform switchover") and (2) the primary killed, its keeper's processes
      and its postgres (SIGKILL).  For each: how long the formation took to
-     have a new primary (as its monitor assigned and the node reported), the longest time without a 200 from the event on,
-     the first 200 after the formation had settled, the answers (200, 503,
-     other), and the acknowledged updates missing from the new primary
-     (must be 0).
+     have a new primary (as its monitor assigned and the node reported),
+     the longest time without a 200 from the event on, the first 200
+     after the formation had settled, the answers (200, 503, other), and
+     the acknowledged updates missing from the new primary (must be 0).
 """
 
 import http.client
