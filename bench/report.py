@@ -126,14 +126,14 @@ def ha(r):
           "synchronous nodes; health checks every 1 s, a node unhealthy "
           "after 3 s): %d clients, each update repeated until acknowledged"
           % j["switchover"]["clients"])
-    print("%-11s | %12s | %10s | %18s | %7s | %5s | %5s | %5s | %4s"
-          % ("event", "settled (ms)", "no 200 (ms)",
+    print("%-11s | %14s | %11s | %18s | %7s | %5s | %5s | %5s | %4s"
+          % ("event", "formation (ms)", "no 200 (ms)",
              "1st 200 after (ms)", "answers", "200", "503", "other",
              "lost"))
     for k in ("switchover", "crash"):
         e = j[k]
         first = e["first_200_after_settled_ms"]
-        print("%-11s | %12.0f | %10.0f | %18s | %7d | %5d | %5d | %5d | "
+        print("%-11s | %14.0f | %11.0f | %18s | %7d | %5d | %5d | %5d | "
               "%4d of %d"
               % (k, e["settled_ms"], e["no_200_ms"],
                  "-" if first is None else "%.0f" % first, e["answers"],
