@@ -45,6 +45,13 @@ class Formation:
         self.port = {n: bench.free_port()
                      for n in ("monitor", "node1", "node2")}
         self.procs = {}
+        try:
+            self.create(base)
+        except BaseException:
+            self.stop()
+            raise
+
+    def create(self, base):
         os.makedirs(self.dir)
         if os.geteuid() == 0:
             pw = pwd.getpwnam("postgres")
