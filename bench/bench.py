@@ -31,7 +31,9 @@ rounds, each load after a CHECKPOINT, medians reported:
      UPDATE through the same PgBouncer, and u. the module straight to
      PostgreSQL with ims_member_prepare off (what unnamed statements cost
      alone), in a.'s rounds; a failover to a synchronous standby under
-     updates, last.
+     updates, last;
+  j. (bench/ha.py): a failover manager, pg_auto_failover, under updates:
+     a planned switchover and the primary killed.
 
 It starts its own PostgreSQL cluster (durable commits, as shipped) and nginx
 on 127.0.0.1, prints one table and writes it as JSON in bench/results/.
@@ -137,7 +139,7 @@ class Nginx:
     """nginx with the module: the member endpoints, and a return 200."""
 
     def __init__(self, base, dsn, group_commit="on", name="nginx",
-                 prepare="on", module=MODULE):
+                 prepare="on", module=MODULE, extra=""):
         self.prefix = os.path.join(base, name)
         self.port = free_port()
         self.ceiling_port = free_port()
@@ -163,6 +165,7 @@ http {
     ims_member_group_commit %(group_commit)s;
     ims_member_prepare %(prepare)s;
     ims_member_batch_max 10000;
+    %(extra)s
     # every tenth seeded image is full-ECS, with more members than IMS's
     # 10 after the sharing job: the job measures shares, limits counted
     ims_member_share_quota 256 256;
@@ -225,7 +228,7 @@ http {
 }
 """ % {"module": module, "workers": WORKERS, "prefix": self.prefix,
        "dsn": dsn, "pool": POOL, "group_commit": group_commit,
-       "prepare": prepare,
+       "prepare": prepare, "extra": extra,
        "port": self.port,
        "ceiling": self.ceiling_port, "trusted": self.trusted_port,
        "keystone": self.keystone_port, "standin": self.standin_port})
@@ -515,67 +518,6 @@ def job_answer(cluster, nginx, n=100000, gets=10):
                                   for p in rss0)}
 
 
-def busy_ms():
-    """CPU time, all processes, from /proc/stat."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    # user nice system idle iowait irq softirq steal
-    busy = sum(fields[:3]) + sum(fields[5:8])
-    return busy * 1000.0 / os.sysconf("SC_CLK_TCK")
-
-
-def children_ms():
-    """CPU time of this script's finished children (wrk)."""
-    import resource
-    u = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (u.ru_utime + u.ru_stime) * 1000.0
-
-
-def identity(cluster, nginx, duration, rounds=5):
-    """f. trusted project against cached Keystone identity, alternating."""
-    # every token validated once, so that the runs see the cache only
-    wrk(nginx.keystone_port, 8, 3)
-    out = []
-    for c in (8, 32):
-        runs = {"trusted": [], "keystone": []}
-        for _ in range(rounds):
-            for mode, port, env in (
-                    ("trusted", nginx.trusted_port,
-                     {"BENCH_PROJECT_HEADER": "1"}),
-                    ("keystone", nginx.keystone_port, None)):
-                cluster.psql("ims", "-c", "CHECKPOINT")
-                cpu0, busy0, wrk0 = nginx.cpu_ms(), busy_ms(), children_ms()
-                r = wrk(port, c, duration, env)
-                cpu1, busy1, wrk1 = nginx.cpu_ms(), busy_ms(), children_ms()
-                n = max(r["requests"], 1)
-                r["worker_cpu_us_per_request"] = (cpu1 - cpu0) * 1000.0 / n
-                # nginx and PostgreSQL: the machine less wrk itself
-                r["server_cpu_us_per_request"] = \
-                    ((busy1 - busy0) - (wrk1 - wrk0)) * 1000.0 / n
-                runs[mode].append(r)
-        row = {"concurrency": c}
-        for mode in runs:
-            row[mode] = {
-                "rps": statistics.median(x["rps"] for x in runs[mode]),
-                "p50_ms": statistics.median(x["p50_ms"]
-                                            for x in runs[mode]),
-                "worker_cpu_us_per_request": statistics.median(
-                    x["worker_cpu_us_per_request"] for x in runs[mode]),
-                "server_cpu_us_per_request": statistics.median(
-                    x["server_cpu_us_per_request"] for x in runs[mode]),
-                "errors": sum(x["errors"] for x in runs[mode]),
-                "runs": [x["rps"] for x in runs[mode]],
-                "runs_cpu_us": [x["worker_cpu_us_per_request"]
-                                for x in runs[mode]]}
-        row["keystone_over_trusted"] = (row["keystone"]["rps"]
-                                        / row["trusted"]["rps"])
-        row["keystone_server_cpu_over_trusted"] = (
-            row["keystone"]["server_cpu_us_per_request"]
-            / row["trusted"]["server_cpu_us_per_request"])
-        out.append(row)
-    return out
-
-
 def tokens(cluster, nginx, duration):
     """Single-connection p50 of the update with the seed's tokens, then with
     100,000 more live ones (other projects'); the extra ones are removed."""
@@ -617,9 +559,9 @@ def main():
                     help="updates of the memory run")
     ap.add_argument("--quick", action="store_true",
                     help="3-second runs and 100,000 updates: a smoke test")
-    ap.add_argument("--only", choices=["identity", "update"],
-                    help="run one part alone (f. identity, or a. to c. "
-                         "without PgBouncer)")
+    ap.add_argument("--only", choices=["identity", "update", "ha"],
+                    help="run one part alone (f. identity, a. to c. "
+                         "without PgBouncer, or j. the failover manager)")
     ap.add_argument("--baseline", metavar="SO",
                     help="another build of the module: its update (a0.) "
                          "runs in a.'s rounds, beside a.")
@@ -629,6 +571,8 @@ def main():
 
     base = tempfile.mkdtemp(prefix="ims-bench-")
     os.chmod(base, 0o755)
+    import ha
+    import identity
     import scale
 
     cluster = nginx = single = bouncer = bnginx = unnamed = None
@@ -636,9 +580,16 @@ def main():
     done_ok = False
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
               "cores": os.cpu_count(), "versions": versions(),
-              "workers": WORKERS, "pool": POOL,
+              "workers": WORKERS, "pool": POOL, "rounds": ROUNDS,
               "db_connections": WORKERS * POOL, "duration_s": args.duration}
     try:
+        if args.only == "ha":
+            print("failover manager: a switchover and a crash under "
+                  "updates ...", flush=True)
+            result["ha"] = ha.run(base)
+            done_ok = True
+            return
+
         print("starting PostgreSQL and seeding 100,000 images ...",
               flush=True)
         cluster = Cluster(base)
@@ -667,7 +618,7 @@ def main():
         if args.only == "identity":
             print("identity: trusted project, cached Keystone ...",
                   flush=True)
-            result["identity"] = identity(cluster, nginx, args.duration)
+            result["identity"] = identity.run(cluster, nginx, args.duration)
             done_ok = True
             return
 
@@ -761,7 +712,7 @@ def main():
         result["job_answer"] = job_answer(cluster, nginx)
 
         print("identity: trusted project, cached Keystone ...", flush=True)
-        result["identity"] = identity(cluster, nginx, args.duration)
+        result["identity"] = identity.run(cluster, nginx, args.duration)
 
         print("memory: %d updates ..." % args.updates, flush=True)
         before = nginx.rss_kib()
@@ -786,6 +737,10 @@ def main():
         unnamed.stop()
         nginx = single = bnginx = unnamed = None
         result["failover"] = scale.failover(base, cluster)
+
+        print("failover manager: a switchover and a crash under "
+              "updates ...", flush=True)
+        result["ha"] = ha.run(base)
         done_ok = True
     finally:
         if nginx:
@@ -808,7 +763,8 @@ def main():
 
 
 def save(result):
-    report(result)
+    import report
+    report.report(result)
 
     os.makedirs(os.path.join(BENCH, "results"), exist_ok=True)
     name = os.path.join(BENCH, "results",
@@ -817,123 +773,6 @@ def save(result):
         json.dump(result, f, indent=2, sort_keys=True)
         f.write("\n")
     print("\nwritten to %s" % os.path.relpath(name, ROOT))
-
-
-def report(r):
-    print("\n%s, %d cores, %d workers x %d connections; %s; %s"
-          % (r["date"], r["cores"], r["workers"], r["pool"],
-             r["versions"]["nginx"], r["versions"]["postgresql"]))
-    if "identity" in r:
-        print("\nidentity (medians of rounds: req/s, p50 ms, CPU us a "
-              "request of the nginx workers and of nginx + PostgreSQL)")
-        for row in r["identity"]:
-            t, k = row["trusted"], row["keystone"]
-            print("%5d | trusted %6.0f %5.2f %5.1f %6.1f | keystone, cached "
-                  "%6.0f %5.2f %5.1f %6.1f | keystone/trusted req/s %.3f, "
-                  "CPU %.3f"
-                  % (row["concurrency"], t["rps"], t["p50_ms"],
-                     t["worker_cpu_us_per_request"],
-                     t["server_cpu_us_per_request"], k["rps"], k["p50_ms"],
-                     k["worker_cpu_us_per_request"],
-                     k["server_cpu_us_per_request"],
-                     row["keystone_over_trusted"],
-                     row["keystone_server_cpu_over_trusted"]))
-            if t["errors"] or k["errors"]:
-                print("      (answers other than 200: trusted %d, keystone "
-                      "%d)" % (t["errors"], k["errors"]))
-    if "single_update" not in r:
-        return
-    print("\nsingle update (req/s, p50/p99 ms; medians of %d rounds)"
-          % ROUNDS)
-    print("%5s | %-24s | %-24s | %-24s | %-24s | %-24s | %5s | %5s | %5s "
-          "| %5s"
-          % ("conns", "a. module", "a'. group commit off",
-             "p. plain UPDATE (limit)", "b. module's statement",
-             "c. return 200", "a/p", "a'/p", "a/b", "a/c"))
-    for row in r["single_update"]:
-        cells = []
-        for k in ("module", "module_single", "plain", "pgbench",
-                  "return200"):
-            x = row[k]
-            cells.append("%8.0f %6.2f/%7.2f" % (x["rps"], x["p50_ms"],
-                                                x["p99_ms"]))
-        print("%5d | %-24s | %-24s | %-24s | %-24s | %-24s | %5.2f | %5.2f "
-              "| %5.2f | %5.3f"
-              % (row["concurrency"], cells[0], cells[1], cells[2], cells[3],
-                 cells[4], row["module_over_plain"],
-                 row["single_over_plain"], row["module_over_pgbench"],
-                 row["module_over_return200"]))
-        if "baseline" in row:
-            x = row["baseline"]
-            print("      a0. baseline %8.0f %6.2f/%7.2f; a/a0 %.3f"
-                  % (x["rps"], x["p50_ms"], x["p99_ms"],
-                     row["module_over_baseline"]))
-        if "module_unnamed" in row and "module_bouncer" not in row:
-            x = row["module_unnamed"]
-            print("      u. ims_member_prepare off %8.0f %6.2f/%7.2f; u/a "
-                  "%.3f" % (x["rps"], x["p50_ms"], x["p99_ms"],
-                            row["unnamed_over_module"]))
-        for k in ("module", "module_single", "module_bouncer",
-                  "module_unnamed", "baseline"):
-            if k in row and row[k].get("errors"):
-                print("      (%s: %d answers other than 200)"
-                      % (k, row[k]["errors"]))
-    if "module_bouncer" in r["single_update"][0]:
-        print("\nh. through PgBouncer, transaction mode (req/s, p50/p99 "
-              "ms): a''. the module with ims_member_prepare off, p''. "
-              "pgbench -M extended running the plain UPDATE; u. the module "
-              "with ims_member_prepare off straight to PostgreSQL")
-        print("%5s | %-24s | %-24s | %-24s | %7s | %7s | %7s"
-              % ("conns", "a''. module", "p''. plain UPDATE",
-                 "u. unnamed, direct", "a''/p''", "a''/a", "u/a"))
-        for row in r["single_update"]:
-            cells = ["%8.0f %6.2f/%7.2f" % (row[k]["rps"], row[k]["p50_ms"],
-                                            row[k]["p99_ms"])
-                     for k in ("module_bouncer", "plain_bouncer",
-                               "module_unnamed")]
-            print("%5d | %-24s | %-24s | %-24s | %7.2f | %7.2f | %7.2f"
-                  % (row["concurrency"], cells[0], cells[1], cells[2],
-                     row["bouncer_over_plain_bouncer"],
-                     row["bouncer_over_module"],
-                     row["unnamed_over_module"]))
-    if "tokens" not in r:
-        return
-    t = r["tokens"]
-    print("\ntokens: single-connection p50 %.3f ms with 1,001 live tokens, "
-          "%.3f ms with 101,001 (ratio %.3f)"
-          % (t["1001"]["p50_ms"], t["101001"]["p50_ms"], t["p50_ratio"]))
-    b = r["batch"]
-    print("\nbatch jobs: 1,000 images %.0f ms (%s), 10,000 images %.0f ms "
-          "(%s), submit to RUNNING p50 %.1f ms (max %.1f)"
-          % (b["job_1000_ms"], b["job_1000_status"], b["job_10000_ms"],
-             b["job_10000_status"], b["submit_to_running_p50_ms"],
-             b["submit_to_running_max_ms"]))
-    sh = r["sharing"]
-    print("sharing: add job of 1,000 pairs %.0f ms (%s), delete job %.0f ms "
-          "(%s); one by one: share p50 %.2f ms, unshare p50 %.2f ms"
-          % (sh["add_1000_pairs_ms"], sh["add_status"],
-             sh["delete_1000_pairs_ms"], sh["delete_status"],
-             sh["share_p50_ms"], sh["unshare_p50_ms"]))
-    j = r["job_answer"]
-    print("job answer: %d images, %d bytes, p50 %.0f ms, worker CPU %.1f ms "
-          "a GET, worker RSS %s -> %s KiB (largest growth %d KiB)"
-          % (j["images"], j["bytes"], j["p50_ms"],
-             j["worker_cpu_ms_per_get"], sorted(j["rss_before_kib"].values()),
-             sorted(j["rss_after_kib"].values()), j["max_growth_kib"]))
-    m = r["memory"]
-    print("memory: %d updates, worker RSS %s -> %s KiB, largest growth "
-          "%d KiB" % (m["updates"], sorted(m["rss_before_kib"].values()),
-                      sorted(m["rss_after_kib"].values()),
-                      m["max_growth_kib"]))
-    f = r.get("failover")
-    if f:
-        print("i. failover: %d clients, %d answers (%d x 200, %d x 503, %d "
-              "other); no 200 for %.0f ms; first 200 %.0f ms after the "
-              "promotion began (pg_ctl promote itself: %.0f ms); %d pairs "
-              "acknowledged, %d lost"
-              % (f["clients"], f["answers"], f["ok"], f["unavailable"],
-                 f["other"], f["no_200_ms"], f["first_200_after_promote_ms"],
-                 f["promote_ms"], f["acknowledged_pairs"], f["lost"]))
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@
 # postgres (SIGKILL), (c) the old primary rejoining as a standby, then a
 # switchover back.  Each time: every request answered 200 or 503, every
 # acknowledged update on the new primary, the job ends SUCCESS there, and
-# the time without a 200 is measured.  The formation starts once for the
-# file (about 8 s); the file takes about a minute.  Run by "make test-ha".
+# the time without a 200 is measured.  Then the same through PgBouncer
+# (transaction pooling, ims_member_prepare off), whose database entry
+# scripts/pgbouncer-follow.sh keeps pointed at the node that takes writes:
+# (d) a planned switchover, (e) the primary killed.  The formation starts
+# once for the file (about 8 s); the file takes about a minute and a half.
+# Run by "make test-ha".
 
 use lib 't/lib';
 use ImsMember::AutoFailover;
@@ -16,13 +20,22 @@ use Time::HiRes qw(time sleep);
 
 $ENV{TEST_NGINX_HA_DSN} = ImsMember::AutoFailover::start();
 
+# PgBouncer, the loop that makes it follow the primary (every 0.5 s), and
+# the role's timeouts, which "ims_member_prepare off" relies on
+ImsMember::AutoFailover::bouncer_start(0.5);
+$ENV{TEST_NGINX_HA_BOUNCER_DSN} = ImsMember::AutoFailover::bouncer_dsn();
+ImsMember::AutoFailover::sql("ALTER ROLE postgres IN DATABASE ims"
+                             . " SET statement_timeout = '3s'");
+ImsMember::AutoFailover::sql("ALTER ROLE postgres IN DATABASE ims"
+                             . " SET lock_timeout = '3s'");
+
 our $Pairs = 120;
 our $Clients = 6;
 our $Job = 0;
 
 repeat_each(1);
 
-plan tests => blocks() * 8 + 1;
+plan tests => blocks() * 8 + 5;
 
 no_shuffle();
 
@@ -72,8 +85,12 @@ sub under_load {
         }
         push @kids, $pid;
     }
-    sleep 1.5;
+    # the job's images pending again, so that each job is seen to end
     my $first = 200 + 1000 * ($main::Job++ % 2);
+    ImsMember::AutoFailover::sql("UPDATE image_members SET status ="
+        . " 'pending' WHERE image_id BETWEEN '" . image($first) . "' AND '"
+        . image($first + 999) . "'");
+    sleep 1.5;
     my ($st, $body) = ImsMember::Pg::http('PUT', '/v1/cloudimages/members',
         '{"images": [' . join(',', map { '"' . image($_) . '"' }
                                        $first .. $first + 999)
@@ -146,6 +163,30 @@ sub under_load {
                              scalar @all,
                              scalar(grep { $_->[1] == 503 } @all), $gap));
 }
+
+# PgBouncer was told of the new primary, and its sessions went there.
+sub through_bouncer {
+    my $what = shift;
+    my $primary = ImsMember::AutoFailover::primary();
+    Test::More::ok((grep { /primary host=127\.0\.0\.1 port=$primary:/ }
+                         ImsMember::AutoFailover::bouncer_follow_log()),
+                   "$what: PgBouncer was pointed at the new primary");
+    my @ports = map { (split /\|/)[5] }
+                ImsMember::AutoFailover::bouncer_admin('SHOW SERVERS')
+                =~ /^(S\|.*)$/mg;
+    Test::More::ok(@ports && !grep({ $_ != $primary } @ports),
+                   "$what: its server sessions on the new primary alone")
+        or Test::More::diag("server sessions to ports @ports");
+}
+
+our $Bouncer = <<'_EOC_';
+    ims_member_database "$TEST_NGINX_HA_BOUNCER_DSN";
+    ims_member_prepare off;
+    ims_member_timeout 3s;
+    ims_member_job_interval 200ms;
+    ims_member_batch_max 5000;
+    ims_member_job_listen off;
+_EOC_
 
 add_block_preprocessor(sub {
     my $block = shift;
@@ -236,6 +277,49 @@ main::under_load('rejoin and switch back', sub {
 Test::More::is(ImsMember::AutoFailover::primary(),
                ImsMember::AutoFailover::node_port($dead),
                "the old primary is primary again");
+--- request
+PUT /v2/images/f0000000-0000-4000-8000-000000000001/members/p-member
+{"status": "accepted"}
+--- more_headers
+X-Auth-Token: tok-member
+--- error_code: 200
+--- no_error_log
+[alert]
+
+
+
+=== TEST 4: through PgBouncer that follows the primary: a planned switchover
+--- http_config eval
+$::Bouncer
+--- init
+main::under_load('switchover through PgBouncer', sub {
+    ImsMember::AutoFailover::switchover()
+        or die "the switchover did not settle\n";
+});
+main::through_bouncer('switchover through PgBouncer');
+--- request
+PUT /v2/images/f0000000-0000-4000-8000-000000000001/members/p-member
+{"status": "rejected"}
+--- more_headers
+X-Auth-Token: tok-member
+--- error_code: 200
+--- no_error_log
+[alert]
+
+
+
+=== TEST 5: through PgBouncer that follows the primary: the primary killed
+--- http_config eval
+$::Bouncer
+--- init
+main::under_load('crash through PgBouncer', sub {
+    my $old = ImsMember::AutoFailover::primary();
+    ImsMember::AutoFailover::kill_node(
+        ImsMember::AutoFailover::node_of_port($old));
+    ImsMember::AutoFailover::settled_after_kill($old, 60)
+        or die "no failover\n";
+});
+main::through_bouncer('crash through PgBouncer');
 --- request
 PUT /v2/images/f0000000-0000-4000-8000-000000000001/members/p-member
 {"status": "accepted"}

@@ -18,6 +18,7 @@ use strict;
 use warnings;
 
 use File::Temp qw(tempdir);
+use IO::Socket::INET;
 use POSIX ();
 use Time::HiRes qw(time sleep);
 
@@ -26,7 +27,7 @@ BEGIN { $ENV{IMS_MEMBER_PG_NO_SETUP} //= 1 }
 use ImsMember::Pg ();
 
 my $root = ImsMember::Pg::root();
-my ($dir, $owner_pid, $primary, %group, %port);
+my ($dir, $owner_pid, $primary, %group, %port, %bouncer);
 
 sub bindir { ImsMember::Pg::bindir() }
 
@@ -175,6 +176,88 @@ sub node_of_port {
     return $name;
 }
 
+# PgBouncer (Debian's, transaction pooling) between the module and the
+# formation, as the postgres user, in a process group of its own, and
+# scripts/pgbouncer-follow.sh beside it: the operator's recipe.  The
+# database's entry lives in a file the configuration includes, which the
+# loop rewrites to name the node that takes writes, then has PgBouncer
+# RELOAD.  A server that refused a login is tried again after 1 s; a
+# client waits at most 3 s (ims_member_timeout) for a server session.
+# Returns PgBouncer's port.
+sub bouncer_start {
+    my $interval = shift || 1;
+    $bouncer{port} = ImsMember::Pg::free_port();
+    my $bdir = "$dir/bouncer";
+    mkdir $bdir;
+    my (undef, undef, $uid, $gid) = getpwnam('postgres');
+    chown $uid, $gid, $bdir;
+    open my $fh, '>', "$bdir/pgbouncer.ini" or die "$!";
+    print $fh <<"_EOC_";
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bouncer{port}
+unix_socket_dir =
+auth_type = trust
+auth_file = $bdir/users
+admin_users = postgres
+pool_mode = transaction
+default_pool_size = 20
+max_client_conn = 1000
+server_login_retry = 1
+query_wait_timeout = 3
+logfile = $bdir/pgbouncer.log
+
+%include $bdir/primary.ini
+_EOC_
+    close $fh;
+    open $fh, '>', "$bdir/primary.ini" or die "$!";
+    print $fh "[databases]\nims = dbname=ims host=127.0.0.1 port=$primary\n";
+    close $fh;
+    open $fh, '>', "$bdir/users" or die "$!";
+    print $fh qq{"postgres" ""\n};
+    close $fh;
+    $bouncer{pid} = ImsMember::Pg::spawn("$bdir/pgbouncer.out", {},
+        ImsMember::Pg::as_postgres('/usr/sbin/pgbouncer',
+                                   "$bdir/pgbouncer.ini"));
+    ImsMember::Pg::wait_until(sub {
+        IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                              PeerPort => $bouncer{port}, Proto => 'tcp')
+    }, 10) or die "PgBouncer did not start (see $bdir/pgbouncer.log)\n";
+
+    $bouncer{follow} = ImsMember::Pg::spawn("$bdir/follow.log", {},
+        'sh', "$root/scripts/pgbouncer-follow.sh",
+        "host=127.0.0.1,127.0.0.1 port=$port{node1},$port{node2}"
+        . " dbname=postgres user=postgres connect_timeout=2",
+        'ims = dbname=ims', "$bdir/primary.ini",
+        "host=127.0.0.1 port=$bouncer{port} dbname=pgbouncer"
+        . " user=postgres connect_timeout=2", $interval);
+    return $bouncer{port};
+}
+
+# The module's conninfo through PgBouncer.
+sub bouncer_dsn {
+    return "hostaddr=127.0.0.1 port=$bouncer{port} dbname=ims user=postgres"
+           . " sslmode=disable";
+}
+
+# A command on PgBouncer's console (SHOW POOLS, ...); rows as text.
+sub bouncer_admin {
+    return ImsMember::Pg::query_at($bouncer{port}, 'pgbouncer', shift);
+}
+
+# What the loop did: its lines.
+sub bouncer_follow_log {
+    open my $fh, '<', "$dir/bouncer/follow.log" or return ();
+    return map { chomp; $_ } <$fh>;
+}
+
+sub bouncer_stop {
+    for my $k (qw(follow pid)) {
+        ImsMember::Pg::reap($bouncer{$k}) if $bouncer{$k};
+        $bouncer{$k} = undef;
+    }
+}
+
 # A planned switchover, as an operator asks for one; the new primary's
 # port once the formation has settled again.
 sub switchover {
@@ -229,6 +312,7 @@ sub sql {
 }
 
 sub stop_all {
+    bouncer_stop();
     for my $name (qw(node1 node2 monitor)) {
         next unless $group{$name};
         kill 'TERM', -$group{$name};
@@ -250,7 +334,7 @@ sub stop_all {
 END {
     if ($owner_pid && $$ == $owner_pid) {
         stop_all();
-        system('rm', '-rf', $dir) if $dir;
+        system('rm', '-rf', $dir) if $dir && !$ENV{TEST_NGINX_NO_CLEAN};
     }
 }
 
