@@ -55,24 +55,6 @@ AS $$
 $$;
 
 
--- ims_member_vault_required: accepting a full-ECS image made from a CBR
--- backup names a vault (IMS's rule); inlined where it is called, so that
--- its probes are planned with the statement's.
-CREATE OR REPLACE FUNCTION ims_member_vault_required(p_image text,
-    p_status text, p_vault text)
-RETURNS boolean
-LANGUAGE sql STABLE
-AS $$
-    SELECT p_status = 'accepted' AND p_vault IS NULL
-           AND EXISTS (SELECT 1 FROM image_properties p
-                        WHERE p.image_id = p_image AND NOT p.deleted
-                          AND p.name = '__whole_image' AND p.value = 'true')
-           AND EXISTS (SELECT 1 FROM image_properties p
-                        WHERE p.image_id = p_image AND NOT p.deleted
-                          AND p.name = '__backup_id' AND p.value <> '')
-$$;
-
-
 -- The single member update runs as functions of sql/update.sql (alone, a
 -- group, a group of one): index probes that find the member row when every
 -- rule holds, and one UPDATE of it (none when the status is already the
@@ -185,8 +167,16 @@ BEGIN
         RETURN 'bad_status';
     END IF;
 
-    IF ims_member_vault_required(p_image, p_status, p_vault) THEN
-        RETURN 'vault_required';
+    IF p_status = 'accepted' AND p_vault IS NULL THEN
+        IF EXISTS (SELECT 1 FROM image_properties p
+                    WHERE p.image_id = p_image AND NOT p.deleted
+                      AND p.name = '__whole_image' AND p.value = 'true')
+           AND EXISTS (SELECT 1 FROM image_properties p
+                        WHERE p.image_id = p_image AND NOT p.deleted
+                          AND p.name = '__backup_id' AND p.value <> '')
+        THEN
+            RETURN 'vault_required';
+        END IF;
     END IF;
 
     RETURN 'ok';

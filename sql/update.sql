@@ -19,54 +19,22 @@ SET client_min_messages = warning;
 
 BEGIN;
 
-
--- ims_member_keep_vault: the vault an acceptance names, kept beside the
--- membership (nothing written when it is the one kept already).
-CREATE OR REPLACE FUNCTION ims_member_keep_vault(p_image text,
-    p_member text, p_status text, p_vault text)
-RETURNS void
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    IF p_status <> 'accepted' OR p_vault IS NULL
-       OR EXISTS (SELECT 1 FROM ims_member_vaults w
-                   WHERE w.image_id = p_image AND w.member = p_member
-                     AND w.vault_id = p_vault)
-    THEN
-        RETURN;
-    END IF;
-
-    INSERT INTO ims_member_vaults AS v
-           (image_id, member, vault_id, created_at, updated_at)
-    VALUES (p_image, p_member, p_vault, now() AT TIME ZONE 'UTC',
-            now() AT TIME ZONE 'UTC')
-    ON CONFLICT (image_id, member) DO UPDATE
-       SET vault_id = EXCLUDED.vault_id,
-           updated_at = EXCLUDED.updated_at;
-END;
-$$;
-
-
--- ims_member_set_status: the update alone.  Each live row of the pair
--- that has another status is written, once, all at the same time; none
--- when all have it already (no lock, no transaction id, nothing to flush
--- at commit); a new vault of an acceptance is kept.
-CREATE OR REPLACE FUNCTION ims_member_set_status(p_token_sha256 text,
+-- ims_member_update_row: the live row of the pair the update writes, when
+-- every rule holds; none otherwise.  One, however many the pair has
+-- (Glance's own schema lets it have several): a row, not an aggregate of
+-- them, keeps the update as cheap as it is for one.  Inlined where it is
+-- called (a single SELECT of a SQL function): its index probes are planned
+-- with the statement; a scalar SQL function with a subquery would not be,
+-- and would be planned again on every call.
+CREATE OR REPLACE FUNCTION ims_member_update_row(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
     p_status text, p_vault text, p_glance boolean,
-    OUT o_result text, OUT o_status text, OUT o_created_at text,
-    OUT o_updated_at text)
-RETURNS record
-LANGUAGE plpgsql
+    OUT id integer, OUT status text, OUT created_at timestamp,
+    OUT updated_at timestamp)
+RETURNS SETOF record
+LANGUAGE sql STABLE
 AS $$
-DECLARE
-    v_id       integer;
-    v_created  timestamp;
-    v_updated  timestamp;
-    v_written  timestamp;
-BEGIN
-    SELECT m.id, m.created_at, coalesce(m.updated_at, m.created_at)
-      INTO v_id, v_created, v_updated
+    SELECT m.id, m.status::text, m.created_at, m.updated_at
       FROM ims_member_identify(p_token_sha256, p_project, p_admin) c,
            images i, image_members m
      WHERE p_status IN ('pending', 'accepted', 'rejected')
@@ -76,113 +44,140 @@ BEGIN
                         AND i.owner IS DISTINCT FROM c.project
                         AND NOT (p_glance AND i.owner IS NULL
                                  AND c.project = '')))
-       AND NOT ims_member_vault_required(p_image, p_status, p_vault)
-     LIMIT 1;
+       -- accepting a full-ECS image made from a CBR backup names a vault
+       AND NOT (p_status = 'accepted' AND p_vault IS NULL
+                AND EXISTS (SELECT 1 FROM image_properties p
+                             WHERE p.image_id = p_image AND NOT p.deleted
+                               AND p.name = '__whole_image'
+                               AND p.value = 'true')
+                AND EXISTS (SELECT 1 FROM image_properties p
+                             WHERE p.image_id = p_image AND NOT p.deleted
+                               AND p.name = '__backup_id'
+                               AND p.value <> ''))
+     LIMIT 1
+$$;
 
-    IF NOT FOUND THEN
-        o_result := ims_member_update_failure(p_token_sha256, p_project,
-                        p_admin, p_image, p_member, p_status, p_vault,
-                        p_glance);
-        RETURN;
-    END IF;
 
-    -- every live row of the pair (Glance's schema lets it have several)
-    WITH u AS (
+-- ims_member_set_status: the update alone.  One statement: "ok" is the
+-- row, "upd" writes each live row of the pair that has another status,
+-- once, all at the same time, and none when all have it already (no
+-- lock, no transaction id, nothing to flush at commit); "vault" keeps a
+-- new vault of an acceptance.  Without a row, it asks
+-- ims_member_update_failure() which rule failed.
+CREATE OR REPLACE FUNCTION ims_member_set_status(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_status text, p_vault text, p_glance boolean)
+RETURNS TABLE (o_result text, o_status text, o_created_at text,
+               o_updated_at text)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH ok AS (
+        SELECT * FROM ims_member_update_row(p_token_sha256, p_project,
+                          p_admin, p_image, p_member, p_status, p_vault,
+                          p_glance)
+    ), upd AS (
         UPDATE image_members m
            SET status = p_status, updated_at = now() AT TIME ZONE 'UTC'
+          FROM ok
          WHERE m.image_id = p_image AND m.member = p_member
            AND NOT m.deleted AND m.status IS DISTINCT FROM p_status
         RETURNING m.updated_at
+    ), vault AS (
+        INSERT INTO ims_member_vaults AS v
+               (image_id, member, vault_id, created_at, updated_at)
+        SELECT p_image, p_member, p_vault, now() AT TIME ZONE 'UTC',
+               now() AT TIME ZONE 'UTC'
+          FROM ok
+         WHERE p_status = 'accepted' AND p_vault IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM ims_member_vaults w
+                            WHERE w.image_id = p_image
+                              AND w.member = p_member
+                              AND w.vault_id = p_vault)
+        ON CONFLICT (image_id, member) DO UPDATE
+           SET vault_id = EXCLUDED.vault_id,
+               updated_at = EXCLUDED.updated_at
     )
-    SELECT max(u.updated_at) INTO v_written FROM u;
-
-    PERFORM ims_member_keep_vault(p_image, p_member, p_status, p_vault);
-
-    o_result := 'ok';
-    o_status := p_status;
-    o_created_at := to_char(v_created, 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
-    o_updated_at := to_char(coalesce(v_written, v_updated),
-                            'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+    SELECT CASE WHEN ok.id IS NULL
+                THEN ims_member_update_failure(p_token_sha256, p_project,
+                         p_admin, p_image, p_member, p_status, p_vault,
+                         p_glance)
+                ELSE 'ok' END,
+           CASE WHEN ok.id IS NULL THEN NULL ELSE p_status END,
+           to_char(ok.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+           to_char(coalesce((SELECT upd.updated_at FROM upd LIMIT 1),
+                            ok.updated_at, ok.created_at),
+                   'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      FROM (SELECT 1) AS one LEFT JOIN ok ON true;
 END;
 $$;
 
 
 -- ims_member_set_status_try: a group of one.  As ims_member_set_status(),
 -- but a member row another transaction holds is left, not waited for
--- (o_skip): a lone update must not keep the next group waiting behind
--- it.  Other live rows of the member (Glance's own schema lets it have
--- several) are written too, waiting for them if another transaction
--- holds one.
+-- (o_skip; "lk" finds it locked): a lone update must not keep the next
+-- group waiting behind it.  Other live rows of the member (Glance's own
+-- schema lets it have several) are written too, waiting for them if
+-- another transaction holds one.
 CREATE OR REPLACE FUNCTION ims_member_set_status_try(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_status text, p_vault text, p_glance boolean,
-    OUT o_skip boolean, OUT o_result text, OUT o_status text,
-    OUT o_created_at text, OUT o_updated_at text)
-RETURNS record
+    p_status text, p_vault text, p_glance boolean)
+RETURNS TABLE (o_skip boolean, o_result text, o_status text,
+               o_created_at text, o_updated_at text)
 LANGUAGE plpgsql
 AS $$
-DECLARE
-    v_id       integer;
-    v_was      text;
-    v_created  timestamp;
-    v_updated  timestamp;
-    v_written  timestamp;
 BEGIN
-    o_skip := false;
-
-    SELECT m.id, m.status, m.created_at, coalesce(m.updated_at, m.created_at)
-      INTO v_id, v_was, v_created, v_updated
-      FROM ims_member_identify(p_token_sha256, p_project, p_admin) c,
-           images i, image_members m
-     WHERE p_status IN ('pending', 'accepted', 'rejected')
-       AND i.id = p_image AND NOT i.deleted AND i.visibility = 'shared'
-       AND m.image_id = p_image AND m.member = p_member AND NOT m.deleted
-       AND (c.admin OR (m.member = c.project
-                        AND i.owner IS DISTINCT FROM c.project
-                        AND NOT (p_glance AND i.owner IS NULL
-                                 AND c.project = '')))
-       AND NOT ims_member_vault_required(p_image, p_status, p_vault)
-     LIMIT 1;
-
-    IF NOT FOUND THEN
-        o_result := ims_member_update_failure(p_token_sha256, p_project,
-                        p_admin, p_image, p_member, p_status, p_vault,
-                        p_glance);
-        RETURN;
-    END IF;
-
-    o_result := 'ok';
-    o_status := p_status;
-    o_created_at := to_char(v_created, 'YYYY-MM-DD"T"HH24:MI:SS"Z"');
-
-    IF v_was IS DISTINCT FROM p_status THEN
-        PERFORM 1 FROM image_members m
-         WHERE m.id = v_id AND NOT m.deleted
-           FOR UPDATE SKIP LOCKED;
-
-        IF NOT FOUND THEN
-            o_skip := true;
-            o_result := 'skip';
-            o_updated_at := to_char(v_updated,
-                                    'YYYY-MM-DD"T"HH24:MI:SS"Z"');
-            RETURN;
-        END IF;
-    END IF;
-
-    -- every live row of the pair (Glance's schema lets it have several)
-    WITH u AS (
+    RETURN QUERY
+    WITH ok AS (
+        SELECT * FROM ims_member_update_row(p_token_sha256, p_project,
+                          p_admin, p_image, p_member, p_status, p_vault,
+                          p_glance)
+    ), lk AS (
+        SELECT m.id FROM ok, image_members m
+         WHERE m.id = ok.id AND NOT m.deleted
+           AND ok.status IS DISTINCT FROM p_status
+           FOR UPDATE OF m SKIP LOCKED
+    ), skip AS (
+        SELECT ok.status IS DISTINCT FROM p_status
+               AND NOT EXISTS (SELECT 1 FROM lk) AS skip
+          FROM ok
+    ), upd AS (
         UPDATE image_members m
            SET status = p_status, updated_at = now() AT TIME ZONE 'UTC'
+          FROM skip
          WHERE m.image_id = p_image AND m.member = p_member
            AND NOT m.deleted AND m.status IS DISTINCT FROM p_status
+           AND NOT skip.skip
         RETURNING m.updated_at
+    ), vault AS (
+        INSERT INTO ims_member_vaults AS v
+               (image_id, member, vault_id, created_at, updated_at)
+        SELECT p_image, p_member, p_vault, now() AT TIME ZONE 'UTC',
+               now() AT TIME ZONE 'UTC'
+          FROM skip
+         WHERE NOT skip.skip AND p_status = 'accepted'
+           AND p_vault IS NOT NULL
+           AND NOT EXISTS (SELECT 1 FROM ims_member_vaults w
+                            WHERE w.image_id = p_image
+                              AND w.member = p_member
+                              AND w.vault_id = p_vault)
+        ON CONFLICT (image_id, member) DO UPDATE
+           SET vault_id = EXCLUDED.vault_id,
+               updated_at = EXCLUDED.updated_at
     )
-    SELECT max(u.updated_at) INTO v_written FROM u;
-
-    PERFORM ims_member_keep_vault(p_image, p_member, p_status, p_vault);
-
-    o_updated_at := to_char(coalesce(v_written, v_updated),
-                            'YYYY-MM-DD"T"HH24:MI:SS"Z"');
+    SELECT coalesce(skip.skip, false),
+           CASE WHEN ok.id IS NULL
+                THEN ims_member_update_failure(p_token_sha256, p_project,
+                         p_admin, p_image, p_member, p_status, p_vault,
+                         p_glance)
+                WHEN skip.skip THEN 'skip' ELSE 'ok' END,
+           CASE WHEN ok.id IS NULL THEN NULL ELSE p_status END,
+           to_char(ok.created_at, 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+           to_char(coalesce((SELECT upd.updated_at FROM upd LIMIT 1),
+                            ok.updated_at, ok.created_at),
+                   'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      FROM (SELECT 1) AS one LEFT JOIN ok ON true LEFT JOIN skip ON true;
 END;
 $$;
 
@@ -241,7 +236,17 @@ BEGIN
                             AND i.owner IS DISTINCT FROM c.project
                             AND NOT (r.glance AND i.owner IS NULL
                                      AND c.project = '')))
-           AND NOT ims_member_vault_required(r.image, r.status, r.vault)
+           AND NOT (r.status = 'accepted' AND r.vault IS NULL
+                    AND EXISTS (SELECT 1 FROM image_properties p
+                                 WHERE p.image_id = r.image
+                                   AND NOT p.deleted
+                                   AND p.name = '__whole_image'
+                                   AND p.value = 'true')
+                    AND EXISTS (SELECT 1 FROM image_properties p
+                                 WHERE p.image_id = r.image
+                                   AND NOT p.deleted
+                                   AND p.name = '__backup_id'
+                                   AND p.value <> ''))
     ), l AS (
         SELECT m.id, m.status FROM image_members m
          WHERE m.id IN (SELECT c.id FROM c WHERE c.status <> c.was)
