@@ -145,12 +145,14 @@ ngx_http_ims_member_pg_group_close(ngx_http_ims_member_pg_groups_t *gs)
 /*
  * The admission policy, in this one place: whether an operation goes with
  * a group, or alone, as the pool runs any other.  Group commit pays where
- * commits wait for each other: up to "threshold" updates of the worker
- * under way, each goes alone, with the single update's statement, as with
- * group commit off (a group costs a lone update its row lock and the
- * machinery, and a worker with one group under way runs one statement
- * where it could run several); those beyond wait to go with a group.  One
- * that goes alone is counted until the pool is done with it.
+ * commits wait for each other.  While no group is under way or waiting,
+ * up to "threshold" updates of the worker go alone, each with the single
+ * update's statement, as with group commit off: a group would cost a lone
+ * update its row lock and the machinery, and a worker with one group
+ * under way runs one statement where it could run several.  Past it, and
+ * for as long as groups follow each other (the load that made one goes
+ * on), updates go with a group.  One that goes alone is counted until the
+ * pool is done with it.
  */
 
 static ngx_uint_t
@@ -161,7 +163,7 @@ ngx_http_ims_member_pg_group_joins(ngx_http_ims_member_pg_groups_t *gs,
         return 0;
     }
 
-    if (gs->alone >= gs->conf.threshold) {
+    if (gs->counted || gs->waiting || gs->alone >= gs->conf.threshold) {
         return 1;
     }
 
