@@ -13,7 +13,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 43;
+plan tests => repeat_each() * (blocks() * 2) + 44;
 
 no_shuffle();
 
@@ -339,7 +339,7 @@ statement waits for a group
 
 
 
-=== TEST 6: below the threshold an update goes alone, as without group commit
+=== TEST 6: a lone update goes alone, as without group commit (the default threshold)
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
     ims_member_prepare $TEST_NGINX_PG_PREPARE;
@@ -367,6 +367,8 @@ my $y = ImsMember::Pg::http_send('PUT', sprintf($main::Img, main::img(1),
     'p-member'), '{"status": "rejected"}', 'X-Auth-Token' => 'tok-member');
 my ($sty) = ImsMember::Pg::http_read($y, 3);
 Test::More::is($sty, 200, "another update answers while X is held");
+Test::More::is(ImsMember::Pg::error_log_count("group of"), 1,
+               "  as a group of one, X alone");
 Test::More::is(main::status_of(main::img(1), 'p-member'), "rejected",
                "  written");
 
@@ -380,7 +382,7 @@ Test::More::is(main::status_of(main::img(6), 'p-member'), "accepted",
 GET /v2/images/66666666-6666-6666-6666-666666666666/members/p-member
 --- error_code: 405
 --- no_error_log
-waits for a group
+[alert]
 
 
 
