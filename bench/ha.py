@@ -15,7 +15,6 @@
      the acknowledged updates missing from the new primary (must be 0).
 """
 
-import http.client
 import os
 import pwd
 import signal
@@ -24,6 +23,7 @@ import threading
 import time
 
 import bench
+import scale
 
 # the monitor's health checks, as t/lib/ImsMember/AutoFailover.pm sets them
 GUCS = ("health_check_period = 1000", "health_check_timeout = 1000",
@@ -200,50 +200,14 @@ class Formation:
         self.procs = {}
 
 
-def client(port, k, stop, log):
-    """Updates pairs k, k + CLIENTS, ... of the seed in turn, each until it
-    is acknowledged, until stop is set; every answer goes to log as (time,
-    code, image, member, status)."""
-    conn = None
-    n = k
-    want = {}
-    while not stop.is_set():
-        i = 1 + n % 600
-        m = (i + 333 * (n // 600 % 3)) % 1000
-        status = ("rejected" if want.get((i, m)) == "accepted"
-                  else "accepted")
-        path = "/v2/images/%s/members/m-%d" % (bench.image_id(i), m)
-        body = '{"status": "%s", "vault_id": "vault-bench"}' % status
-        deadline = time.time() + 60
-        while True:
-            try:
-                if conn is None:
-                    conn = http.client.HTTPConnection("127.0.0.1", port,
-                                                      timeout=30)
-                conn.request("PUT", path, body,
-                             {"X-Auth-Token": "tok-%d" % m,
-                              "Content-Type": "application/json"})
-                r = conn.getresponse()
-                r.read()
-                code = r.status
-            except (OSError, http.client.HTTPException):
-                conn = None
-                code = 0
-            log.append((time.time(), code, i, m, status))
-            if code == 200 or time.time() > deadline:
-                break
-            time.sleep(0.02)
-        want[(i, m)] = status
-        n += CLIENTS
-
-
 def under_load(formation, nginx, event):
     """Clients run 3 s, then event() (until the formation has a new
     primary); they go on 3 s after it.  The figures of the event."""
     log = []
     stop = threading.Event()
-    threads = [threading.Thread(target=client,
-                                args=(nginx.port, k, stop, log))
+    threads = [threading.Thread(target=scale.client,
+                                args=(nginx.port, k, CLIENTS, stop.is_set,
+                                      log, 60))
                for k in range(CLIENTS)]
     for t in threads:
         t.start()

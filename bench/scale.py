@@ -127,20 +127,21 @@ class Standby:
                                           "stop"]), capture_output=True)
 
 
-def client(port, k, clients, until, log):
+def client(port, k, clients, done, log, patience=30):
     """Updates pairs k, k + clients, ... of the seed in turn, each until it
-    is acknowledged; every answer goes to log as (time, code, image,
-    member, status)."""
+    is acknowledged (or for "patience" seconds), until done() is true;
+    every answer goes to log as (time, code, image, member, status)."""
     conn = None
     n = k
     want = {}
-    while time.time() < until:
+    while not done():
         i = 1 + n % 600
         m = (i + 333 * (n // 600 % 3)) % 1000
         status = ("rejected" if want.get((i, m)) == "accepted"
                   else "accepted")
         path = "/v2/images/%s/members/m-%d" % (bench.image_id(i), m)
         body = '{"status": "%s", "vault_id": "vault-bench"}' % status
+        deadline = time.time() + patience
         while True:
             try:
                 if conn is None:
@@ -156,7 +157,7 @@ def client(port, k, clients, until, log):
                 conn = None
                 code = 0
             log.append((time.time(), code, i, m, status))
-            if code == 200 or time.time() > until + 30:
+            if code == 200 or time.time() > deadline:
                 break
             time.sleep(0.02)
         want[(i, m)] = status
@@ -174,7 +175,8 @@ def failover(base, cluster, clients=8):
         start = time.time()
         until = start + 8
         threads = [threading.Thread(target=client,
-                                    args=(nginx.port, k, clients, until,
+                                    args=(nginx.port, k, clients,
+                                          lambda: time.time() >= until,
                                           log))
                    for k in range(clients)]
         for t in threads:

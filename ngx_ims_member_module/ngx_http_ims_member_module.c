@@ -31,11 +31,11 @@
 #define NGX_HTTP_IMS_MEMBER_INT32_MAX  2147483647
 
 /*
- * ims_member_group_threshold's default: a lone update goes alone, any
- * other with a group (measured, bench/: a higher one costs 32 and 64
- * connections a fifth of their rate, and gains nothing sure at 8)
+ * ims_member_group_threshold's default: updates one worker runs alone at
+ * once, while no group is under way, before the next go with a group
+ * (measured: bench/)
  */
-#define NGX_HTTP_IMS_MEMBER_GROUP_THRESHOLD  1
+#define NGX_HTTP_IMS_MEMBER_GROUP_THRESHOLD  4
 
 
 static void *ngx_http_ims_member_create_main_conf(ngx_conf_t *cf);

@@ -55,6 +55,9 @@ struct ngx_http_ims_member_pg_groups_s {
     /* updates under way alone (below the threshold) */
     ngx_uint_t                           alone;
 
+    /* groups follow each other: the last one had company */
+    ngx_uint_t                           grouping;  /* unsigned  :1 */
+
     /* a group ended outside a connection's event: what waits may go */
     ngx_event_t                          kick;
 };
@@ -150,9 +153,9 @@ ngx_http_ims_member_pg_group_close(ngx_http_ims_member_pg_groups_t *gs)
  * update's statement, as with group commit off: a group would cost a lone
  * update its row lock and the machinery, and a worker with one group
  * under way runs one statement where it could run several.  Past it, and
- * for as long as groups follow each other (the load that made one goes
- * on), updates go with a group.  One that goes alone is counted until the
- * pool is done with it.
+ * for as long as groups follow each other (the last one had company: the
+ * load that made it goes on), updates go with a group.  One that goes
+ * alone is counted until the pool is done with it.
  */
 
 static ngx_uint_t
@@ -163,7 +166,9 @@ ngx_http_ims_member_pg_group_joins(ngx_http_ims_member_pg_groups_t *gs,
         return 0;
     }
 
-    if (gs->counted || gs->waiting || gs->alone >= gs->conf.threshold) {
+    if (gs->counted || gs->waiting || gs->grouping
+        || gs->alone >= gs->conf.threshold)
+    {
         return 1;
     }
 
@@ -547,12 +552,23 @@ ngx_http_ims_member_pg_group_leave(ngx_http_ims_member_pg_op_t *op)
 static void
 ngx_http_ims_member_pg_group_ended(ngx_http_ims_member_pg_op_t *op)
 {
+    ngx_http_ims_member_pg_group_t   *g;
     ngx_http_ims_member_pg_groups_t  *gs;
 
+    g = op->data;
     gs = op->room;
     op->room = NULL;
 
     gs->counted--;
+
+    /*
+     * A group that had company, or that others waited for, says the load
+     * goes on: its answers come back at once, and their clients' next
+     * updates go with a group too, not alone; one that ended alone, with
+     * nobody waiting, lets updates go alone again.
+     */
+
+    gs->grouping = (g->n > 1 || gs->waiting);
 
     if (!ngx_queue_empty(&gs->ops) && !gs->kick.posted) {
         ngx_post_event(&gs->kick, &ngx_posted_events);

@@ -13,7 +13,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 44;
+plan tests => repeat_each() * (blocks() * 2) + 47;
 
 no_shuffle();
 
@@ -339,7 +339,7 @@ statement waits for a group
 
 
 
-=== TEST 6: a lone update goes alone, as without group commit (the default threshold)
+=== TEST 6: below the threshold updates go alone, as without group commit (the default)
 --- http_config
     ims_member_database "$TEST_NGINX_PG_DSN";
     ims_member_prepare $TEST_NGINX_PG_PREPARE;
@@ -367,8 +367,8 @@ my $y = ImsMember::Pg::http_send('PUT', sprintf($main::Img, main::img(1),
     'p-member'), '{"status": "rejected"}', 'X-Auth-Token' => 'tok-member');
 my ($sty) = ImsMember::Pg::http_read($y, 3);
 Test::More::is($sty, 200, "another update answers while X is held");
-Test::More::is(ImsMember::Pg::error_log_count("group of"), 1,
-               "  as a group of one, X alone");
+Test::More::is(ImsMember::Pg::error_log_count("group of"), 0,
+               "  alone too, as X");
 Test::More::is(main::status_of(main::img(1), 'p-member'), "rejected",
                "  written");
 
@@ -441,6 +441,16 @@ for my $c (6, 1) {
 }
 Test::More::is(join(' ', map { (ImsMember::Pg::http_read($_))[0] } @alone),
                "200 200", "the two alone answer once their rows are free");
+
+# the last group had company: the next goes with a group, though nothing
+# else is under way; that one ended alone: the next goes alone again
+my @next = map { [ImsMember::Pg::put_member(main::img($_), 'p-member',
+                  '{"status": "pending"}', 'tok-member')] } ('a', 'b');
+Test::More::is("$next[0][0] $next[1][0]", "200 200", "two more, one by one");
+Test::More::is(ImsMember::Pg::error_log_count("group of 1,"), 3,
+               "  the first as a group, after a group of two");
+Test::More::is(ImsMember::Pg::error_log_count("group of"), 4,
+               "  the second alone");
 --- request
 GET /v2/images/66666666-6666-6666-6666-666666666666/members/p-member
 --- error_code: 405
