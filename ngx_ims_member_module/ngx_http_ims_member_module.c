@@ -35,7 +35,7 @@
  * once, while no group is under way, before the next go with a group
  * (measured: bench/)
  */
-#define NGX_HTTP_IMS_MEMBER_GROUP_THRESHOLD  4
+#define NGX_HTTP_IMS_MEMBER_GROUP_THRESHOLD  8
 
 
 static void *ngx_http_ims_member_create_main_conf(ngx_conf_t *cf);

@@ -55,8 +55,8 @@ struct ngx_http_ims_member_pg_groups_s {
     /* updates under way alone (below the threshold) */
     ngx_uint_t                           alone;
 
-    /* groups follow each other: the last one had company */
-    ngx_uint_t                           grouping;  /* unsigned  :1 */
+    /* groups follow each other: lone groups until updates go alone */
+    ngx_uint_t                           grouping;
 
     /* a group ended outside a connection's event: what waits may go */
     ngx_event_t                          kick;
@@ -564,11 +564,17 @@ ngx_http_ims_member_pg_group_ended(ngx_http_ims_member_pg_op_t *op)
     /*
      * A group that had company, or that others waited for, says the load
      * goes on: its answers come back at once, and their clients' next
-     * updates go with a group too, not alone; one that ended alone, with
-     * nobody waiting, lets updates go alone again.
+     * updates go with a group too, not alone (the first of them goes as a
+     * group of one, maybe before the others come); two in a row that
+     * ended alone, with nobody waiting, let updates go alone again.
      */
 
-    gs->grouping = (g->n > 1 || gs->waiting);
+    if (g->n > 1 || gs->waiting) {
+        gs->grouping = 2;
+
+    } else if (gs->grouping) {
+        gs->grouping--;
+    }
 
     if (!ngx_queue_empty(&gs->ops) && !gs->kick.posted) {
         ngx_post_event(&gs->kick, &ngx_posted_events);
