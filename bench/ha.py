@@ -227,21 +227,11 @@ def under_load(formation, nginx, event):
         gap = max(gap, t - prev)
         prev = t
     after = [t for t in ok if t >= t_settled]
-    acked = {}
-    for e in log:
-        if e[1] == 200:
-            acked[(e[2], e[3])] = e[4]
-    rows = formation.psql(formation.primary, "ims",
-                          "SELECT image_id || ' ' || member || ' ' || status"
-                          " FROM image_members WHERE image_id IN (SELECT"
-                          " bench_image_id(i) FROM generate_series(1, 600)"
-                          " i)")
-    have = {}
-    for line in rows.splitlines():
-        img, member, status = line.split()
-        have[(img, member)] = status
-    lost = sum(1 for (i, m), s in acked.items()
-               if have.get((bench.image_id(i), "m-%d" % m)) != s)
+    acked, lost = scale.losses(log, formation.psql(
+        formation.primary, "ims",
+        "SELECT image_id || ' ' || member || ' ' || status"
+        " FROM image_members WHERE image_id IN (SELECT"
+        " bench_image_id(i) FROM generate_series(1, 600) i)"))
     return {
         "clients": CLIENTS,
         "answers": len(log),
@@ -252,7 +242,7 @@ def under_load(formation, nginx, event):
         "no_200_ms": gap * 1000,
         "first_200_after_settled_ms": ((after[0] - t_settled) * 1000
                                        if after else None),
-        "acknowledged_pairs": len(acked),
+        "acknowledged_pairs": acked,
         "lost": lost}
 
 

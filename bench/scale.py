@@ -164,6 +164,23 @@ def client(port, k, clients, done, log, patience=30):
         n += clients
 
 
+def losses(log, rows):
+    """The pairs client() saw acknowledged, and how many of them "rows"
+    (lines of image id, member and status, as the database has them) do
+    not hold with the status last acknowledged."""
+    acked = {}
+    for e in log:
+        if e[1] == 200:
+            acked[(e[2], e[3])] = e[4]
+    have = {}
+    for line in rows.splitlines():
+        img, member, status = line.split()
+        have[(img, member)] = status
+    lost = sum(1 for (i, m), s in acked.items()
+               if have.get((bench.image_id(i), "m-%d" % m)) != s)
+    return len(acked), lost
+
+
 def failover(base, cluster, clients=8):
     standby = Standby(base, cluster)
     dsn = ("hostaddr=127.0.0.1,127.0.0.1 port=%d,%d dbname=ims "
@@ -197,21 +214,11 @@ def failover(base, cluster, clients=8):
         after = [e for e in log if e[0] >= t_promote and e[1] == 200]
         last_ok = max(e[0] for e in before if e[1] == 200)
         first_ok = min(e[0] for e in after)
-        acked = {}
-        for e in log:
-            if e[1] == 200:
-                acked[(e[2], e[3])] = e[4]
-        rows = standby.psql(
+        acked, lost = losses(log, standby.psql(
             "-F", " ", "-c",
             "SELECT image_id, member, status FROM image_members"
             " WHERE image_id IN (SELECT bench_image_id(i)"
-            " FROM generate_series(1, 600) i)")
-        have = {}
-        for line in rows.splitlines():
-            img, member, status = line.split()
-            have[(img, member)] = status
-        lost = sum(1 for (i, m), s in acked.items()
-                   if have.get((bench.image_id(i), "m-%d" % m)) != s)
+            " FROM generate_series(1, 600) i)"))
         return {
             "clients": clients,
             "answers": len(log),
@@ -221,7 +228,7 @@ def failover(base, cluster, clients=8):
             "no_200_ms": (first_ok - last_ok) * 1000,
             "first_200_after_promote_ms": (first_ok - t_promote) * 1000,
             "promote_ms": (t_promoted - t_promote) * 1000,
-            "acknowledged_pairs": len(acked),
+            "acknowledged_pairs": acked,
             "lost": lost}
     finally:
         nginx.stop()
