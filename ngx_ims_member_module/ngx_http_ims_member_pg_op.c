@@ -9,7 +9,6 @@
 #include <ngx_event.h>
 
 #include "ngx_http_ims_member_pg_conn.h"
-#include "ngx_http_ims_member_pg_exec.h"
 #include "ngx_http_ims_member_pg_pool.h"
 #include "ngx_http_ims_member_pg_pool_int.h"
 
@@ -17,31 +16,22 @@
 /*
  * An operation's life in the pool: its parameters, its place in the wait
  * queue, its timer, its end, which reaches the caller from a posted event;
- * a caller that leaves lets go of it here.
+ * a caller that leaves lets go of it here.  Of the connections it knows
+ * only the pool's detach handler, which frees the one an operation holds.
  */
 
 static void ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op);
-static void ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op);
 static void ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev);
 static void ngx_http_ims_member_pg_done_handler(ngx_event_t *ev);
 
 
+/* the parameters as libpq takes them: NUL-terminated strings */
+
 ngx_int_t
-ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
-    ngx_http_ims_member_pg_op_t *op)
+ngx_http_ims_member_pg_op_args(ngx_http_ims_member_pg_op_t *op)
 {
-    u_char                         *p;
-    ngx_uint_t                      i;
-    ngx_queue_t                    *q;
-    ngx_http_ims_member_pg_conn_t  *conn;
-
-    if (op->stmt >= pg->conf.nstmts) {
-        ngx_log_error(NGX_LOG_ALERT, op->log, 0,
-                      "ims_member: unknown statement %ui", op->stmt);
-        return NGX_ERROR;
-    }
-
-    /* libpq takes text parameters as NUL-terminated strings */
+    u_char      *p;
+    ngx_uint_t   i;
 
     op->args = ngx_palloc(op->pool, (op->nparams + 1) * sizeof(char *));
     if (op->args == NULL) {
@@ -62,48 +52,6 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
         *ngx_cpymem(p, op->params[i].data, op->params[i].len) = '\0';
         op->args[i] = (char *) p;
     }
-
-    ngx_http_ims_member_pg_op_init(pg, op);
-
-    /* a room above the pool may hold it back */
-
-    if (pg->room.admit && pg->room.admit(op, pg->room.data) == NGX_OK) {
-        return NGX_OK;
-    }
-
-    if (!ngx_queue_empty(&pg->idle)) {
-        q = ngx_queue_head(&pg->idle);
-        conn = ngx_queue_data(q, ngx_http_ims_member_pg_conn_t, queue);
-
-        ngx_http_ims_member_pg_start(conn, op);
-        return NGX_OK;
-    }
-
-    /*
-     * A bounded queue: a slow database must not become memory and late
-     * 503s.  What connections being opened, or still to open, will take
-     * does not count.
-     */
-
-    if (pg->waiting
-        >= pg->conf.queue + (pg->conf.max - pg->n)
-           + (pg->connecting - pg->reserved))
-    {
-        ngx_log_error(NGX_LOG_WARN, op->log, 0,
-                      "ims_member: %ui statements already wait for a "
-                      "database connection (ims_member_queue)", pg->waiting);
-        op->unreached = 1;
-        ngx_http_ims_member_pg_finish(op, NGX_BUSY);
-        return NGX_OK;
-    }
-
-    ngx_http_ims_member_pg_queue(op);
-
-    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
-                   "ims_member: statement waits for a connection, "
-                   "%ui waiting, %ui open", pg->waiting, pg->n);
-
-    ngx_http_ims_member_pg_dispatch(pg);
 
     return NGX_OK;
 }
@@ -159,6 +107,36 @@ ngx_http_ims_member_pg_queue(ngx_http_ims_member_pg_op_t *op)
 }
 
 
+
+/* the first in the wait queue, out of it; NULL if none waits */
+
+ngx_http_ims_member_pg_op_t *
+ngx_http_ims_member_pg_next(ngx_http_ims_member_pg_pool_t *pg)
+{
+    ngx_queue_t                  *q;
+    ngx_http_ims_member_pg_op_t  *op;
+
+    if (ngx_queue_empty(&pg->ops)) {
+        return NULL;
+    }
+
+    q = ngx_queue_head(&pg->ops);
+    op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
+
+    ngx_queue_remove(q);
+    op->queued = 0;
+    pg->waiting--;
+
+    return op;
+}
+
+
+ngx_uint_t
+ngx_http_ims_member_pg_waiting(ngx_http_ims_member_pg_pool_t *pg)
+{
+    return pg->waiting;
+}
+
 void
 ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
 {
@@ -177,7 +155,7 @@ ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
     ngx_http_ims_member_pg_unqueue(op);
 
     if (op->conn) {
-        ngx_http_ims_member_pg_detach(op);
+        op->pg->detach(op);
     }
 }
 
@@ -199,51 +177,6 @@ ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op)
         leave = op->leave;
         op->leave = NULL;
         leave(op);
-    }
-}
-
-
-static void
-ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op)
-{
-    ngx_http_ims_member_pg_conn_t  *conn;
-    ngx_http_ims_member_pg_pool_t  *pg;
-
-    conn = op->conn;
-    pg = conn->owner;
-
-    op->conn = NULL;
-    conn->data = NULL;
-
-    /* a connection being opened for it serves the pool instead */
-
-    if (conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY) {
-        pg->reserved--;
-        return;
-    }
-
-    /* a worker that stops does not wait for it */
-
-    if (ngx_terminate || ngx_exiting) {
-        ngx_http_ims_member_pg_close(conn);
-        return;
-    }
-
-    /*
-     * the statement runs on, until the server's statement_timeout at the
-     * latest: discard its results, then park the connection, unless it
-     * lingers
-     */
-
-    ngx_http_ims_member_pg_exec_detach(conn);
-
-    conn->state = NGX_HTTP_IMS_MEMBER_PG_DRAINING;
-
-    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
-                   "ims_member: draining PostgreSQL connection %p", conn);
-
-    if (!conn->connection->read->timer_set) {
-        ngx_add_timer(conn->connection->read, pg->conf.timeout);
     }
 }
 
@@ -289,7 +222,7 @@ ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev)
                      || conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY);
 
     if (op->conn) {
-        ngx_http_ims_member_pg_detach(op);
+        op->pg->detach(op);
     }
 
     ngx_http_ims_member_pg_finish(op, NGX_DECLINED);

@@ -12,6 +12,7 @@
 #include "ngx_http_ims_member_pg_exec.h"
 #include "ngx_http_ims_member_pg_pool.h"
 #include "ngx_http_ims_member_pg_pool_int.h"
+#include "ngx_http_ims_member_pg_session.h"
 
 
 /*
@@ -22,17 +23,6 @@
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF      100
 #define NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX  4
 
-/* the session settings: the module's timeouts */
-#define NGX_HTTP_IMS_MEMBER_PG_SET                                            \
-    "SET statement_timeout = %M; SET lock_timeout = %M"
-
-/* the server's timeouts of the role that are off or above the module's */
-#define NGX_HTTP_IMS_MEMBER_PG_CHECK                                          \
-    "SELECT string_agg(name || ' = ' || setting || unit, ', ' ORDER BY name)" \
-    " FROM pg_settings"                                                       \
-    " WHERE name IN ('lock_timeout', 'statement_timeout')"                    \
-    " AND setting::bigint NOT BETWEEN 1 AND %M HAVING count(*) > 0"
-
 
 static ngx_int_t ngx_http_ims_member_pg_open(
     ngx_http_ims_member_pg_pool_t *pg, ngx_http_ims_member_pg_op_t *op);
@@ -41,14 +31,16 @@ static void ngx_http_ims_member_pg_connected(
 static void ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc);
 static void ngx_http_ims_member_pg_ready(ngx_http_ims_member_pg_conn_t *conn);
-static void ngx_http_ims_member_pg_check(ngx_http_ims_member_pg_conn_t *conn,
-    ngx_int_t rc);
+static void ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
+    ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op);
 static void ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc);
 static void ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_release(
     ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_park(ngx_http_ims_member_pg_conn_t *conn);
+static void ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_connect_error(
     ngx_http_ims_member_pg_conn_t *conn);
 static void ngx_http_ims_member_pg_connect_failed(
@@ -60,8 +52,6 @@ ngx_http_ims_member_pg_pool_t *
 ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
     ngx_http_ims_member_pg_conf_t *conf)
 {
-    u_char                         *p;
-    ngx_uint_t                      i;
     ngx_http_ims_member_pg_pool_t  *pg;
 
     if (conf->nstmts > NGX_HTTP_IMS_MEMBER_PG_MAX_STMTS) {
@@ -87,47 +77,20 @@ ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
     (void) ngx_cpystrn((u_char *) pg->conninfo, conf->conninfo.data,
                        conf->conninfo.len + 1);
 
-    pg->names = ngx_palloc(cycle->pool, conf->nstmts * sizeof(char *));
+    pg->names = ngx_http_ims_member_pg_session_names(cycle->pool,
+                                                     conf->nstmts);
     if (pg->names == NULL) {
         return NULL;
     }
 
-    for (i = 0; i < conf->nstmts; i++) {
-        p = ngx_pnalloc(cycle->pool, sizeof("ims_member_") + NGX_INT_T_LEN);
-        if (p == NULL) {
-            return NULL;
-        }
-
-        *ngx_sprintf(p, "ims_member_%ui", i) = '\0';
-        pg->names[i] = (char *) p;
-    }
-
-    /*
-     * The server ends what a request gave up on: a statement abandoned at
-     * ims_member_timeout stops there, with its locks, instead of running on.
-     * Behind a pooler in transaction mode a session setting would stay in
-     * whichever server session ran it: the settings must then come from the
-     * role, and the session only checks them.
-     */
-
-    p = ngx_pnalloc(cycle->pool,
-                    ngx_max(sizeof(NGX_HTTP_IMS_MEMBER_PG_CHECK),
-                            sizeof(NGX_HTTP_IMS_MEMBER_PG_SET))
-                    + 2 * NGX_INT_T_LEN);
-    if (p == NULL) {
+    pg->setup = ngx_http_ims_member_pg_session_setup(cycle->pool,
+                                                     conf->prepare,
+                                                     conf->timeout);
+    if (pg->setup == NULL) {
         return NULL;
     }
 
-    if (conf->prepare) {
-        *ngx_sprintf(p, NGX_HTTP_IMS_MEMBER_PG_SET, conf->timeout,
-                     conf->timeout)
-            = '\0';
-
-    } else {
-        *ngx_sprintf(p, NGX_HTTP_IMS_MEMBER_PG_CHECK, conf->timeout) = '\0';
-    }
-
-    pg->setup = (char *) p;
+    pg->detach = ngx_http_ims_member_pg_detach;
 
     pg->backoff.handler = ngx_http_ims_member_pg_backoff_handler;
     pg->backoff.data = pg;
@@ -147,13 +110,6 @@ ngx_http_ims_member_pg_pool_room(ngx_http_ims_member_pg_pool_t *pg,
     ngx_http_ims_member_pg_room_t *room)
 {
     pg->room = *room;
-}
-
-
-ngx_uint_t
-ngx_http_ims_member_pg_waiting(ngx_http_ims_member_pg_pool_t *pg)
-{
-    return pg->waiting;
 }
 
 
@@ -182,6 +138,69 @@ ngx_http_ims_member_pg_pool_close(ngx_http_ims_member_pg_pool_t *pg)
 
         ngx_http_ims_member_pg_close(conn);
     }
+}
+
+
+ngx_int_t
+ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_queue_t                    *q;
+    ngx_http_ims_member_pg_conn_t  *conn;
+
+    if (op->stmt >= pg->conf.nstmts) {
+        ngx_log_error(NGX_LOG_ALERT, op->log, 0,
+                      "ims_member: unknown statement %ui", op->stmt);
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_ims_member_pg_op_args(op) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    ngx_http_ims_member_pg_op_init(pg, op);
+
+    /* a room above the pool may hold it back */
+
+    if (pg->room.admit && pg->room.admit(op, pg->room.data) == NGX_OK) {
+        return NGX_OK;
+    }
+
+    if (!ngx_queue_empty(&pg->idle)) {
+        q = ngx_queue_head(&pg->idle);
+        conn = ngx_queue_data(q, ngx_http_ims_member_pg_conn_t, queue);
+
+        ngx_http_ims_member_pg_start(conn, op);
+        return NGX_OK;
+    }
+
+    /*
+     * A bounded queue: a slow database must not become memory and late
+     * 503s.  What connections being opened, or still to open, will take
+     * does not count.
+     */
+
+    if (pg->waiting
+        >= pg->conf.queue + (pg->conf.max - pg->n)
+           + (pg->connecting - pg->reserved))
+    {
+        ngx_log_error(NGX_LOG_WARN, op->log, 0,
+                      "ims_member: %ui statements already wait for a "
+                      "database connection (ims_member_queue)", pg->waiting);
+        op->unreached = 1;
+        ngx_http_ims_member_pg_finish(op, NGX_BUSY);
+        return NGX_OK;
+    }
+
+    ngx_http_ims_member_pg_queue(op);
+
+    ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
+                   "ims_member: statement waits for a connection, "
+                   "%ui waiting, %ui open", pg->waiting, pg->n);
+
+    ngx_http_ims_member_pg_dispatch(pg);
+
+    return NGX_OK;
 }
 
 
@@ -332,8 +351,15 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
             return;
         }
 
+        /* a role without the timeouts the module would have set */
+
         if (conn->unnamed) {
-            ngx_http_ims_member_pg_check(conn, rc);
+            if (!pg->checked && rc == NGX_OK) {
+                ngx_http_ims_member_pg_session_check(conn->rows, &conn->log,
+                                                     pg->conf.timeout);
+            }
+
+            pg->checked = 1;
             conn->rows = NULL;
         }
 
@@ -371,39 +397,6 @@ ngx_http_ims_member_pg_done(ngx_http_ims_member_pg_conn_t *conn,
 }
 
 
-/* a role without the timeouts the module would have set: said once */
-
-static void
-ngx_http_ims_member_pg_check(ngx_http_ims_member_pg_conn_t *conn,
-    ngx_int_t rc)
-{
-    ngx_http_ims_member_pg_pool_t  *pg;
-
-    pg = conn->owner;
-
-    if (pg->checked) {
-        return;
-    }
-
-    pg->checked = 1;
-
-    if (rc != NGX_OK || conn->rows->nrows == 0
-        || conn->rows->values[0].data == NULL)
-    {
-        return;
-    }
-
-    ngx_log_error(NGX_LOG_WARN, &conn->log, 0,
-                  "ims_member: PostgreSQL has %V for the module's role: "
-                  "with \"ims_member_prepare off\" the module sets no "
-                  "session settings, and a statement abandoned at "
-                  "ims_member_timeout runs on with its locks; set "
-                  "statement_timeout and lock_timeout to %M ms on the role "
-                  "(ALTER ROLE ... SET)",
-                  &conn->rows->values[0], pg->conf.timeout);
-}
-
-
 static void
 ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
     ngx_int_t rc)
@@ -414,7 +407,7 @@ ngx_http_ims_member_pg_idle(ngx_http_ims_member_pg_conn_t *conn,
 }
 
 
-void
+static void
 ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
     ngx_http_ims_member_pg_op_t *op)
 {
@@ -451,6 +444,53 @@ ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
         != NGX_OK)
     {
         ngx_http_ims_member_pg_lost(conn);
+    }
+}
+
+
+/* the operation's caller let go of it while it held a connection */
+
+static void
+ngx_http_ims_member_pg_detach(ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_http_ims_member_pg_conn_t  *conn;
+    ngx_http_ims_member_pg_pool_t  *pg;
+
+    conn = op->conn;
+    pg = conn->owner;
+
+    op->conn = NULL;
+    conn->data = NULL;
+
+    /* a connection being opened for it serves the pool instead */
+
+    if (conn->state != NGX_HTTP_IMS_MEMBER_PG_BUSY) {
+        pg->reserved--;
+        return;
+    }
+
+    /* a worker that stops does not wait for it */
+
+    if (ngx_terminate || ngx_exiting) {
+        ngx_http_ims_member_pg_close(conn);
+        return;
+    }
+
+    /*
+     * the statement runs on, until the server's statement_timeout at the
+     * latest: discard its results, then park the connection, unless it
+     * lingers
+     */
+
+    ngx_http_ims_member_pg_exec_detach(conn);
+
+    conn->state = NGX_HTTP_IMS_MEMBER_PG_DRAINING;
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, &conn->log, 0,
+                   "ims_member: draining PostgreSQL connection %p", conn);
+
+    if (!conn->connection->read->timer_set) {
+        ngx_add_timer(conn->connection->read, pg->conf.timeout);
     }
 }
 
@@ -517,7 +557,6 @@ ngx_http_ims_member_pg_lost(ngx_http_ims_member_pg_conn_t *conn)
 static void
 ngx_http_ims_member_pg_release(ngx_http_ims_member_pg_conn_t *conn)
 {
-    ngx_queue_t                    *q;
     ngx_http_ims_member_pg_op_t    *op;
     ngx_http_ims_member_pg_pool_t  *pg;
 
@@ -535,26 +574,19 @@ ngx_http_ims_member_pg_release(ngx_http_ims_member_pg_conn_t *conn)
     }
 
     /*
-     * a server that refused a write as read-only will refuse the next: a
-     * new connection finds the primary (target_session_attrs=read-write
-     * and several hosts in ims_member_database)
+     * cache only a connection whose exchange is complete and clean; a
+     * server that refused a write as read-only will refuse the next: a new
+     * connection finds the primary (target_session_attrs=read-write and
+     * several hosts in ims_member_database)
      */
 
-    if (conn->read_only) {
-        ngx_log_error(NGX_LOG_WARN, &conn->log, 0,
-                      "ims_member: closing a connection to a read-only "
-                      "PostgreSQL (a standby, or a demoted primary)");
-        ngx_http_ims_member_pg_close(conn);
-        ngx_http_ims_member_pg_dispatch(pg);
-        return;
-    }
-
-    /* cache only a connection whose exchange is complete and clean */
-
-    if (!ngx_http_ims_member_pg_conn_clean(conn)) {
-        ngx_log_error(NGX_LOG_WARN, &conn->log, 0,
-                      "ims_member: closing a PostgreSQL connection left "
-                      "in a transaction or broken");
+    if (conn->read_only || !ngx_http_ims_member_pg_conn_clean(conn)) {
+        ngx_log_error(NGX_LOG_WARN, &conn->log, 0, "ims_member: closing a %s",
+                      conn->read_only
+                      ? "connection to a read-only PostgreSQL (a standby, "
+                        "or a demoted primary)"
+                      : "PostgreSQL connection left in a transaction or "
+                        "broken");
         ngx_http_ims_member_pg_close(conn);
         ngx_http_ims_member_pg_dispatch(pg);
         return;
@@ -566,14 +598,9 @@ ngx_http_ims_member_pg_release(ngx_http_ims_member_pg_conn_t *conn)
         pg->room.gather(pg->room.data);
     }
 
-    if (!ngx_queue_empty(&pg->ops)) {
-        q = ngx_queue_head(&pg->ops);
-        op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
+    op = ngx_http_ims_member_pg_next(pg);
 
-        ngx_queue_remove(q);
-        op->queued = 0;
-        pg->waiting--;
-
+    if (op) {
         ngx_http_ims_member_pg_start(conn, op);
         return;
     }
@@ -612,7 +639,7 @@ ngx_http_ims_member_pg_park(ngx_http_ims_member_pg_conn_t *conn)
 }
 
 
-void
+static void
 ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn)
 {
     ngx_http_ims_member_pg_pool_t  *pg;
@@ -700,13 +727,12 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
         pg->room.gather(pg->room.data);
     }
 
-    while (!ngx_queue_empty(&pg->ops) && !ngx_queue_empty(&pg->idle)) {
-        q = ngx_queue_head(&pg->ops);
-        op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
+    while (!ngx_queue_empty(&pg->idle)) {
+        op = ngx_http_ims_member_pg_next(pg);
 
-        ngx_queue_remove(q);
-        op->queued = 0;
-        pg->waiting--;
+        if (op == NULL) {
+            break;
+        }
 
         q = ngx_queue_head(&pg->idle);
         conn = ngx_queue_data(q, ngx_http_ims_member_pg_conn_t, queue);
@@ -747,10 +773,7 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
             pg->room.unreachable(pg->room.data);
         }
 
-        while (!ngx_queue_empty(&pg->ops)) {
-            q = ngx_queue_head(&pg->ops);
-            op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
-
+        while ((op = ngx_http_ims_member_pg_next(pg)) != NULL) {
             op->unreached = 1;
             ngx_http_ims_member_pg_finish(op, NGX_DECLINED);
         }

@@ -69,19 +69,23 @@ struct ngx_http_ims_member_pg_pool_s {
 
     /* the handlers of a room above the pool, if any */
     ngx_http_ims_member_pg_room_t       room;
+
+    /* the connections' side frees the connection an operation holds */
+    ngx_http_ims_member_pg_handler_pt   detach;
 };
 
 
 /*
- * Besides the public ones (ngx_http_ims_member_pg_dispatch() on the
- * connections' side, ngx_http_ims_member_pg_op_init(), _queue() and
- * _finish() on the operations' side), the two sides share these.
+ * The operations' side, which the connections' side calls, never the
+ * other way round (besides the public ones in the pool's header):
+ *
+ * op_args(): an operation's parameters as libpq takes them;
+ * next(): the first operation of the wait queue, taken out of it.
  */
 
-/* the connections' side */
-void ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
-    ngx_http_ims_member_pg_op_t *op);
-void ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn);
+ngx_int_t ngx_http_ims_member_pg_op_args(ngx_http_ims_member_pg_op_t *op);
+ngx_http_ims_member_pg_op_t *ngx_http_ims_member_pg_next(
+    ngx_http_ims_member_pg_pool_t *pg);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_PG_POOL_INT_H_INCLUDED_ */
