@@ -13,10 +13,10 @@
 /*
  * Every statement the module runs; each is prepared once per connection
  * (unnamed with ims_member_prepare off) and takes every value as a
- * parameter.  The logic lives in server-side functions (sql/ims.sql and
- * the files it loads): one request is one round trip, and PostgreSQL
- * keeps the plans of what they run per session, however the call itself
- * is sent.
+ * parameter.  The logic lives in server-side functions and procedures
+ * (sql/ims.sql and the files it loads): one request is one round trip,
+ * and PostgreSQL keeps the plans of what they run per session, however
+ * the call itself is sent; a CALL, unlike a SELECT, is not planned itself.
  */
 
 ngx_str_t  ngx_http_ims_member_sql[] = {
@@ -27,9 +27,8 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
      * result ("ok" or the rule that failed), the status, the membership's
      * creation and last update (sql/update.sql)
      */
-    ngx_string("SELECT o_result, o_status, o_created_at, o_updated_at"
-               " FROM ims_member_set_status($1, $2, $3::boolean, $4, $5,"
-               " $6, $7, $8::boolean)"),
+    ngx_string("CALL ims_member_set_status($1, $2, $3::boolean, $4, $5, $6,"
+               " $7, $8::boolean, NULL, NULL, NULL, NULL)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT: token hash, project, admin,
      * job id, project_id (NULL: identity only), status, vault, images */
@@ -74,9 +73,8 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE: a group of one, the parameters
      * and the row of a group's, its held row left rather than waited for
      */
-    ngx_string("SELECT o_skip, o_result, o_status, o_created_at,"
-               " o_updated_at FROM ims_member_set_status_try($1, $2,"
-               " $3::boolean, $4, $5, $6, $7, $8::boolean)"),
+    ngx_string("CALL ims_member_set_status_try($1, $2, $3::boolean, $4, $5,"
+               " $6, $7, $8::boolean, NULL, NULL, NULL, NULL, NULL)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE: token hash, project, admin,
      * image (NULL: identity only), member, quota (NULL: none), Glance's

@@ -58,21 +58,35 @@ AS $$
 $$;
 
 
+-- The update alone and the group of one are procedures, called with CALL:
+-- a CALL is not planned, where "SELECT ... FROM f(...)" is planned again
+-- on every unnamed call (ims_member_prepare off); their answer is their
+-- OUT parameters, one row.  They were set-returning functions before.
+DO $$
+BEGIN
+    DROP FUNCTION IF EXISTS ims_member_set_status(text, text, boolean, text,
+        text, text, text, boolean);
+    DROP FUNCTION IF EXISTS ims_member_set_status_try(text, text, boolean,
+        text, text, text, text, boolean);
+EXCEPTION WHEN wrong_object_type THEN
+    NULL;
+END;
+$$;
+
+
 -- ims_member_set_status: the update alone.  One statement: "ok" is the
 -- row, "upd" writes each live row of the pair that has another status,
 -- once, all at the same time, and none when all have it already (no
 -- lock, no transaction id, nothing to flush at commit); "vault" keeps a
 -- new vault of an acceptance.  Without a row, it asks
 -- ims_member_update_failure() which rule failed.
-CREATE OR REPLACE FUNCTION ims_member_set_status(p_token_sha256 text,
+CREATE OR REPLACE PROCEDURE ims_member_set_status(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_status text, p_vault text, p_glance boolean)
-RETURNS TABLE (o_result text, o_status text, o_created_at text,
-               o_updated_at text)
+    p_status text, p_vault text, p_glance boolean, OUT o_result text,
+    OUT o_status text, OUT o_created_at text, OUT o_updated_at text)
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    RETURN QUERY
     WITH ok AS (
         SELECT * FROM ims_member_update_row(p_token_sha256, p_project,
                           p_admin, p_image, p_member, p_status, p_vault,
@@ -109,6 +123,7 @@ BEGIN
            to_char(coalesce((SELECT upd.updated_at FROM upd LIMIT 1),
                             ok.updated_at, ok.created_at),
                    'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      INTO o_result, o_status, o_created_at, o_updated_at
       FROM (SELECT 1) AS one LEFT JOIN ok ON true;
 END;
 $$;
@@ -120,15 +135,14 @@ $$;
 -- group waiting behind it.  Other live rows of the member (Glance's own
 -- schema lets it have several) are written too, waiting for them if
 -- another transaction holds one.
-CREATE OR REPLACE FUNCTION ims_member_set_status_try(p_token_sha256 text,
+CREATE OR REPLACE PROCEDURE ims_member_set_status_try(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_status text, p_vault text, p_glance boolean)
-RETURNS TABLE (o_skip boolean, o_result text, o_status text,
-               o_created_at text, o_updated_at text)
+    p_status text, p_vault text, p_glance boolean, OUT o_skip boolean,
+    OUT o_result text, OUT o_status text, OUT o_created_at text,
+    OUT o_updated_at text)
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    RETURN QUERY
     WITH ok AS (
         SELECT * FROM ims_member_update_row(p_token_sha256, p_project,
                           p_admin, p_image, p_member, p_status, p_vault,
@@ -177,6 +191,7 @@ BEGIN
            to_char(coalesce((SELECT upd.updated_at FROM upd LIMIT 1),
                             ok.updated_at, ok.created_at),
                    'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+      INTO o_skip, o_result, o_status, o_created_at, o_updated_at
       FROM (SELECT 1) AS one LEFT JOIN ok ON true LEFT JOIN skip ON true;
 END;
 $$;
