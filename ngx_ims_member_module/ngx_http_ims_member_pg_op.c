@@ -107,7 +107,6 @@ ngx_http_ims_member_pg_queue(ngx_http_ims_member_pg_op_t *op)
 }
 
 
-
 /* the first in the wait queue, out of it; NULL if none waits */
 
 ngx_http_ims_member_pg_op_t *
@@ -136,6 +135,7 @@ ngx_http_ims_member_pg_waiting(ngx_http_ims_member_pg_pool_t *pg)
 {
     return pg->waiting;
 }
+
 
 void
 ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
