@@ -387,6 +387,12 @@ def median_run(runs):
     return out
 
 
+def ratio(x, y):
+    """x over y, the median of each round's ratio: a round's loads run back
+    to back, so each pair shares the machine's drift between rounds."""
+    return statistics.median(u / v for u, v in zip(x["rounds"], y["rounds"]))
+
+
 def percentile(values, p):
     if not values:
         return None
@@ -676,24 +682,18 @@ def main():
             for k, v in runs.items():
                 row[k] = median_run(v)
             a, p = row["module"], row["plain"]
-            row["module_over_plain"] = a["rps"] / p["rps"]
-            row["single_over_plain"] = (row["module_single"]["rps"]
-                                        / p["rps"])
-            row["module_over_pgbench"] = a["rps"] / row["pgbench"]["rps"]
-            row["module_over_return200"] = (a["rps"]
-                                            / row["return200"]["rps"])
+            row["module_over_plain"] = ratio(a, p)
+            row["single_over_plain"] = ratio(row["module_single"], p)
+            row["module_over_pgbench"] = ratio(a, row["pgbench"])
+            row["module_over_return200"] = ratio(a, row["return200"])
             if bouncer:
-                row["bouncer_over_plain_bouncer"] = (
-                    row["module_bouncer"]["rps"]
-                    / row["plain_bouncer"]["rps"])
-                row["bouncer_over_module"] = (row["module_bouncer"]["rps"]
-                                              / a["rps"])
+                row["bouncer_over_plain_bouncer"] = ratio(
+                    row["module_bouncer"], row["plain_bouncer"])
+                row["bouncer_over_module"] = ratio(row["module_bouncer"], a)
             if unnamed:
-                row["unnamed_over_module"] = (row["module_unnamed"]["rps"]
-                                              / a["rps"])
+                row["unnamed_over_module"] = ratio(row["module_unnamed"], a)
             if baseline:
-                row["module_over_baseline"] = (a["rps"]
-                                               / row["baseline"]["rps"])
+                row["module_over_baseline"] = ratio(a, row["baseline"])
             rows.append(row)
         result["single_update"] = rows
         if args.baseline:

@@ -30,7 +30,8 @@ def report(r):
     ha(r)
     if "single_update" not in r:
         return
-    print("\nsingle update (req/s, p50/p99 ms; medians of %d rounds)"
+    print("\nsingle update (req/s, p50/p99 ms: medians of %d rounds; "
+          "ratios: the median of each round's)"
           % r.get("rounds", 2))
     print("%5s | %-24s | %-24s | %-24s | %-24s | %-24s | %5s | %5s | %5s "
           "| %5s"
