@@ -117,6 +117,7 @@ ngx_http_ims_member_send_error(ngx_http_request_t *r, ngx_uint_t err)
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_ims_member_module);
+    ctx->cause = err;
 
     if (ngx_http_ims_member_glance_errors(r)) {
         if (err == NGX_HTTP_IMS_MEMBER_ERR_NOT_ALLOWED) {

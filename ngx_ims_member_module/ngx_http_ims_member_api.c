@@ -71,6 +71,7 @@ static void ngx_http_ims_member_api_remove_answer(ngx_http_request_t *r,
 
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_api_list = {
+    NGX_HTTP_IMS_MEMBER_EP_MEMBER_LIST,
     NGX_HTTP_GET,
     ngx_string("GET, POST"),
     0,
@@ -86,6 +87,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_api_list = {
 };
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_api_create = {
+    NGX_HTTP_IMS_MEMBER_EP_MEMBER_CREATE,
     NGX_HTTP_POST,
     ngx_string("GET, POST"),
     1,
@@ -101,6 +103,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_api_create = {
 };
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_api_show = {
+    NGX_HTTP_IMS_MEMBER_EP_MEMBER_SHOW,
     NGX_HTTP_GET,
     ngx_string("GET, PUT, DELETE"),
     0,
@@ -116,6 +119,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_api_show = {
 };
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_api_remove = {
+    NGX_HTTP_IMS_MEMBER_EP_MEMBER_DELETE,
     NGX_HTTP_DELETE,
     ngx_string("GET, PUT, DELETE"),
     0,

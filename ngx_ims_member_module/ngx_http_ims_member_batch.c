@@ -58,6 +58,7 @@ static void ngx_http_ims_member_batch_answer(ngx_http_request_t *r,
 
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_batch = {
+    NGX_HTTP_IMS_MEMBER_EP_BATCH_UPDATE,
     NGX_HTTP_PUT,
     ngx_string("PUT, POST, DELETE"),
     1,
@@ -73,6 +74,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_batch = {
 };
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_batch_members = {
+    NGX_HTTP_IMS_MEMBER_EP_BATCH_ADD,
     NGX_HTTP_POST|NGX_HTTP_DELETE,
     ngx_string("PUT, POST, DELETE"),
     1,

@@ -118,6 +118,7 @@ ngx_http_ims_member_ctx_create(ngx_http_request_t *r,
 
     ctx->request = r;
     ctx->endpoint = endpoint;
+    ctx->start = ngx_http_ims_member_metrics_now();
 
     ctx->data = ngx_pcalloc(r->pool, endpoint->ctx_size);
     if (ctx->data == NULL) {
@@ -368,6 +369,11 @@ ngx_http_ims_member_query_done(ngx_http_ims_member_pg_op_t *op)
     ctx = op->data;
     r = ctx->request;
     ctx->op = NULL;
+
+    /* for the log and the metrics: the statement that carried it */
+
+    ctx->db_time += op->db_time;
+    ctx->group = op->group ? op->group : 1;
 
     switch (op->rc) {
 

@@ -57,6 +57,7 @@ struct ngx_http_ims_member_job_s {
     ngx_http_ims_member_pg_listen_t    *listen;
     ngx_pool_t                         *pool;
     ngx_http_ims_member_pg_op_t        *op;
+    ngx_http_ims_member_metrics_t      *metrics;
 
     ngx_msec_t                          interval;
     ngx_str_t                           lease;
@@ -93,7 +94,8 @@ ngx_http_ims_member_job_t *
 ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
     ngx_http_ims_member_pg_pool_t *pg, ngx_str_t *conninfo,
     ngx_msec_t timeout, ngx_msec_t interval, ngx_msec_t lease,
-    time_t retention)
+    time_t retention, ngx_http_ims_member_metrics_t *metrics,
+    ngx_http_ims_member_metrics_worker_t *worker)
 {
     u_char                     *p, id[NGX_HTTP_IMS_MEMBER_JOB_ID_LEN];
     ngx_http_ims_member_job_t  *job;
@@ -114,6 +116,7 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
     job->fd = (ngx_socket_t) -1;
     job->log = cycle->log;
     job->pg = pg;
+    job->metrics = metrics;
     job->interval = interval;
 
     if (ngx_http_ims_member_job_number(cycle->pool, &job->lease, lease)
@@ -179,7 +182,7 @@ ngx_http_ims_member_job_init(ngx_cycle_t *cycle,
                                                  timeout,
                                                  NGX_HTTP_IMS_MEMBER_SQL_LISTEN,
                                                  ngx_http_ims_member_job_notify,
-                                                 job);
+                                                 job, &worker->listen);
     if (job->listen == NULL) {
         return NULL;
     }
@@ -340,9 +343,19 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
 
     case NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE:
 
+        /* the oldest job not finished, read once a run (NULL: none) */
+
+        if (ok && op->rows.ncols == 3) {
+            ngx_http_ims_member_metrics_set(job->metrics,
+                                      NGX_HTTP_IMS_MEMBER_M_JOB_OLDEST_MS,
+                                      row[2].data ? ngx_atoi(row[2].data,
+                                                             row[2].len)
+                                                  : 0);
+        }
+
         /* retention failing is no reason not to run jobs */
 
-        if (ok && op->rows.ncols == 2 && row[1].data
+        if (ok && op->rows.ncols >= 2 && row[1].data
             && !(row[0].len == 1 && row[0].data[0] == '0'
                  && row[1].len == 1 && row[1].data[0] == '0'))
         {
@@ -371,8 +384,23 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
         return;
 
     case NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP:
+
+        /* a step of a job held is a slice; without one, a claim */
+
+        if (job->job.len) {
+            ngx_http_ims_member_metrics_add(job->metrics,
+                                            NGX_HTTP_IMS_MEMBER_M_JOB_SLICES,
+                                            1);
+        }
+
         if (ok && op->rows.ncols == 2) {
             break;
+        }
+
+        if (job->job.len) {
+            ngx_http_ims_member_metrics_add(job->metrics,
+                                      NGX_HTTP_IMS_MEMBER_M_JOB_SLICE_FAILURES,
+                                      1);
         }
 
         /*

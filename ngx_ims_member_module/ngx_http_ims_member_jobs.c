@@ -35,6 +35,7 @@ static void ngx_http_ims_member_jobs_answer(ngx_http_request_t *r,
 
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_jobs = {
+    NGX_HTTP_IMS_MEMBER_EP_JOB,
     NGX_HTTP_GET|NGX_HTTP_HEAD,
     ngx_string("GET, HEAD"),
     0,

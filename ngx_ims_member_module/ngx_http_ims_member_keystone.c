@@ -136,6 +136,12 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
         rc = ngx_http_ims_member_keystone_cache_get(imcf->keystone_cache,
                                                     ks->key, &entry, r->pool);
 
+        ngx_http_ims_member_metrics_add(imcf->metrics,
+                                        rc == NGX_OK
+                                        ? NGX_HTTP_IMS_MEMBER_M_KEYSTONE_HITS
+                                        : NGX_HTTP_IMS_MEMBER_M_KEYSTONE_MISSES,
+                                        1);
+
         if (rc == NGX_OK) {
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "ims_member: keystone cache hit");
@@ -430,8 +436,9 @@ ngx_http_ims_member_keystone_done(ngx_http_request_t *sr, void *data,
 static void
 ngx_http_ims_member_keystone_resume(ngx_http_request_t *r)
 {
-    ngx_uint_t                             err;
+    ngx_uint_t                             err, verdict;
     ngx_http_ims_member_ctx_t             *ctx;
+    ngx_http_ims_member_main_conf_t       *imcf;
     ngx_http_ims_member_keystone_ctx_t    *ks;
     ngx_http_ims_member_keystone_entry_t   entry;
 
@@ -451,6 +458,20 @@ ngx_http_ims_member_keystone_resume(ngx_http_request_t *r)
     r->write_event_handler = ngx_http_request_empty_handler;
 
     err = ngx_http_ims_member_keystone_answer(r, ks, &entry);
+
+    imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
+
+    if (err != NGX_HTTP_IMS_MEMBER_OK) {
+        verdict = NGX_HTTP_IMS_MEMBER_M_KEYSTONE_ERRORS;
+
+    } else if (entry.kind == NGX_HTTP_IMS_MEMBER_KEYSTONE_INVALID) {
+        verdict = NGX_HTTP_IMS_MEMBER_M_KEYSTONE_INVALID;
+
+    } else {
+        verdict = NGX_HTTP_IMS_MEMBER_M_KEYSTONE_VALID;
+    }
+
+    ngx_http_ims_member_metrics_add(imcf->metrics, verdict, 1);
 
     if (err == NGX_HTTP_IMS_MEMBER_OK) {
         err = ngx_http_ims_member_keystone_apply(r, ks->identity, &entry);
@@ -593,7 +614,8 @@ ngx_http_ims_member_keystone_answer(ngx_http_request_t *r,
 
     if (imcf->keystone_cache) {
         ngx_http_ims_member_keystone_cache_put(imcf->keystone_cache, ks->key,
-                                               entry, r->connection->log);
+                                               entry, r->connection->log,
+                                               imcf->metrics);
     }
 
     return NGX_HTTP_IMS_MEMBER_OK;

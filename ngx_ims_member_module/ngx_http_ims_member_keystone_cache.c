@@ -51,6 +51,8 @@ typedef struct {
     ngx_queue_t                         queue;
     /* when "too small" was last logged */
     time_t                              full_logged;
+    /* the entries kept, for the metrics */
+    ngx_uint_t                          entries;
 } ngx_http_ims_member_keystone_sh_t;
 
 
@@ -344,7 +346,8 @@ done:
 
 void
 ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
-    ngx_http_ims_member_keystone_entry_t *entry, ngx_log_t *log)
+    ngx_http_ims_member_keystone_entry_t *entry, ngx_log_t *log,
+    ngx_http_ims_member_metrics_t *metrics)
 {
     size_t                                 size;
     time_t                                 now;
@@ -427,7 +430,15 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
         full = 1;
     }
 
+    ngx_http_ims_member_metrics_set(metrics,
+                                    NGX_HTTP_IMS_MEMBER_M_KEYSTONE_ENTRIES,
+                                    cache->sh->entries);
+
     ngx_shmtx_unlock(&cache->shpool->mutex);
+
+    ngx_http_ims_member_metrics_add(metrics,
+                                    NGX_HTTP_IMS_MEMBER_M_KEYSTONE_EVICTIONS,
+                                    n - expired);
 
     /* the log is written outside the lock */
 
@@ -466,6 +477,8 @@ ngx_http_ims_member_keystone_fill(
     ngx_http_ims_member_keystone_node_t *kn, u_char *key,
     ngx_http_ims_member_keystone_entry_t *entry)
 {
+    cache->sh->entries++;
+
     ngx_memcpy(kn->key, key, NGX_HTTP_IMS_MEMBER_KEYSTONE_KEY_LEN);
     kn->node.key = ngx_http_ims_member_keystone_hash(key);
     kn->kind = (u_char) entry->kind;
@@ -538,6 +551,7 @@ ngx_http_ims_member_keystone_delete(
     ngx_queue_remove(&kn->queue);
     ngx_rbtree_delete(&cache->sh->rbtree, &kn->node);
     ngx_slab_free_locked(cache->shpool, kn);
+    cache->sh->entries--;
 }
 
 

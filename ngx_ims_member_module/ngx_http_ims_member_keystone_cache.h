@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 
 #include "ngx_http_ims_member_digest.h"
+#include "ngx_http_ims_member_metrics.h"
 
 
 /* a SHA-256 of the token and its Keystone, all the cache keeps of it */
@@ -40,8 +41,8 @@ ngx_int_t ngx_http_ims_member_keystone_cache_get(ngx_shm_zone_t *zone,
     u_char *key, ngx_http_ims_member_keystone_entry_t *entry,
     ngx_pool_t *pool);
 void ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone,
-    u_char *key, ngx_http_ims_member_keystone_entry_t *entry,
-    ngx_log_t *log);
+    u_char *key, ngx_http_ims_member_keystone_entry_t *entry, ngx_log_t *log,
+    ngx_http_ims_member_metrics_t *metrics);
 char *ngx_http_ims_member_keystone_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

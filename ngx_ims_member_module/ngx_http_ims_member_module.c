@@ -12,17 +12,19 @@
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_api.h"
 #include "ngx_http_ims_member_auth.h"
-#include "ngx_http_ims_member_digest.h"
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_batch.h"
 #include "ngx_http_ims_member_job.h"
 #include "ngx_http_ims_member_jobs.h"
 #include "ngx_http_ims_member_keystone.h"
 #include "ngx_http_ims_member_keystone_cache.h"
+#include "ngx_http_ims_member_log.h"
+#include "ngx_http_ims_member_metrics.h"
 #include "ngx_http_ims_member_pg_conn.h"
 #include "ngx_http_ims_member_roles.h"
 #include "ngx_http_ims_member_schemas.h"
 #include "ngx_http_ims_member_share.h"
+#include "ngx_http_ims_member_status.h"
 #include "ngx_http_ims_member_update.h"
 #include "ngx_http_ims_member_versions.h"
 #include "ngx_http_ims_member_worker.h"
@@ -65,13 +67,14 @@ static char *ngx_http_ims_member_api(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_http_ims_member_versions(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
+static char *ngx_http_ims_member_status(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 static char *ngx_http_ims_member_set_handler(ngx_conf_t *cf,
     ngx_http_handler_pt handler);
 static void ngx_http_ims_member_needs_database(ngx_conf_t *cf,
     ngx_command_t *cmd);
+static ngx_int_t ngx_http_ims_member_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_ims_member_postconfiguration(ngx_conf_t *cf);
-static ngx_int_t ngx_http_ims_member_init_process(ngx_cycle_t *cycle);
-static void ngx_http_ims_member_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_post_t  ngx_http_ims_member_database_post =
@@ -278,12 +281,19 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       0,
       NULL },
 
+    { ngx_string("ims_member_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_ims_member_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_ims_member_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_http_ims_member_preconfiguration,  /* preconfiguration */
     ngx_http_ims_member_postconfiguration, /* postconfiguration */
 
     ngx_http_ims_member_create_main_conf,  /* create main configuration */
@@ -304,10 +314,10 @@ ngx_module_t  ngx_http_ims_member_module = {
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
     NULL,                                  /* init module */
-    ngx_http_ims_member_init_process,      /* init process */
+    ngx_http_ims_member_worker_init,       /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    ngx_http_ims_member_exit_process,      /* exit process */
+    ngx_http_ims_member_worker_exit,       /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -667,6 +677,19 @@ ngx_http_ims_member_versions(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 static char *
+ngx_http_ims_member_status(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    imcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_ims_member_module);
+    imcf->status = 1;
+
+    return ngx_http_ims_member_set_handler(cf,
+                                          ngx_http_ims_member_status_handler);
+}
+
+
+static char *
 ngx_http_ims_member_set_handler(ngx_conf_t *cf, ngx_http_handler_pt handler)
 {
     ngx_http_core_loc_conf_t  *clcf;
@@ -699,6 +722,13 @@ ngx_http_ims_member_needs_database(ngx_conf_t *cf, ngx_command_t *cmd)
 
 
 static ngx_int_t
+ngx_http_ims_member_preconfiguration(ngx_conf_t *cf)
+{
+    return ngx_http_ims_member_log_variables(cf);
+}
+
+
+static ngx_int_t
 ngx_http_ims_member_postconfiguration(ngx_conf_t *cf)
 {
     ngx_http_ims_member_main_conf_t  *imcf;
@@ -713,6 +743,19 @@ ngx_http_ims_member_postconfiguration(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
+    /* the metrics' zone, where there is something to count or to show */
+
+    if (imcf->database.len || imcf->status) {
+        imcf->metrics_zone = ngx_http_ims_member_metrics_zone(cf);
+        if (imcf->metrics_zone == NULL) {
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_ims_member_log_init(cf) != NGX_OK) {
+            return NGX_ERROR;
+        }
+    }
+
     /* the filters that take Keystone's answers, where they are needed */
 
     if (imcf->keystone) {
@@ -720,44 +763,4 @@ ngx_http_ims_member_postconfiguration(ngx_conf_t *cf)
     }
 
     return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_ims_member_init_process(ngx_cycle_t *cycle)
-{
-    ngx_http_ims_member_main_conf_t  *imcf;
-
-    /* cache manager and loader processes serve no requests */
-
-    if (ngx_process != NGX_PROCESS_WORKER
-        && ngx_process != NGX_PROCESS_SINGLE)
-    {
-        return NGX_OK;
-    }
-
-    imcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_ims_member_module);
-
-    if (imcf == NULL || imcf->database.len == 0) {
-        return NGX_OK;
-    }
-
-    return ngx_http_ims_member_worker_init(cycle, imcf);
-}
-
-
-static void
-ngx_http_ims_member_exit_process(ngx_cycle_t *cycle)
-{
-    ngx_http_ims_member_main_conf_t  *imcf;
-
-    ngx_http_ims_member_sha256_free();
-
-    imcf = ngx_http_cycle_get_module_main_conf(cycle,
-                                               ngx_http_ims_member_module);
-
-    if (imcf != NULL) {
-        ngx_http_ims_member_worker_exit(imcf);
-    }
 }

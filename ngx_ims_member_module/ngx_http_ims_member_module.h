@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_job.h"
+#include "ngx_http_ims_member_metrics.h"
 #include "ngx_http_ims_member_pg_group.h"
 #include "ngx_http_ims_member_pg_pool.h"
 
@@ -37,6 +38,11 @@ typedef struct {
     time_t                             keystone_valid;
     time_t                             keystone_invalid;
 
+    /* the metrics' zone; its counters and this worker's gauges */
+    ngx_shm_zone_t                    *metrics_zone;
+    ngx_http_ims_member_metrics_t     *metrics;
+    ngx_http_ims_member_metrics_worker_t  *metrics_worker;
+
     /* per worker, built in init_process */
     ngx_http_ims_member_pg_pool_t     *pool;
     ngx_http_ims_member_pg_groups_t   *groups;
@@ -53,6 +59,9 @@ typedef struct {
 
     /* ims_member_keystone is set somewhere: its filters are needed */
     ngx_uint_t                         keystone;   /* unsigned  keystone:1 */
+
+    /* ims_member_status is set somewhere */
+    ngx_uint_t                         status;     /* unsigned  status:1 */
 } ngx_http_ims_member_main_conf_t;
 
 
@@ -118,6 +127,8 @@ typedef void (*ngx_http_ims_member_answer_pt)(ngx_http_request_t *r,
  */
 
 typedef struct {
+    /* NGX_HTTP_IMS_MEMBER_EP_*, what the metrics count it as */
+    ngx_uint_t                         id;
     ngx_uint_t                         methods;
     ngx_str_t                          allow;
     ngx_uint_t                         body;       /* unsigned  body:1 */
@@ -159,6 +170,17 @@ struct ngx_http_ims_member_ctx_s {
 
     /* the endpoint's own context, of endpoint->ctx_size */
     void                              *data;
+
+    /*
+     * For the access log and the metrics: when the prologue began
+     * (ngx_http_ims_member_metrics_now()), the cause answered, the
+     * statements' time in microseconds, and how many updates went in the
+     * statement that carried this one (0: no statement ran).
+     */
+    uint64_t                           start;
+    uint64_t                           db_time;
+    ngx_uint_t                         cause;
+    ngx_uint_t                         group;
 };
 
 

@@ -47,9 +47,12 @@ struct ngx_http_ims_member_pg_groups_s {
     ngx_http_ims_member_pg_pool_t       *pg;
     ngx_log_t                           *log;
 
-    /* operations waiting to go together, and the groups under way */
+    /*
+     * operations waiting to go together (their number is w->grouping, in
+     * the worker's slot of the metrics), and the groups under way
+     */
     ngx_queue_t                          ops;
-    ngx_uint_t                           waiting;
+    ngx_http_ims_member_metrics_worker_t  *w;
     ngx_uint_t                           counted;
 
     /* updates under way alone (below the threshold) */
@@ -117,6 +120,7 @@ ngx_http_ims_member_pg_group_init(ngx_cycle_t *cycle,
 
     gs->conf = *conf;
     gs->pg = pg;
+    gs->w = conf->worker;
     gs->log = cycle->log;
 
     ngx_queue_init(&gs->ops);
@@ -166,7 +170,7 @@ ngx_http_ims_member_pg_group_joins(ngx_http_ims_member_pg_groups_t *gs,
         return 0;
     }
 
-    if (gs->counted || gs->waiting || gs->grouping
+    if (gs->counted || gs->w->grouping || gs->grouping
         || gs->alone >= gs->conf.threshold)
     {
         return 1;
@@ -221,7 +225,7 @@ ngx_http_ims_member_pg_group_add(ngx_http_ims_member_pg_groups_t *gs,
 {
     ngx_uint_t  waiting;
 
-    waiting = ngx_http_ims_member_pg_waiting(gs->pg) + gs->waiting;
+    waiting = ngx_http_ims_member_pg_waiting(gs->pg) + gs->w->grouping;
 
     if (gs->counted >= NGX_HTTP_IMS_MEMBER_PG_GROUPS
         && waiting >= gs->conf.queue)
@@ -235,7 +239,7 @@ ngx_http_ims_member_pg_group_add(ngx_http_ims_member_pg_groups_t *gs,
     }
 
     ngx_queue_insert_tail(&gs->ops, &op->queue);
-    gs->waiting++;
+    gs->w->grouping++;
 
     op->leave = ngx_http_ims_member_pg_group_leave;
     op->room = gs;
@@ -243,7 +247,7 @@ ngx_http_ims_member_pg_group_add(ngx_http_ims_member_pg_groups_t *gs,
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
                    "ims_member: statement waits for a group, "
-                   "%ui waiting, %ui under way", gs->waiting, gs->counted);
+                   "%ui waiting, %ui under way", gs->w->grouping, gs->counted);
 
     ngx_http_ims_member_pg_dispatch(gs->pg);
 }
@@ -280,7 +284,7 @@ ngx_http_ims_member_pg_group_gather(void *data)
 
             ngx_queue_remove(q);
             op->waits = NULL;
-            gs->waiting--;
+            gs->w->grouping--;
 
             ops[n] = op;
         }
@@ -325,7 +329,7 @@ ngx_http_ims_member_pg_group_unreachable(void *data)
         op = ngx_queue_data(q, ngx_http_ims_member_pg_op_t, queue);
 
         ngx_queue_remove(q);
-        gs->waiting--;
+        gs->w->grouping--;
 
         ngx_http_ims_member_pg_group_release(op);
 
@@ -416,6 +420,7 @@ ngx_http_ims_member_pg_group_create(ngx_http_ims_member_pg_groups_t *gs,
     }
 
     ngx_http_ims_member_pg_op_init(gs->pg, op);
+    ngx_http_ims_member_metrics_group(gs->conf.metrics, n);
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, gs->log, 0,
                    "ims_member: group of %ui, statement %ui", n, stmt);
@@ -516,7 +521,7 @@ ngx_http_ims_member_pg_group_leave(ngx_http_ims_member_pg_op_t *op)
 
     if (op->carrier == NULL) {
         ngx_queue_remove(&op->queue);
-        gs->waiting--;
+        gs->w->grouping--;
 
         ngx_http_ims_member_pg_group_release(op);
         return;
@@ -569,7 +574,7 @@ ngx_http_ims_member_pg_group_ended(ngx_http_ims_member_pg_op_t *op)
      * ended alone, with nobody waiting, let updates go alone again.
      */
 
-    if (g->n > 1 || gs->waiting) {
+    if (g->n > 1 || gs->w->grouping) {
         gs->grouping = 2;
 
     } else if (gs->grouping) {
@@ -615,6 +620,11 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
         }
 
         ngx_http_ims_member_pg_group_release(m);
+
+        /* the statement that carried it is its own, for its request */
+
+        m->db_time += op->db_time;
+        m->group = g->n;
 
         if (op->rc == NGX_ERROR || (op->rc == NGX_OK && !rows)) {
 

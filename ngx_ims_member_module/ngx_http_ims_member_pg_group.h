@@ -40,6 +40,9 @@ typedef struct {
     ngx_uint_t                          grouped;
     ngx_uint_t                          group;
     ngx_uint_t                          group_one;
+    /* the counters, and this worker's gauges */
+    ngx_http_ims_member_metrics_t      *metrics;
+    ngx_http_ims_member_metrics_worker_t  *worker;
 } ngx_http_ims_member_pg_group_conf_t;
 
 

@@ -42,6 +42,9 @@ struct ngx_http_ims_member_pg_listen_s {
     ngx_http_ims_member_pg_conn_t      *conn;
     ngx_event_t                         reopen;
     ngx_uint_t                          failures;
+
+    /* 1 while a connection listens: the worker's gauge */
+    ngx_atomic_t                       *up;
 };
 
 
@@ -59,7 +62,7 @@ static void ngx_http_ims_member_pg_listen_lost(
 ngx_http_ims_member_pg_listen_t *
 ngx_http_ims_member_pg_listen_create(ngx_cycle_t *cycle, ngx_str_t *conninfo,
     ngx_msec_t timeout, char *sql, ngx_http_ims_member_pg_notify_pt handler,
-    void *data)
+    void *data, ngx_atomic_t *up)
 {
     ngx_http_ims_member_pg_listen_t  *ls;
 
@@ -82,6 +85,7 @@ ngx_http_ims_member_pg_listen_create(ngx_cycle_t *cycle, ngx_str_t *conninfo,
     ls->fd = (ngx_socket_t) -1;
     ls->notify = handler;
     ls->notify_data = data;
+    ls->up = up;
 
     ls->reopen.handler = ngx_http_ims_member_pg_listen_open;
     ls->reopen.data = ls;
@@ -107,6 +111,8 @@ ngx_http_ims_member_pg_listen_close(ngx_http_ims_member_pg_listen_t *ls)
         ngx_http_ims_member_pg_conn_close(ls->conn);
         ls->conn = NULL;
     }
+
+    *ls->up = 0;
 }
 
 
@@ -178,6 +184,8 @@ ngx_http_ims_member_pg_listen_done(ngx_http_ims_member_pg_conn_t *conn,
     ngx_log_debug1(NGX_LOG_DEBUG_EVENT, ls->log, 0,
                    "ims_member: listening on PostgreSQL connection %p", conn);
 
+    *ls->up = 1;
+
     if (ls->failures) {
         ngx_log_error(NGX_LOG_NOTICE, ls->log, 0,
                       "ims_member: listening for new jobs again");
@@ -215,6 +223,8 @@ static void
 ngx_http_ims_member_pg_listen_lost(ngx_http_ims_member_pg_listen_t *ls)
 {
     ngx_msec_t  delay;
+
+    *ls->up = 0;
 
     if (ls->conn) {
         ngx_http_ims_member_pg_conn_close(ls->conn);

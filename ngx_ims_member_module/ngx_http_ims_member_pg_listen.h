@@ -20,7 +20,7 @@ typedef void (*ngx_http_ims_member_pg_notify_pt)(void *data);
 
 ngx_http_ims_member_pg_listen_t *ngx_http_ims_member_pg_listen_create(
     ngx_cycle_t *cycle, ngx_str_t *conninfo, ngx_msec_t timeout, char *sql,
-    ngx_http_ims_member_pg_notify_pt handler, void *data);
+    ngx_http_ims_member_pg_notify_pt handler, void *data, ngx_atomic_t *up);
 void ngx_http_ims_member_pg_listen_close(ngx_http_ims_member_pg_listen_t *ls);
 
 

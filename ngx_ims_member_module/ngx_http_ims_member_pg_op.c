@@ -57,6 +57,14 @@ ngx_http_ims_member_pg_op_args(ngx_http_ims_member_pg_op_t *op)
 }
 
 
+void
+ngx_http_ims_member_pg_pool_room(ngx_http_ims_member_pg_pool_t *pg,
+    ngx_http_ims_member_pg_room_t *room)
+{
+    pg->room = *room;
+}
+
+
 /* the fields of a new operation, and its timer */
 
 void
@@ -77,6 +85,9 @@ ngx_http_ims_member_pg_op_init(ngx_http_ims_member_pg_pool_t *pg,
     op->queued = 0;
     op->retried = 0;
     op->unreached = 0;
+    op->sent = 0;
+    op->db_time = 0;
+    op->group = 0;
 
     op->timer.handler = ngx_http_ims_member_pg_timeout_handler;
     op->timer.data = op->ident;
@@ -103,7 +114,7 @@ ngx_http_ims_member_pg_queue(ngx_http_ims_member_pg_op_t *op)
 
     ngx_queue_insert_tail(&op->pg->ops, &op->queue);
     op->queued = 1;
-    op->pg->waiting++;
+    op->pg->w->waiting++;
 }
 
 
@@ -124,7 +135,7 @@ ngx_http_ims_member_pg_next(ngx_http_ims_member_pg_pool_t *pg)
 
     ngx_queue_remove(q);
     op->queued = 0;
-    pg->waiting--;
+    pg->w->waiting--;
 
     return op;
 }
@@ -133,7 +144,7 @@ ngx_http_ims_member_pg_next(ngx_http_ims_member_pg_pool_t *pg)
 ngx_uint_t
 ngx_http_ims_member_pg_waiting(ngx_http_ims_member_pg_pool_t *pg)
 {
-    return pg->waiting;
+    return pg->w->waiting;
 }
 
 
@@ -170,7 +181,7 @@ ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op)
     if (op->queued) {
         ngx_queue_remove(&op->queue);
         op->queued = 0;
-        op->pg->waiting--;
+        op->pg->w->waiting--;
     }
 
     if (op->leave) {
@@ -184,10 +195,28 @@ ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op)
 void
 ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op, ngx_int_t rc)
 {
+    uint64_t                        usec;
+    ngx_http_ims_member_metrics_t  *m;
+
     op->rc = rc;
+    m = op->pg->conf.metrics;
 
     if (op->timer.timer_set) {
         ngx_del_timer(&op->timer);
+    }
+
+    /* the time of the statement sent, the answer or its absence */
+
+    if (op->sent) {
+        usec = ngx_http_ims_member_metrics_now() - op->sent;
+        op->db_time += usec;
+        op->sent = 0;
+        ngx_http_ims_member_metrics_statement(m, op->stmt, usec);
+    }
+
+    if (rc == NGX_BUSY) {
+        ngx_http_ims_member_metrics_add(m, NGX_HTTP_IMS_MEMBER_M_QUEUE_REFUSED,
+                                        1);
     }
 
     ngx_http_ims_member_pg_unqueue(op);

@@ -69,6 +69,8 @@ ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
     pg->conf = *conf;
     pg->log = cycle->log;
 
+    pg->w = conf->worker;
+
     pg->conninfo = ngx_pnalloc(cycle->pool, conf->conninfo.len + 1);
     if (pg->conninfo == NULL) {
         return NULL;
@@ -102,14 +104,6 @@ ngx_http_ims_member_pg_pool_create(ngx_cycle_t *cycle,
     ngx_queue_init(&pg->ops);
 
     return pg;
-}
-
-
-void
-ngx_http_ims_member_pg_pool_room(ngx_http_ims_member_pg_pool_t *pg,
-    ngx_http_ims_member_pg_room_t *room)
-{
-    pg->room = *room;
 }
 
 
@@ -180,13 +174,13 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
      * does not count.
      */
 
-    if (pg->waiting
-        >= pg->conf.queue + (pg->conf.max - pg->n)
-           + (pg->connecting - pg->reserved))
+    if (pg->w->waiting
+        >= pg->conf.queue + (pg->conf.max - pg->w->open)
+           + (pg->w->connecting - pg->reserved))
     {
         ngx_log_error(NGX_LOG_WARN, op->log, 0,
                       "ims_member: %ui statements already wait for a "
-                      "database connection (ims_member_queue)", pg->waiting);
+                      "database connection (ims_member_queue)", pg->w->waiting);
         op->unreached = 1;
         ngx_http_ims_member_pg_finish(op, NGX_BUSY);
         return NGX_OK;
@@ -196,7 +190,7 @@ ngx_http_ims_member_pg_run(ngx_http_ims_member_pg_pool_t *pg,
 
     ngx_log_debug2(NGX_LOG_DEBUG_EVENT, op->log, 0,
                    "ims_member: statement waits for a connection, "
-                   "%ui waiting, %ui open", pg->waiting, pg->n);
+                   "%ui waiting, %ui open", pg->w->waiting, pg->w->open);
 
     ngx_http_ims_member_pg_dispatch(pg);
 
@@ -232,8 +226,8 @@ ngx_http_ims_member_pg_open(ngx_http_ims_member_pg_pool_t *pg,
     }
 
     ngx_queue_insert_tail(&pg->busy, &conn->queue);
-    pg->n++;
-    pg->connecting++;
+    pg->w->open++;
+    pg->w->connecting++;
 
     return NGX_OK;
 }
@@ -293,8 +287,8 @@ ngx_http_ims_member_pg_ready(ngx_http_ims_member_pg_conn_t *conn)
     pg = conn->owner;
     op = conn->data;
 
-    pg->connecting--;
-    pg->failures = 0;
+    pg->w->connecting--;
+    pg->w->failures = 0;
 
     conn->state = NGX_HTTP_IMS_MEMBER_PG_BUSY;
 
@@ -414,10 +408,12 @@ ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
     ngx_http_ims_member_pg_pool_t  *pg;
 
     pg = conn->owner;
+    op->sent = ngx_http_ims_member_metrics_now();
 
     if (conn->state == NGX_HTTP_IMS_MEMBER_PG_IDLE) {
         ngx_http_ims_member_pg_conn_unpark(conn);
 
+        pg->w->idle--;
         ngx_queue_remove(&conn->queue);
         ngx_queue_insert_tail(&pg->busy, &conn->queue);
 
@@ -630,6 +626,7 @@ ngx_http_ims_member_pg_park(ngx_http_ims_member_pg_conn_t *conn)
 
     ngx_queue_remove(&conn->queue);
     ngx_queue_insert_head(&pg->idle, &conn->queue);
+    pg->w->idle++;
 
     if (ngx_http_ims_member_pg_conn_park(conn, pg->conf.idle_timeout)
         != NGX_OK)
@@ -651,10 +648,13 @@ ngx_http_ims_member_pg_close(ngx_http_ims_member_pg_conn_t *conn)
     if (conn->state == NGX_HTTP_IMS_MEMBER_PG_CONNECTING
         || conn->state == NGX_HTTP_IMS_MEMBER_PG_SETUP)
     {
-        pg->connecting--;
+        pg->w->connecting--;
+
+    } else if (conn->state == NGX_HTTP_IMS_MEMBER_PG_IDLE) {
+        pg->w->idle--;
     }
 
-    pg->n--;
+    pg->w->open--;
 
     ngx_http_ims_member_pg_conn_close(conn);
 }
@@ -695,16 +695,19 @@ ngx_http_ims_member_pg_connect_failed(ngx_http_ims_member_pg_pool_t *pg)
 {
     ngx_msec_t  delay;
 
+    ngx_http_ims_member_metrics_add(pg->conf.metrics,
+                                    NGX_HTTP_IMS_MEMBER_M_CONNECT_FAILURES, 1);
+
     /* attempts that were already under way do not lengthen the wait */
 
-    if (pg->failures == 0
+    if (pg->w->failures == 0
         || (ngx_msec_int_t) (ngx_current_msec - pg->retry) >= 0)
     {
-        if (pg->failures < NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX) {
-            pg->failures++;
+        if (pg->w->failures < NGX_HTTP_IMS_MEMBER_PG_BACKOFF_MAX) {
+            pg->w->failures++;
         }
 
-        delay = NGX_HTTP_IMS_MEMBER_PG_BACKOFF << (pg->failures - 1);
+        delay = NGX_HTTP_IMS_MEMBER_PG_BACKOFF << (pg->w->failures - 1);
         pg->retry = ngx_current_msec + delay;
 
         ngx_log_error(NGX_LOG_WARN, pg->log, 0,
@@ -740,12 +743,12 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
         ngx_http_ims_member_pg_start(conn, op);
     }
 
-    while (pg->waiting > pg->connecting - pg->reserved
-           && pg->n < pg->conf.max)
+    while (pg->w->waiting > pg->w->connecting - pg->reserved
+           && pg->w->open < pg->conf.max)
     {
 
-        if (pg->failures) {
-            if (pg->connecting) {
+        if (pg->w->failures) {
+            if (pg->w->connecting) {
                 break;
             }
 
@@ -768,7 +771,7 @@ ngx_http_ims_member_pg_dispatch(ngx_http_ims_member_pg_pool_t *pg)
 
     /* nothing is open or opening: the database cannot be reached now */
 
-    if (pg->n == 0) {
+    if (pg->w->open == 0) {
         if (pg->room.unreachable) {
             pg->room.unreachable(pg->room.data);
         }

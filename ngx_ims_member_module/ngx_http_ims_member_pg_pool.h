@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_event.h>
 
+#include "ngx_http_ims_member_metrics.h"
 #include "ngx_http_ims_member_pg_conn.h"
 
 
@@ -38,6 +39,9 @@ typedef struct {
     ngx_str_t                          *stmts;
     ngx_uint_t                          nstmts;
     uint64_t                            idempotent;
+    /* the counters, and this worker's gauges (NULL: a private copy) */
+    ngx_http_ims_member_metrics_t      *metrics;
+    ngx_http_ims_member_metrics_worker_t  *worker;
 } ngx_http_ims_member_pg_conf_t;
 
 
@@ -124,6 +128,16 @@ struct ngx_http_ims_member_pg_op_s {
     /* NGX_DECLINED with no working server reached: nothing to blame on
      * the statement itself */
     unsigned                            unreached:1;
+
+    /*
+     * When the statement was sent (ngx_http_ims_member_metrics_now()),
+     * and how long it took to its end, in microseconds; a room's
+     * operation carried by another takes its carrier's time, and "group"
+     * is how many updates went in that statement (0: none made).
+     */
+    uint64_t                            sent;
+    uint64_t                            db_time;
+    ngx_uint_t                          group;
 };
 
 

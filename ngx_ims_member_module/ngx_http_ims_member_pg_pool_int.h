@@ -50,14 +50,16 @@ struct ngx_http_ims_member_pg_pool_s {
     char                               *setup;
     ngx_log_t                          *log;
 
-    ngx_uint_t                          n;
-    ngx_uint_t                          connecting;
-    ngx_uint_t                          waiting;
+    /*
+     * The counts of connections and of waiting statements live in the
+     * worker's slot of the metrics zone, which the status page reads:
+     * open, connecting, idle, waiting, failures.
+     */
+    ngx_http_ims_member_metrics_worker_t  *w;
 
     /* connections being opened for one statement each (retries) */
     ngx_uint_t                          reserved;
 
-    ngx_uint_t                          failures;
     /* the role's timeouts were checked (ims_member_prepare off) */
     ngx_uint_t                          checked;   /* unsigned  checked:1 */
     ngx_msec_t                          retry;

@@ -54,9 +54,13 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
                " $4::integer, $5)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_PURGE: retention in seconds, most
-     * result rows */
-    ngx_string("SELECT purged, rows FROM ims_job_purge($1::integer,"
-               " $2::integer)"),
+     * result rows; and the age in ms of the oldest job not finished, for
+     * the metrics (ims_jobs_todo finds it) */
+    ngx_string("SELECT purged, rows, (SELECT (extract(epoch FROM"
+               " (now() AT TIME ZONE 'UTC') - min(t.created_at)) * 1000)"
+               "::bigint FROM ims_jobs t"
+               " WHERE t.status IN ('INIT', 'RUNNING'))"
+               " FROM ims_job_purge($1::integer, $2::integer)"),
 
     /*
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP: a group, the parameters of

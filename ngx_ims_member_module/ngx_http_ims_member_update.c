@@ -63,6 +63,7 @@ static void ngx_http_ims_member_update_answer(ngx_http_request_t *r,
 
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_update = {
+    NGX_HTTP_IMS_MEMBER_EP_UPDATE,
     NGX_HTTP_PUT,
     ngx_string("PUT"),
     1,
@@ -80,6 +81,7 @@ static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_update = {
 /* the same, as one method of ims_member_api's member URL */
 
 static ngx_http_ims_member_endpoint_t  ngx_http_ims_member_update_api = {
+    NGX_HTTP_IMS_MEMBER_EP_UPDATE,
     NGX_HTTP_PUT,
     ngx_string("GET, PUT, DELETE"),
     1,

@@ -9,6 +9,7 @@
 #include <ngx_http.h>
 
 #include "ngx_http_ims_member_module.h"
+#include "ngx_http_ims_member_digest.h"
 #include "ngx_http_ims_member_job.h"
 #include "ngx_http_ims_member_pg_group.h"
 #include "ngx_http_ims_member_pg_pool.h"
@@ -17,16 +18,61 @@
 
 
 /*
- * A worker's side of the database, built once it has forked: the pool of
+ * A worker's life (init_process, exit_process): its side of the database,
+ * built once it has forked: its share of the metrics' gauges, the pool of
  * connections, group commit above it, and the batch jobs' timer.
  */
 
+static ngx_int_t ngx_http_ims_member_worker_database(ngx_cycle_t *cycle,
+    ngx_http_ims_member_main_conf_t *imcf);
+
+
 ngx_int_t
-ngx_http_ims_member_worker_init(ngx_cycle_t *cycle,
+ngx_http_ims_member_worker_init(ngx_cycle_t *cycle)
+{
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    /* cache manager and loader processes serve no requests */
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    imcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_ims_member_module);
+
+    if (imcf == NULL) {
+        return NGX_OK;
+    }
+
+    if (imcf->metrics_zone) {
+        imcf->metrics = imcf->metrics_zone->data;
+    }
+
+    if (imcf->database.len == 0) {
+        return NGX_OK;
+    }
+
+    return ngx_http_ims_member_worker_database(cycle, imcf);
+}
+
+
+static ngx_int_t
+ngx_http_ims_member_worker_database(ngx_cycle_t *cycle,
     ngx_http_ims_member_main_conf_t *imcf)
 {
     ngx_http_ims_member_pg_conf_t        conf;
     ngx_http_ims_member_pg_group_conf_t  gconf;
+
+    /* this worker's share of the gauges */
+
+    imcf->metrics_worker = ngx_http_ims_member_metrics_join(cycle,
+                                                            imcf->metrics);
+    if (imcf->metrics_worker == NULL) {
+        return NGX_ERROR;
+    }
 
     /* connections are opened on demand, never before the fork */
 
@@ -39,6 +85,8 @@ ngx_http_ims_member_worker_init(ngx_cycle_t *cycle,
     conf.stmts = ngx_http_ims_member_sql;
     conf.nstmts = NGX_HTTP_IMS_MEMBER_SQL_N;
     conf.idempotent = NGX_HTTP_IMS_MEMBER_SQL_IDEMPOTENT;
+    conf.metrics = imcf->metrics;
+    conf.worker = imcf->metrics_worker;
 
     imcf->pool = ngx_http_ims_member_pg_pool_create(cycle, &conf);
     if (imcf->pool == NULL) {
@@ -53,6 +101,8 @@ ngx_http_ims_member_worker_init(ngx_cycle_t *cycle,
     gconf.grouped = NGX_HTTP_IMS_MEMBER_SQL_UPDATE;
     gconf.group = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_GROUP;
     gconf.group_one = NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE;
+    gconf.metrics = imcf->metrics;
+    gconf.worker = imcf->metrics_worker;
 
     imcf->groups = ngx_http_ims_member_pg_group_init(cycle, imcf->pool,
                                                      &gconf);
@@ -73,7 +123,9 @@ ngx_http_ims_member_worker_init(ngx_cycle_t *cycle,
                                              imcf->job_interval,
                                              imcf->timeout
                                              + imcf->job_interval,
-                                             imcf->job_retention);
+                                             imcf->job_retention,
+                                             imcf->metrics,
+                                             imcf->metrics_worker);
     if (imcf->job == NULL) {
         return NGX_ERROR;
     }
@@ -83,8 +135,19 @@ ngx_http_ims_member_worker_init(ngx_cycle_t *cycle,
 
 
 void
-ngx_http_ims_member_worker_exit(ngx_http_ims_member_main_conf_t *imcf)
+ngx_http_ims_member_worker_exit(ngx_cycle_t *cycle)
 {
+    ngx_http_ims_member_main_conf_t  *imcf;
+
+    ngx_http_ims_member_sha256_free();
+
+    imcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_ims_member_module);
+
+    if (imcf == NULL) {
+        return;
+    }
+
     if (imcf->job) {
         ngx_http_ims_member_job_exit(imcf->job);
         imcf->job = NULL;
@@ -98,5 +161,10 @@ ngx_http_ims_member_worker_exit(ngx_http_ims_member_main_conf_t *imcf)
     if (imcf->pool) {
         ngx_http_ims_member_pg_pool_close(imcf->pool);
         imcf->pool = NULL;
+    }
+
+    if (imcf->metrics_worker) {
+        ngx_http_ims_member_metrics_leave(imcf->metrics_worker);
+        imcf->metrics_worker = NULL;
     }
 }

@@ -14,9 +14,8 @@
 #include "ngx_http_ims_member_module.h"
 
 
-ngx_int_t ngx_http_ims_member_worker_init(ngx_cycle_t *cycle,
-    ngx_http_ims_member_main_conf_t *imcf);
-void ngx_http_ims_member_worker_exit(ngx_http_ims_member_main_conf_t *imcf);
+ngx_int_t ngx_http_ims_member_worker_init(ngx_cycle_t *cycle);
+void ngx_http_ims_member_worker_exit(ngx_cycle_t *cycle);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_WORKER_H_INCLUDED_ */
