@@ -34,6 +34,8 @@ rounds, each load after a CHECKPOINT, medians reported:
      updates, last;
   j. (bench/ha.py): a failover manager, pg_auto_failover, under updates:
      a planned switchover and the primary killed.
+  s. (bench/watch.py): the update of a. on an nginx whose status page
+     (ims_member_status) is read every second meanwhile, in a.'s rounds.
 
 It starts its own PostgreSQL cluster (durable commits, as shipped) and nginx
 on 127.0.0.1, prints one table and writes it as JSON in bench/results/.
@@ -535,28 +537,6 @@ def job_answer(cluster, nginx, n=100000, gets=10):
                                   for p in rss0)}
 
 
-def tokens(cluster, nginx, duration):
-    """Single-connection p50 of the update with the seed's tokens, then with
-    100,000 more live ones (other projects'); the extra ones are removed."""
-    out = {}
-    for n in (1001, 101001):
-        if n > 1001:
-            cluster.psql("ims", "-c",
-                         "INSERT INTO ims_tokens (token_sha256, project_id,"
-                         " expires_at, is_admin) SELECT encode(sha256("
-                         "convert_to('tok-x-' || i, 'UTF8')), 'hex'),"
-                         " 'x-' || i, now() + interval '1 day', false"
-                         " FROM generate_series(1, 100000) AS i;"
-                         " ANALYZE ims_tokens")
-        cluster.psql("ims", "-c", "CHECKPOINT")
-        out[str(n)] = wrk(nginx.port, 1, duration)
-    cluster.psql("ims", "-c", "DELETE FROM ims_tokens WHERE project_id"
-                 " LIKE 'x-%'")
-    cluster.psql("ims", "-c", "VACUUM ANALYZE ims_tokens")
-    out["p50_ratio"] = out["101001"]["p50_ms"] / out["1001"]["p50_ms"]
-    return out
-
-
 def versions():
     def first(cmd):
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -594,8 +574,9 @@ def main():
     import ha
     import identity
     import scale
+    import watch
 
-    cluster = nginx = single = bouncer = bnginx = unnamed = None
+    cluster = nginx = single = bouncer = bnginx = unnamed = watched = None
     baseline = None
     done_ok = False
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -629,6 +610,8 @@ def main():
         unnamed = Nginx(base, cluster.dsn(), name="nginx-unnamed",
                         prepare="off")
         wrk(unnamed.port, 32, 2)
+        watched = watch.Watched(base, cluster.dsn())
+        wrk(watched.port, 32, 2)
 
         # warm up: connections opened, statements prepared, caches filled;
         # then statistics as a running cloud has them: the sessions keep
@@ -673,6 +656,7 @@ def main():
             if baseline:
                 loads["baseline"] = lambda: wrk(baseline.port, c,
                                                 args.duration)
+            loads["module_watched"] = lambda: watched.load(c, args.duration)
             runs = {k: [] for k in loads}
             for _ in range(args.rounds):
                 for k, load in loads.items():
@@ -694,6 +678,7 @@ def main():
                 row["unnamed_over_module"] = ratio(row["module_unnamed"], a)
             if baseline:
                 row["module_over_baseline"] = ratio(a, row["baseline"])
+            row["watched_over_module"] = ratio(row["module_watched"], a)
             rows.append(row)
         result["single_update"] = rows
         if args.baseline:
@@ -704,7 +689,7 @@ def main():
             return
 
         print("tokens: 1,001, then 101,001 ...", flush=True)
-        result["tokens"] = tokens(cluster, nginx, args.duration)
+        result["tokens"] = identity.tokens(cluster, nginx, args.duration)
 
         print("batch jobs ...", flush=True)
         t1000, s1000 = batch(nginx.port, 1000, "accepted",
@@ -753,7 +738,8 @@ def main():
         single.stop()
         bnginx.stop()
         unnamed.stop()
-        nginx = single = bnginx = unnamed = None
+        watched.stop()
+        nginx = single = bnginx = unnamed = watched = None
         result["failover"] = scale.failover(base, cluster)
 
         print("failover manager: a switchover and a crash under "
@@ -769,6 +755,8 @@ def main():
             bnginx.stop()
         if unnamed:
             unnamed.stop()
+        if watched:
+            watched.stop()
         if baseline:
             baseline.stop()
         if bouncer:

@@ -72,3 +72,25 @@ def run(cluster, nginx, duration, rounds=5):
             / row["trusted"]["server_cpu_us_per_request"])
         out.append(row)
     return out
+
+
+def tokens(cluster, nginx, duration):
+    """Single-connection p50 of the update with the seed's tokens, then with
+    100,000 more live ones (other projects'); the extra ones are removed."""
+    out = {}
+    for n in (1001, 101001):
+        if n > 1001:
+            cluster.psql("ims", "-c",
+                         "INSERT INTO ims_tokens (token_sha256, project_id,"
+                         " expires_at, is_admin) SELECT encode(sha256("
+                         "convert_to('tok-x-' || i, 'UTF8')), 'hex'),"
+                         " 'x-' || i, now() + interval '1 day', false"
+                         " FROM generate_series(1, 100000) AS i;"
+                         " ANALYZE ims_tokens")
+        cluster.psql("ims", "-c", "CHECKPOINT")
+        out[str(n)] = bench.wrk(nginx.port, 1, duration)
+    cluster.psql("ims", "-c", "DELETE FROM ims_tokens WHERE project_id"
+                 " LIKE 'x-%'")
+    cluster.psql("ims", "-c", "VACUUM ANALYZE ims_tokens")
+    out["p50_ratio"] = out["101001"]["p50_ms"] / out["1001"]["p50_ms"]
+    return out

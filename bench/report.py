@@ -56,13 +56,19 @@ def report(r):
             print("      a0. baseline %8.0f %6.2f/%7.2f; a/a0 %.3f"
                   % (x["rps"], x["p50_ms"], x["p99_ms"],
                      row["module_over_baseline"]))
+        if "module_watched" in row:
+            x = row["module_watched"]
+            print("      s. status location scraped each second %8.0f "
+                  "%6.2f/%7.2f; s/a %.3f"
+                  % (x["rps"], x["p50_ms"], x["p99_ms"],
+                     row["watched_over_module"]))
         if "module_unnamed" in row and "module_bouncer" not in row:
             x = row["module_unnamed"]
             print("      u. ims_member_prepare off %8.0f %6.2f/%7.2f; u/a "
                   "%.3f" % (x["rps"], x["p50_ms"], x["p99_ms"],
                             row["unnamed_over_module"]))
         for k in ("module", "module_single", "module_bouncer",
-                  "module_unnamed", "baseline"):
+                  "module_unnamed", "module_watched", "baseline"):
             if k in row and row[k].get("errors"):
                 print("      (%s: %d answers other than 200)"
                       % (k, row[k]["errors"]))

@@ -328,6 +328,7 @@ ngx_http_ims_member_job_step(ngx_http_ims_member_job_t *job, ngx_uint_t stmt)
 static void
 ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
 {
+    ngx_int_t                   age;
     ngx_str_t                  *row;
     ngx_uint_t                  ok;
     ngx_http_ims_member_job_t  *job;
@@ -346,11 +347,11 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
         /* the oldest job not finished, read once a run (NULL: none) */
 
         if (ok && op->rows.ncols == 3) {
+            age = row[2].data ? ngx_atoi(row[2].data, row[2].len) : 0;
+
             ngx_http_ims_member_metrics_set(job->metrics,
-                                      NGX_HTTP_IMS_MEMBER_M_JOB_OLDEST_MS,
-                                      row[2].data ? ngx_atoi(row[2].data,
-                                                             row[2].len)
-                                                  : 0);
+                                            NGX_HTTP_IMS_MEMBER_M_JOB_OLDEST_MS,
+                                            age > 0 ? age : 0);
         }
 
         /* retention failing is no reason not to run jobs */

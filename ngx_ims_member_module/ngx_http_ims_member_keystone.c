@@ -136,15 +136,13 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
         rc = ngx_http_ims_member_keystone_cache_get(imcf->keystone_cache,
                                                     ks->key, &entry, r->pool);
 
-        ngx_http_ims_member_metrics_add(imcf->metrics,
-                                        rc == NGX_OK
-                                        ? NGX_HTTP_IMS_MEMBER_M_KEYSTONE_HITS
-                                        : NGX_HTTP_IMS_MEMBER_M_KEYSTONE_MISSES,
-                                        1);
-
         if (rc == NGX_OK) {
             ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                            "ims_member: keystone cache hit");
+
+            ngx_http_ims_member_metrics_add(imcf->metrics,
+                                          NGX_HTTP_IMS_MEMBER_M_KEYSTONE_HITS,
+                                          1);
 
             *err = ngx_http_ims_member_keystone_apply(r, identity, &entry);
             return NGX_OK;
@@ -154,6 +152,10 @@ ngx_http_ims_member_keystone_identify(ngx_http_request_t *r,
             *err = NGX_HTTP_IMS_MEMBER_ERR_INTERNAL;
             return NGX_OK;
         }
+
+        ngx_http_ims_member_metrics_add(imcf->metrics,
+                                        NGX_HTTP_IMS_MEMBER_M_KEYSTONE_MISSES,
+                                        1);
     }
 
     if (ngx_http_ims_member_keystone_validate(r, ks, token) != NGX_OK) {

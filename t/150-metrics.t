@@ -9,7 +9,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 3) + 20;
+plan tests => repeat_each() * (blocks() * 3) + 25;
 
 no_shuffle();
 
@@ -87,7 +87,14 @@ for my $i (1 .. 3) {
 
 main::put('11111111-1111-1111-1111-111111111111', '{"status": "maybe"}');
 
-my $page = main::scrape();
+# a request is counted in its log phase, once its answer is out: the
+# last one may still be closing when its client has read the answer
+my $page;
+ImsMember::Pg::wait_until(sub {
+    $page = main::scrape();
+    return (main::metric($page, 'ims_member_request_duration_seconds'
+                                . '_count{endpoint="update"}') // 0) >= 24;
+});
 print STDERR $page if $ENV{IMS_SHOW_METRICS};
 
 Test::More::is(main::metric($page, 'ims_member_requests_total'
@@ -149,6 +156,10 @@ Content-Type: text/plain; version=0.0.4; charset=utf-8
 --- init
 ImsMember::Pg::reset_fixtures();
 main::put('11111111-1111-1111-1111-111111111111', '{"status": "accepted"}');
+ImsMember::Pg::wait_until(sub {
+    main::metric(main::scrape(), 'ims_member_requests_total'
+                 . '{endpoint="update",status="200",code=""}');
+});
 --- request
 GET /metrics
 --- more_headers
@@ -202,5 +213,64 @@ POST /metrics
 --- error_code: 405
 --- response_headers
 Allow: GET, HEAD
+--- no_error_log
+[alert]
+
+
+
+=== TEST 6: jobs: submitted, slices, the age of the oldest job not finished
+--- config
+    location = /v1/cloudimages/members {
+        ims_member_project $http_x_project_id;
+        ims_member_batch;
+    }
+
+    location = /metrics {
+        ims_member_status;
+    }
+--- init
+ImsMember::Pg::reset_fixtures();
+ImsMember::Pg::sql("DELETE FROM ims_jobs");
+
+# a job another worker holds for an hour, submitted an hour ago
+ImsMember::Pg::sql("INSERT INTO ims_jobs (id, project_id, submitter,"
+    . " is_admin, member_status, total, done, status, created_at,"
+    . " begin_time, worker, lease_until, images)"
+    . " VALUES ('bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb', 'p-member', 'p-member',"
+    . " false, 'accepted', 1, 0, 'RUNNING',"
+    . " (now() AT TIME ZONE 'UTC') - interval '1 hour',"
+    . " now() AT TIME ZONE 'UTC', 'elsewhere', now() + interval '1 hour',"
+    . " '{x1}')");
+
+my ($status, $body) = ImsMember::Pg::http('PUT', '/v1/cloudimages/members',
+    '{"images": ["11111111-1111-1111-1111-111111111111"],'
+    . ' "project_id": "p-member", "status": "accepted"}',
+    'X-Project-Id' => 'p-member');
+die "batch answered $status: $body\n" unless $status == 200;
+my ($job) = $body =~ /"job_id": "([0-9a-f]{32})"/;
+my $end = ImsMember::Pg::wait_job($job);
+Test::More::is($end, 'SUCCESS', "the job ran");
+
+my $page;
+my $age = ImsMember::Pg::wait_until(sub {
+    $page = main::scrape();
+    my $v = main::metric($page, 'ims_member_job_oldest_age_seconds');
+    return defined $v && $v >= 3500 ? $v : 0;
+});
+Test::More::ok($age >= 3500 && $age < 3700,
+               "the oldest job not finished is an hour old ($age)");
+Test::More::is(main::metric($page, 'ims_member_jobs_submitted_total'), 1,
+               "one job submitted");
+Test::More::ok(main::metric($page, 'ims_member_job_slices_total') >= 1,
+               "its slice counted");
+Test::More::is(main::metric($page, 'ims_member_job_slice_failures_total'),
+               0, "none failed");
+Test::More::is(main::metric($page, 'ims_member_requests_total'
+                   . '{endpoint="batch_update",status="200",code=""}'),
+               1, "the batch request counted");
+ImsMember::Pg::sql("DELETE FROM ims_jobs");
+--- request
+GET /metrics
+--- error_code: 200
 --- no_error_log
 [alert]
