@@ -9,7 +9,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 3) + 25;
+plan tests => repeat_each() * (blocks() * 3) + 28;
 
 no_shuffle();
 
@@ -160,6 +160,31 @@ ImsMember::Pg::wait_until(sub {
     main::metric(main::scrape(), 'ims_member_requests_total'
                  . '{endpoint="update",status="200",code=""}');
 });
+
+# the whole document parses, and says what the text page says
+require JSON::PP;
+my $text = main::scrape();
+my $doc = JSON::PP::decode_json(main::scrape(Accept => 'application/json'));
+my (%json, $samples);
+for my $family (@{ $doc->{metrics} }) {
+    for my $sample (@{ $family->{samples} }) {
+        my $l = $sample->{labels};
+        my $name = $sample->{name};
+        $name .= '{' . join(',', map { qq{$_="$l->{$_}"} }
+                                 grep { $_ ne 'le' } sort keys %$l)
+                 . (exists $l->{le} ? (%$l > 1 ? ',' : '') . qq{le="$l->{le}"}
+                                    : '')
+                 . '}' if %$l;
+        $json{$name} = $sample->{value};
+        $samples++;
+    }
+}
+my @lines = grep { !/^#/ } split /\n/, $text;
+Test::More::is($samples, scalar @lines, "as many samples as the text page");
+Test::More::is($json{'ims_member_workers'}, 2, "the workers, in JSON");
+Test::More::is($json{'ims_member_group_size_count'},
+               main::metric($text, 'ims_member_group_size_count'),
+               "a histogram's count, in JSON");
 --- request
 GET /metrics
 --- more_headers
