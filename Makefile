@@ -32,7 +32,8 @@ HA_TESTS    := t/140-auto-failover.t
 TESTS       ?= $(filter-out $(HA_TESTS),$(wildcard t/*.t)) t/runner-selftest/
 
 .PHONY: all clean check test test-unit test-nginx test-ssl test-pgbouncer \
-        test-ha test-ubsan test-asan asan test-valgrind fuzz soak soak-short bench
+        test-ha test-ubsan test-asan asan test-valgrind fuzz soak soak-short bench \
+        deb
 
 all: $(MODULE)
 
@@ -100,6 +101,11 @@ test-pgbouncer:
 # pg_auto_failover (a monitor and two nodes): switchover, crash, rejoin
 test-ha:
 	$(MAKE) test-nginx TESTS="$(HA_TESTS)"
+
+# the Debian package libnginx-mod-http-ims-member (debian/), built from a
+# copy of the tree, in build/deb/; lintian errors fail it
+deb:
+	bash scripts/deb.sh
 
 # the suite with the module built under UndefinedBehaviorSanitizer: any
 # undefined behaviour aborts the worker, and the test that caused it fails
