@@ -32,8 +32,8 @@ HA_TESTS    := t/140-auto-failover.t
 TESTS       ?= $(filter-out $(HA_TESTS),$(wildcard t/*.t)) t/runner-selftest/
 
 .PHONY: all clean check test test-unit test-nginx test-ssl test-pgbouncer \
-        test-ha test-ubsan test-asan asan test-valgrind fuzz soak soak-short bench \
-        deb test-deb
+        test-ha test-ubsan test-asan asan test-valgrind fuzz soak soak-short \
+        bench deb test-deb
 
 all: $(MODULE)
 

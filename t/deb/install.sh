@@ -200,7 +200,8 @@ check "the demo member is pending" test "$(member_status)" = pending
 
 http_port=${TEST_NGINX_SERVER_PORT:-$(free_port)}
 mkdir -p "$tmp/nginx/logs"
-sed -e "s|^ims_member_database .*|ims_member_database \"hostaddr=127.0.0.1 port=$pg_port dbname=ims user=postgres sslmode=disable\";|" \
+conninfo="hostaddr=127.0.0.1 port=$pg_port dbname=ims user=postgres"
+sed -e "s|\"hostaddr=[^\"]*\"|\"$conninfo sslmode=disable\"|" \
     -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$http_port;|" \
     "$example" > "$tmp/nginx/ims-member.conf"
 grep -q "port=$pg_port " "$tmp/nginx/ims-member.conf" \
