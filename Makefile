@@ -32,7 +32,8 @@ HA_TESTS    := t/140-auto-failover.t
 TESTS       ?= $(filter-out $(HA_TESTS),$(wildcard t/*.t)) t/runner-selftest/
 
 .PHONY: all clean check test test-unit test-nginx test-ssl test-pgbouncer \
-        test-ha test-ubsan test-asan asan test-valgrind fuzz soak soak-short bench
+        test-ha test-ubsan test-asan asan test-valgrind fuzz soak soak-short \
+        bench deb test-deb
 
 all: $(MODULE)
 
@@ -62,9 +63,11 @@ clean:
 test: test-unit test-nginx
 
 # what CI runs: the suite, then its database files over SSL and through
-# PgBouncer, the failover manager's file, then the whole suite again under
-# ASan and UBSan, then the fuzzers for a minute each
-check: test test-ssl test-pgbouncer test-ha test-asan fuzz soak-short
+# PgBouncer, the failover manager's file, the Debian package installed with
+# apt, then the whole suite again under ASan and UBSan, then the fuzzers for
+# a minute each
+check: test test-ssl test-pgbouncer test-ha test-deb test-asan fuzz \
+       soak-short
 
 test-unit:
 	$(MAKE) -C t/unit
@@ -100,6 +103,16 @@ test-pgbouncer:
 # pg_auto_failover (a monitor and two nodes): switchover, crash, rejoin
 test-ha:
 	$(MAKE) test-nginx TESTS="$(HA_TESTS)"
+
+# the Debian package libnginx-mod-http-ims-member (debian/), built from a
+# copy of the tree, in build/deb/; lintian errors fail it
+deb:
+	bash scripts/deb.sh
+
+# as root: the package installed with apt, a member update through Debian's
+# nginx and the packaged schema and example, then removed and purged
+test-deb: deb
+	bash t/deb/install.sh
 
 # the suite with the module built under UndefinedBehaviorSanitizer: any
 # undefined behaviour aborts the worker, and the test that caused it fails

@@ -14,6 +14,7 @@ packages=(
     python3-keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
     python3-glanceclient python3-openstacksdk glance-api glance-common
     pgbouncer postgresql-15-auto-failover pg-auto-failover-cli
+    debhelper dpkg-dev lintian
 )
 
 missing=()
