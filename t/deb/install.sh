@@ -199,14 +199,19 @@ check "the demo member is pending" test "$(member_status)" = pending
 # Debian's nginx, the module from modules-enabled, the packaged example
 
 http_port=${TEST_NGINX_SERVER_PORT:-$(free_port)}
+status_port=$(free_port)
 mkdir -p "$tmp/nginx/logs"
 conninfo="hostaddr=127.0.0.1 port=$pg_port dbname=ims user=postgres"
 sed -e "s|\"hostaddr=[^\"]*\"|\"$conninfo sslmode=disable\"|" \
     -e "s|listen 127.0.0.1:8080;|listen 127.0.0.1:$http_port;|" \
+    -e "s|listen 127.0.0.1:9145;|listen 127.0.0.1:$status_port;|" \
+    -e "s|/var/log/nginx/ims-member.log|$tmp/nginx/logs/ims-member.log|" \
     "$example" > "$tmp/nginx/ims-member.conf"
 grep -q "port=$pg_port " "$tmp/nginx/ims-member.conf" \
     && grep -q "listen 127.0.0.1:$http_port;" "$tmp/nginx/ims-member.conf" \
-    || die "the example's database or listen line changed: adapt this test"
+    && grep -q "listen 127.0.0.1:$status_port;" "$tmp/nginx/ims-member.conf" \
+    && grep -q "$tmp/nginx/logs/ims-member.log" "$tmp/nginx/ims-member.conf" \
+    || die "the example's database, listen or log lines changed: adapt this test"
 
 cat > "$tmp/nginx/nginx.conf" <<EOC
 # as Debian's nginx.conf loads modules
@@ -254,6 +259,20 @@ check "PUT /v2/images/{id}/members/demo-member: 200 (got $code)" \
     test "$code" = 200
 check "the answer says accepted" grep -q '"status": *"accepted"' "$tmp/body"
 check "the database row is accepted" test "$(member_status)" = accepted
+
+# the example's metrics page and access log saw it (the access log line
+# is written once the answer is out: wait for it, bounded)
+for _ in $(seq 100); do
+    grep -q ' 200 ' "$tmp/nginx/logs/ims-member.log" 2>/dev/null && break
+    sleep 0.05
+done
+curl -s --max-time 10 "http://127.0.0.1:$status_port/metrics" \
+    > "$tmp/metrics" || true
+check "the metrics page counts the update" grep -q \
+    '^ims_member_requests_total{endpoint="update",status="200",code=""} 1$' \
+    "$tmp/metrics"
+check "the access log line has the database time and the group size" \
+    grep -Eq '" 200 - - 0\.[0-9]{6} 1 ' "$tmp/nginx/logs/ims-member.log"
 [ "$failed" = 0 ] || { cat "$tmp/body" "$tmp/nginx/logs/error.log"; echo; }
 
 kill -QUIT "$nginx_pid"
