@@ -44,7 +44,35 @@ typedef struct {
     ngx_uint_t                          grouping;
     ngx_uint_t                          backoff;
     ngx_uint_t                          listen;
+    ngx_uint_t                          busy;
+    ngx_uint_t                          max;
 } ngx_http_ims_member_status_sum_t;
+
+
+/*
+ * A family of one sample, or a sample of the family above it (no type):
+ * its value is a counter of the zone, or one of the workers' sums.
+ */
+
+typedef struct {
+    ngx_str_t                           name;
+    char                               *type;
+    char                               *help;
+    ngx_str_t                           label[2];
+    ngx_int_t                           counter;
+    size_t                              offset;
+    /* a count of milliseconds, written as seconds */
+    ngx_uint_t                          seconds;  /* unsigned  seconds:1 */
+} ngx_http_ims_member_status_family_t;
+
+
+#define ngx_http_ims_member_status_counter(name, type, help, l, v, i, s)      \
+    { ngx_string(name), type, help, { ngx_string(l), ngx_string(v) },         \
+      NGX_HTTP_IMS_MEMBER_M_##i, 0, s }
+
+#define ngx_http_ims_member_status_gauge(name, type, help, l, v, field)      \
+    { ngx_string(name), type, help, { ngx_string(l), ngx_string(v) },         \
+      -1, offsetof(ngx_http_ims_member_status_sum_t, field), 0 }
 
 
 static void ngx_http_ims_member_status_sum(ngx_http_ims_member_metrics_t *m,
@@ -67,6 +95,84 @@ static void ngx_http_ims_member_status_histogram(
 static void ngx_http_ims_member_status_end(
     ngx_http_ims_member_status_out_t *out);
 
+
+static ngx_http_ims_member_status_family_t
+    ngx_http_ims_member_status_families[] =
+{
+    ngx_http_ims_member_status_gauge("ims_member_db_connections", "gauge",
+        "Database connections of the workers' pools, by state.",
+        "state", "connecting", connecting),
+    ngx_http_ims_member_status_gauge("ims_member_db_connections", NULL,
+        NULL, "state", "idle", idle),
+    ngx_http_ims_member_status_gauge("ims_member_db_connections", NULL,
+        NULL, "state", "busy", busy),
+    ngx_http_ims_member_status_gauge("ims_member_db_connections_max",
+        "gauge", "Database connections the pools may open (ims_member_pool).",
+        "", "", max),
+    ngx_http_ims_member_status_counter(
+        "ims_member_db_connect_failures_total", "counter",
+        "Database connection attempts that failed.", "", "",
+        CONNECT_FAILURES, 0),
+    ngx_http_ims_member_status_gauge("ims_member_db_backoff", "gauge",
+        "Workers waiting before their next connection attempt.", "", "",
+        backoff),
+    ngx_http_ims_member_status_gauge("ims_member_queued_requests", "gauge",
+        "Requests waiting for a database connection or for a group.",
+        "waiting_for", "connection", waiting),
+    ngx_http_ims_member_status_gauge("ims_member_queued_requests", NULL,
+        NULL, "waiting_for", "group", grouping),
+    ngx_http_ims_member_status_counter("ims_member_queue_refused_total",
+        "counter", "Requests refused at once: ims_member_queue statements "
+        "waited.", "", "", QUEUE_REFUSED, 0),
+    ngx_http_ims_member_status_counter("ims_member_jobs_submitted_total",
+        "counter", "Batch jobs submitted.", "", "", JOBS_SUBMITTED, 0),
+    ngx_http_ims_member_status_counter("ims_member_job_slices_total",
+        "counter", "Slices of batch jobs run.", "", "", JOB_SLICES, 0),
+    ngx_http_ims_member_status_counter(
+        "ims_member_job_slice_failures_total", "counter",
+        "Slices of batch jobs that failed as a whole.", "", "",
+        JOB_SLICE_FAILURES, 0),
+    ngx_http_ims_member_status_counter("ims_member_job_oldest_age_seconds",
+        "gauge", "Age of the oldest unfinished job, as the job timer last "
+        "read it.", "", "", JOB_OLDEST_MS, 1),
+    ngx_http_ims_member_status_gauge("ims_member_job_listen_up", "gauge",
+        "Workers whose connection listening for new jobs is up.", "", "",
+        listen),
+    ngx_http_ims_member_status_gauge("ims_member_workers", "gauge",
+        "Worker processes with a share of the gauges.", "", "", workers),
+    ngx_http_ims_member_status_counter(
+        "ims_member_keystone_validations_total", "counter",
+        "Token validations Keystone answered, by result.", "result",
+        "valid", KEYSTONE_VALID, 0),
+    ngx_http_ims_member_status_counter(
+        "ims_member_keystone_validations_total", NULL, NULL, "result",
+        "invalid", KEYSTONE_INVALID, 0),
+    ngx_http_ims_member_status_counter(
+        "ims_member_keystone_validations_total", NULL, NULL, "result",
+        "error", KEYSTONE_ERRORS, 0),
+    ngx_http_ims_member_status_counter(
+        "ims_member_keystone_cache_hits_total", "counter",
+        "Tokens found in the Keystone cache.", "", "", KEYSTONE_HITS, 0),
+    ngx_http_ims_member_status_counter(
+        "ims_member_keystone_cache_misses_total", "counter",
+        "Tokens not found in the Keystone cache.", "", "",
+        KEYSTONE_MISSES, 0),
+    ngx_http_ims_member_status_counter(
+        "ims_member_keystone_cache_evictions_total", "counter",
+        "Live entries the Keystone cache dropped for room.", "", "",
+        KEYSTONE_EVICTIONS, 0),
+    ngx_http_ims_member_status_counter("ims_member_keystone_cache_entries",
+        "gauge", "Entries in the Keystone cache.", "", "",
+        KEYSTONE_ENTRIES, 0),
+    { ngx_null_string, NULL, NULL, { ngx_null_string, ngx_null_string }, 0,
+      0, 0 }
+};
+
+static ngx_str_t  ngx_http_ims_member_status_histograms[] = {
+    ngx_string("ims_member_request_duration_seconds"),
+    ngx_string("ims_member_db_statement_duration_seconds"),
+    ngx_string("ims_member_group_size")
+};
 
 static ngx_str_t  ngx_http_ims_member_status_text =
     ngx_string("text/plain; version=0.0.4; charset=utf-8");
@@ -212,40 +318,19 @@ static void
 ngx_http_ims_member_status_page(ngx_http_ims_member_status_out_t *out,
     ngx_http_ims_member_metrics_t *m, ngx_uint_t pool_size)
 {
-    ngx_str_t                         label[2];
-    ngx_uint_t                        i, busy;
-    ngx_http_ims_member_status_sum_t  sum;
-
-    static ngx_str_t  requests_seconds =
-        ngx_string("ims_member_request_duration_seconds");
-    static ngx_str_t  statement_seconds =
-        ngx_string("ims_member_db_statement_duration_seconds");
-    static ngx_str_t  connections = ngx_string("ims_member_db_connections");
-    static ngx_str_t  connections_max =
-        ngx_string("ims_member_db_connections_max");
-    static ngx_str_t  connect_failures =
-        ngx_string("ims_member_db_connect_failures_total");
-    static ngx_str_t  backoff = ngx_string("ims_member_db_backoff");
-    static ngx_str_t  queued = ngx_string("ims_member_queued_requests");
-    static ngx_str_t  refused = ngx_string("ims_member_queue_refused_total");
-    static ngx_str_t  group_size = ngx_string("ims_member_group_size");
-    static ngx_str_t  submitted = ngx_string("ims_member_jobs_submitted_total");
-    static ngx_str_t  slices = ngx_string("ims_member_job_slices_total");
-    static ngx_str_t  slice_failures =
-        ngx_string("ims_member_job_slice_failures_total");
-    static ngx_str_t  oldest = ngx_string("ims_member_job_oldest_age_seconds");
-    static ngx_str_t  listen = ngx_string("ims_member_job_listen_up");
-    static ngx_str_t  workers = ngx_string("ims_member_workers");
-    static ngx_str_t  validations =
-        ngx_string("ims_member_keystone_validations_total");
-    static ngx_str_t  hits = ngx_string("ims_member_keystone_cache_hits_total");
-    static ngx_str_t  misses =
-        ngx_string("ims_member_keystone_cache_misses_total");
-    static ngx_str_t  evictions =
-        ngx_string("ims_member_keystone_cache_evictions_total");
-    static ngx_str_t  entries = ngx_string("ims_member_keystone_cache_entries");
+    uint64_t                               v;
+    ngx_str_t                              label[2];
+    ngx_uint_t                             i;
+    ngx_http_ims_member_status_sum_t       sum;
+    ngx_http_ims_member_status_family_t   *f;
 
     ngx_http_ims_member_status_sum(m, &sum);
+
+    /* each slot is read as it is, another worker may be changing it */
+
+    sum.busy = (sum.open > sum.connecting + sum.idle)
+               ? sum.open - sum.connecting - sum.idle : 0;
+    sum.max = sum.workers * pool_size;
 
     if (out->json) {
         out->pos = ngx_slprintf(out->pos, out->last, "{\"metrics\":[");
@@ -253,7 +338,8 @@ ngx_http_ims_member_status_page(ngx_http_ims_member_status_out_t *out,
 
     ngx_http_ims_member_status_requests(out, m);
 
-    ngx_http_ims_member_status_family(out, &requests_seconds, "histogram",
+    ngx_http_ims_member_status_family(out,
+        &ngx_http_ims_member_status_histograms[0], "histogram",
         "Time from a request's prologue to its answer, by endpoint.");
     ngx_str_set(&label[0], "endpoint");
 
@@ -264,7 +350,8 @@ ngx_http_ims_member_status_page(ngx_http_ims_member_status_out_t *out,
                                       NGX_HTTP_IMS_MEMBER_METRICS_TIMES, 1);
     }
 
-    ngx_http_ims_member_status_family(out, &statement_seconds, "histogram",
+    ngx_http_ims_member_status_family(out,
+        &ngx_http_ims_member_status_histograms[1], "histogram",
         "Time of a database statement from its sending to its end.");
     ngx_str_set(&label[0], "statement");
 
@@ -275,110 +362,30 @@ ngx_http_ims_member_status_page(ngx_http_ims_member_status_out_t *out,
                                       NGX_HTTP_IMS_MEMBER_METRICS_TIMES, 1);
     }
 
-    ngx_http_ims_member_status_family(out, &connections, "gauge",
-        "Database connections of the workers' pools, by state.");
-    ngx_str_set(&label[0], "state");
-    busy = sum.open - sum.connecting - sum.idle;
-    ngx_str_set(&label[1], "connecting");
-    ngx_http_ims_member_status_sample(out, "", label, 1, sum.connecting, 0);
-    ngx_str_set(&label[1], "idle");
-    ngx_http_ims_member_status_sample(out, "", label, 1, sum.idle, 0);
-    ngx_str_set(&label[1], "busy");
-    ngx_http_ims_member_status_sample(out, "", label, 1, busy, 0);
-
-    ngx_http_ims_member_status_family(out, &connections_max, "gauge",
-        "Database connections the workers' pools may open (ims_member_pool).");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                                      sum.workers * pool_size, 0);
-
-    ngx_http_ims_member_status_family(out, &connect_failures, "counter",
-        "Database connection attempts that failed.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_CONNECT_FAILURES], 0);
-
-    ngx_http_ims_member_status_family(out, &backoff, "gauge",
-        "Workers waiting before their next connection attempt.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0, sum.backoff, 0);
-
-    ngx_http_ims_member_status_family(out, &queued, "gauge",
-        "Requests waiting for a database connection or for a group.");
-    ngx_str_set(&label[0], "waiting_for");
-    ngx_str_set(&label[1], "connection");
-    ngx_http_ims_member_status_sample(out, "", label, 1, sum.waiting, 0);
-    ngx_str_set(&label[1], "group");
-    ngx_http_ims_member_status_sample(out, "", label, 1, sum.grouping, 0);
-
-    ngx_http_ims_member_status_family(out, &refused, "counter",
-        "Requests refused at once: ims_member_queue statements waited.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_QUEUE_REFUSED], 0);
-
-    ngx_http_ims_member_status_family(out, &group_size, "histogram",
+    ngx_http_ims_member_status_family(out,
+        &ngx_http_ims_member_status_histograms[2], "histogram",
         "Updates in each group commit statement.");
     ngx_http_ims_member_status_histogram(out, NULL, &m->group,
                                       ngx_http_ims_member_status_sizes,
                                       NGX_HTTP_IMS_MEMBER_METRICS_SIZES, 0);
 
-    ngx_http_ims_member_status_family(out, &submitted, "counter",
-        "Batch jobs submitted.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_JOBS_SUBMITTED], 0);
+    /* the families of one value each, or of a few labelled ones */
 
-    ngx_http_ims_member_status_family(out, &slices, "counter",
-        "Slices of batch jobs run.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_JOB_SLICES], 0);
+    for (f = ngx_http_ims_member_status_families; f->name.len; f++) {
 
-    ngx_http_ims_member_status_family(out, &slice_failures, "counter",
-        "Slices of batch jobs that failed as a whole.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_JOB_SLICE_FAILURES], 0);
+        if (f->type) {
+            ngx_http_ims_member_status_family(out, &f->name, f->type,
+                                              f->help);
+        }
 
-    ngx_http_ims_member_status_family(out, &oldest, "gauge",
-        "Age of the oldest unfinished job, as the job timer last read it.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_JOB_OLDEST_MS] * 1000, 1);
+        v = (f->counter >= 0) ? m->counter[f->counter]
+                              : *(ngx_uint_t *) ((u_char *) &sum + f->offset);
 
-    ngx_http_ims_member_status_family(out, &listen, "gauge",
-        "Workers whose connection listening for new jobs is up.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0, sum.listen, 0);
-
-    ngx_http_ims_member_status_family(out, &workers, "gauge",
-        "Worker processes with a share of the gauges.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0, sum.workers, 0);
-
-    ngx_http_ims_member_status_family(out, &validations, "counter",
-        "Token validations Keystone answered, by result.");
-    ngx_str_set(&label[0], "result");
-    ngx_str_set(&label[1], "valid");
-    ngx_http_ims_member_status_sample(out, "", label, 1,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_KEYSTONE_VALID], 0);
-    ngx_str_set(&label[1], "invalid");
-    ngx_http_ims_member_status_sample(out, "", label, 1,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_KEYSTONE_INVALID], 0);
-    ngx_str_set(&label[1], "error");
-    ngx_http_ims_member_status_sample(out, "", label, 1,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_KEYSTONE_ERRORS], 0);
-
-    ngx_http_ims_member_status_family(out, &hits, "counter",
-        "Tokens found in the Keystone cache.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_KEYSTONE_HITS], 0);
-
-    ngx_http_ims_member_status_family(out, &misses, "counter",
-        "Tokens not found in the Keystone cache.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_KEYSTONE_MISSES], 0);
-
-    ngx_http_ims_member_status_family(out, &evictions, "counter",
-        "Live entries the Keystone cache dropped for room.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_KEYSTONE_EVICTIONS], 0);
-
-    ngx_http_ims_member_status_family(out, &entries, "gauge",
-        "Entries in the Keystone cache.");
-    ngx_http_ims_member_status_sample(out, "", NULL, 0,
-                 m->counter[NGX_HTTP_IMS_MEMBER_M_KEYSTONE_ENTRIES], 0);
+        ngx_http_ims_member_status_sample(out, "", f->label,
+                                          f->label[0].len ? 1 : 0,
+                                          f->seconds ? v * 1000 : v,
+                                          f->seconds);
+    }
 
     ngx_http_ims_member_status_end(out);
 
@@ -392,12 +399,11 @@ static void
 ngx_http_ims_member_status_requests(ngx_http_ims_member_status_out_t *out,
     ngx_http_ims_member_metrics_t *m)
 {
-    u_char                        *p;
+    u_char                        *p, buf[NGX_INT_T_LEN];
     ngx_str_t                      label[6];
     ngx_uint_t                     i, endpoint, status, cause;
     ngx_atomic_uint_t              n;
     ngx_http_ims_member_cause_t   *c;
-    u_char                         buf[NGX_INT_T_LEN];
 
     static ngx_str_t  requests = ngx_string("ims_member_requests_total");
 
