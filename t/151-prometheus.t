@@ -14,7 +14,7 @@ use Time::HiRes qw(time);
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 3) + 38;
+plan tests => repeat_each() * (blocks() * 3) + 40;
 
 no_shuffle();
 
@@ -190,6 +190,8 @@ Test::More::note(sprintf("300 updates in %.2f s", $t_end - $t0));
 
 Test::More::ok(ImsMember::Prometheus::scraped_after($t_end),
                "Prometheus scraped the page after the last answer");
+Test::More::note(sprintf("that scrape stored %.2f s after Prometheus started",
+                         ImsMember::Prometheus::running_for()));
 
 for my $a (['200', '', 210], ['404', 'IMG.0027', 60],
            ['400', 'IMG.0001', 30])
@@ -321,6 +323,9 @@ Test::More::is(main::sample($page, 'ims_member_workers'), 2,
 Test::More::cmp_ok(main::sample($page, $name), '>=', $before,
                    "the counter is not lower after the reload");
 Test::More::is(main::sample($page, $name), $before, "nor higher");
+Test::More::ok(ImsMember::Prometheus::scraped_after(time),
+               "Prometheus scraped the new workers' page");
+Test::More::is(main::prom($name), $before, "and has the same count");
 
 for (1 .. 15) {
     die "an update failed\n" unless main::update() == 200;

@@ -19,14 +19,15 @@ use URI::Escape qw(uri_escape);
 
 use ImsMember::Pg;
 
-my ($dir, $port, $pid, $owner_pid, $started);
+my ($dir, $port, $pid, $owner_pid, $t0, $started);
 my $http = HTTP::Tiny->new(timeout => 10);
 
 sub port { return $port }
 sub dir { return $dir }
 
-# Seconds from start() until Prometheus answered.
+# Seconds from start() until Prometheus answered, and until now.
 sub started_in { return $started }
+sub running_for { return time - $t0 }
 
 # Starts Prometheus scraping http://127.0.0.1:$target$path.
 sub start {
@@ -54,7 +55,7 @@ scrape_configs:
 _EOC_
     close $fh;
 
-    my $t0 = time;
+    $t0 = time;
     $owner_pid = $$;
     $pid = ImsMember::Pg::spawn("$dir/prometheus.log", {},
                                 '/usr/bin/prometheus',
