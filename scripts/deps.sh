@@ -14,7 +14,7 @@ packages=(
     python3-keystone uwsgi-core uwsgi-plugin-python3 python3-psycopg2
     python3-glanceclient python3-openstacksdk glance-api glance-common
     pgbouncer postgresql-15-auto-failover pg-auto-failover-cli
-    debhelper dpkg-dev lintian
+    debhelper dpkg-dev lintian prometheus
 )
 
 missing=()
@@ -35,7 +35,17 @@ if [ ${#missing[@]} -gt 0 ]; then
         chmod +x "$policy"
         trap 'rm -f "$policy"' EXIT
     fi
+    # without recommends: no prometheus-node-exporter service either
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+    # the tests start their own Prometheus on loopback; the package's
+    # service (all interfaces, port 9090) stays stopped, even where a
+    # policy-rc.d of the machine let the install start it
+    if [[ " ${missing[*]} " == *" prometheus "* ]] \
+        && /etc/init.d/prometheus status >/dev/null 2>&1
+    then
+        /etc/init.d/prometheus stop
+    fi
 fi
 
 # the SSL test cluster uses Debian's snakeoil certificate, which the
