@@ -370,10 +370,12 @@ ngx_http_ims_member_query_done(ngx_http_ims_member_pg_op_t *op)
     r = ctx->request;
     ctx->op = NULL;
 
-    /* for the log and the metrics: the statement that carried it */
+    /* for the log: the statement that carried it, if one ran */
 
-    ctx->db_time += op->db_time;
-    ctx->group = op->group ? op->group : 1;
+    if (!op->unreached) {
+        ctx->db_time += op->db_time;
+        ctx->group = op->group ? op->group : 1;
+    }
 
     switch (op->rc) {
 

@@ -398,7 +398,7 @@ ngx_http_ims_member_job_step_done(ngx_http_ims_member_pg_op_t *op)
             break;
         }
 
-        if (job->job.len) {
+        if (job->job.len && !op->unreached) {
             ngx_http_ims_member_metrics_add(job->metrics,
                                       NGX_HTTP_IMS_MEMBER_M_JOB_SLICE_FAILURES,
                                       1);

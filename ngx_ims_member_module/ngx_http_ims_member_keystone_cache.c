@@ -221,6 +221,7 @@ ngx_http_ims_member_keystone_cache_init(ngx_shm_zone_t *shm_zone,
                     ngx_http_ims_member_keystone_rbtree_insert);
     ngx_queue_init(&sh->queue);
     sh->full_logged = 0;
+    sh->entries = 0;
 
     len = sizeof(" in ims_member_keystone_cache zone \"\"")
           + shm_zone->shm.name.len;
@@ -342,6 +343,19 @@ done:
 }
 
 
+/* how many entries the zone holds: one word, read without the lock */
+
+ngx_uint_t
+ngx_http_ims_member_keystone_cache_entries(ngx_shm_zone_t *zone)
+{
+    ngx_http_ims_member_keystone_cache_t  *cache;
+
+    cache = zone->data;
+
+    return cache->sh->entries;
+}
+
+
 /* remembers an entry, replacing one of the same key; best effort */
 
 void
@@ -429,10 +443,6 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
         cache->sh->full_logged = now;
         full = 1;
     }
-
-    ngx_http_ims_member_metrics_set(metrics,
-                                    NGX_HTTP_IMS_MEMBER_M_KEYSTONE_ENTRIES,
-                                    cache->sh->entries);
 
     ngx_shmtx_unlock(&cache->shpool->mutex);
 

@@ -43,6 +43,7 @@ ngx_int_t ngx_http_ims_member_keystone_cache_get(ngx_shm_zone_t *zone,
 void ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone,
     u_char *key, ngx_http_ims_member_keystone_entry_t *entry, ngx_log_t *log,
     ngx_http_ims_member_metrics_t *metrics);
+ngx_uint_t ngx_http_ims_member_keystone_cache_entries(ngx_shm_zone_t *zone);
 char *ngx_http_ims_member_keystone_cache(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

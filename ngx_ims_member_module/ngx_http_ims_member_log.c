@@ -246,7 +246,7 @@ ngx_http_ims_member_log_variable(ngx_http_request_t *r,
 
     v->len = s.len;
     v->valid = 1;
-    v->no_cacheable = 0;
+    v->no_cacheable = 1;
     v->not_found = 0;
     v->data = s.data;
 

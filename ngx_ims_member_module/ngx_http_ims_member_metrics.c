@@ -13,9 +13,9 @@
 /*
  * The zone is one fixed structure, found again by its name after a
  * reload: the counters go on from where they were.  Counters and
- * histograms are added to with ngx_atomic_fetch_add(); a worker's gauges
- * are its own slot, which it alone writes and gives back when it exits
- * (the slot of a worker that died is taken again by a new one).
+ * histograms are added to with atomic additions; a worker's gauges are
+ * its own slot, which it alone writes and gives back when it exits (the
+ * slot of a worker that died is taken again by a new one).
  */
 
 static ngx_int_t ngx_http_ims_member_metrics_init(ngx_shm_zone_t *shm_zone,
@@ -117,7 +117,7 @@ ngx_http_ims_member_metrics_init(ngx_shm_zone_t *shm_zone, void *data)
 
 ngx_http_ims_member_metrics_worker_t *
 ngx_http_ims_member_metrics_join(ngx_cycle_t *cycle,
-    ngx_http_ims_member_metrics_t *m)
+    ngx_http_ims_member_metrics_t *m, ngx_uint_t max)
 {
     ngx_uint_t                             i;
     ngx_atomic_uint_t                      pid;
@@ -126,6 +126,12 @@ ngx_http_ims_member_metrics_join(ngx_cycle_t *cycle,
     for (i = 0; i < NGX_HTTP_IMS_MEMBER_METRICS_WORKERS; i++) {
         w = &m->worker[i];
         pid = w->pid;
+
+        /*
+         * Workers start side by side and learn of each other later: a
+         * slot is taken again only once its process is gone for sure (a
+         * pid taken again keeps its slot unused, never counted).
+         */
 
         if (pid != 0 && (kill((pid_t) pid, 0) == 0 || ngx_errno != NGX_ESRCH))
         {
@@ -137,6 +143,7 @@ ngx_http_ims_member_metrics_join(ngx_cycle_t *cycle,
         }
 
         ngx_http_ims_member_metrics_clear(w);
+        w->max = max;
 
         return w;
     }
@@ -146,9 +153,39 @@ ngx_http_ims_member_metrics_join(ngx_cycle_t *cycle,
                   "this worker's gauges are not shown",
                   NGX_HTTP_IMS_MEMBER_METRICS_WORKERS);
 
-    w = ngx_pcalloc(cycle->pool, sizeof(ngx_http_ims_member_metrics_worker_t));
+    return ngx_pcalloc(cycle->pool,
+                       sizeof(ngx_http_ims_member_metrics_worker_t));
+}
 
-    return w;
+
+/*
+ * A slot's process is this one or a sibling the master still has: the
+ * master tells every process of each one it starts and of each one that
+ * exits (its channel), so a pid taken again by another process, or a
+ * worker that died, never counts.  No system call.
+ */
+
+ngx_uint_t
+ngx_http_ims_member_metrics_alive(ngx_atomic_uint_t pid)
+{
+    ngx_int_t  i;
+
+    if (pid == (ngx_atomic_uint_t) ngx_pid) {
+        return 1;
+    }
+
+    /* a worker learns of siblings started after it in any slot */
+
+    for (i = 0; i < NGX_MAX_PROCESSES; i++) {
+        if ((ngx_atomic_uint_t) ngx_processes[i].pid == pid
+            && ngx_processes[i].pid != -1
+            && ngx_processes[i].channel[0] != -1)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -170,6 +207,7 @@ ngx_http_ims_member_metrics_leave(ngx_http_ims_member_metrics_worker_t *w)
 static void
 ngx_http_ims_member_metrics_clear(ngx_http_ims_member_metrics_worker_t *w)
 {
+    w->max = 0;
     w->open = 0;
     w->connecting = 0;
     w->idle = 0;
@@ -213,24 +251,24 @@ ngx_http_ims_member_metrics_answer(ngx_http_ims_member_metrics_t *m,
 
     /* open addressing: a slot is claimed once, by compare and swap */
 
-    i = (key * 2654435761U) % NGX_HTTP_IMS_MEMBER_METRICS_ANSWERS;
+    i = (key * 2654435761U) % NGX_HTTP_IMS_MEMBER_ANSWERS;
 
-    for (n = 0; n < NGX_HTTP_IMS_MEMBER_METRICS_ANSWERS; n++) {
+    for (n = 0; n < NGX_HTTP_IMS_MEMBER_ANSWERS; n++) {
         k = m->key[i];
 
         if (k == key
             || (k == 0 && (ngx_atomic_cmp_set(&m->key[i], 0, key)
                            || m->key[i] == key)))
         {
-            (void) ngx_atomic_fetch_add(&m->answers[i], 1);
+            (void) __atomic_fetch_add(&m->n[i], 1, __ATOMIC_RELAXED);
             return;
         }
 
-        i = (i + 1) % NGX_HTTP_IMS_MEMBER_METRICS_ANSWERS;
+        i = (i + 1) % NGX_HTTP_IMS_MEMBER_ANSWERS;
     }
 
-    (void) ngx_atomic_fetch_add(
-                 &m->counter[NGX_HTTP_IMS_MEMBER_M_REQUESTS_UNCOUNTED], 1);
+    ngx_http_ims_member_metrics_add(m, NGX_HTTP_IMS_MEMBER_M_REQUESTS_UNCOUNTED,
+                                    1);
 }
 
 
@@ -260,7 +298,7 @@ ngx_http_ims_member_metrics_statement(ngx_http_ims_member_metrics_t *m,
         return;
     }
 
-    ngx_http_ims_member_metrics_observe(&m->statement[stmt],
+    ngx_http_ims_member_metrics_observe(&m->stmt[stmt],
                                         ngx_http_ims_member_metrics_times,
                                         NGX_HTTP_IMS_MEMBER_METRICS_TIMES,
                                         usec);
@@ -296,6 +334,6 @@ ngx_http_ims_member_metrics_observe(ngx_http_ims_member_metrics_hist_t *h,
         }
     }
 
-    (void) ngx_atomic_fetch_add(&h->bucket[i], 1);
-    (void) ngx_atomic_fetch_add(&h->sum, (ngx_atomic_int_t) v);
+    (void) __atomic_fetch_add(&h->bucket[i], 1, __ATOMIC_RELAXED);
+    (void) __atomic_fetch_add(&h->sum, v, __ATOMIC_RELAXED);
 }

@@ -624,7 +624,6 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
         /* the statement that carried it is its own, for its request */
 
         m->db_time += op->db_time;
-        m->group = g->n;
 
         if (op->rc == NGX_ERROR || (op->rc == NGX_OK && !rows)) {
 
@@ -640,6 +639,7 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
 
         if (!rows) {
             m->unreached = op->unreached;
+            m->group = g->n;
             ngx_http_ims_member_pg_finish(m, op->rc);
             continue;
         }
@@ -656,6 +656,7 @@ ngx_http_ims_member_pg_group_done(ngx_http_ims_member_pg_op_t *op)
             continue;
         }
 
+        m->group = g->n;
         ngx_http_ims_member_pg_finish(m,
                                 ngx_http_ims_member_pg_group_row(m, v, ncols));
     }

@@ -21,6 +21,7 @@
  */
 
 static void ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op);
+static void ngx_http_ims_member_pg_timed(ngx_http_ims_member_pg_op_t *op);
 static void ngx_http_ims_member_pg_timeout_handler(ngx_event_t *ev);
 static void ngx_http_ims_member_pg_done_handler(ngx_event_t *ev);
 
@@ -164,10 +165,42 @@ ngx_http_ims_member_pg_cancel(ngx_http_ims_member_pg_op_t *op)
     }
 
     ngx_http_ims_member_pg_unqueue(op);
+    ngx_http_ims_member_pg_timed(op);
 
     if (op->conn) {
         op->pg->detach(op);
     }
+}
+
+
+/* a connection takes the statement: a try before it ended too */
+
+void
+ngx_http_ims_member_pg_sent(ngx_http_ims_member_pg_op_t *op)
+{
+    ngx_http_ims_member_pg_timed(op);
+
+    op->sent = ngx_http_ims_member_metrics_now();
+}
+
+
+/* a statement sent ended (its result, a timeout, a loss, a cancel) */
+
+static void
+ngx_http_ims_member_pg_timed(ngx_http_ims_member_pg_op_t *op)
+{
+    uint64_t  usec;
+
+    if (op->sent == 0) {
+        return;
+    }
+
+    usec = ngx_http_ims_member_metrics_now() - op->sent;
+    op->db_time += usec;
+    op->sent = 0;
+
+    ngx_http_ims_member_metrics_statement(op->pg->conf.metrics, op->stmt,
+                                          usec);
 }
 
 
@@ -195,27 +228,17 @@ ngx_http_ims_member_pg_unqueue(ngx_http_ims_member_pg_op_t *op)
 void
 ngx_http_ims_member_pg_finish(ngx_http_ims_member_pg_op_t *op, ngx_int_t rc)
 {
-    uint64_t                        usec;
-    ngx_http_ims_member_metrics_t  *m;
-
     op->rc = rc;
-    m = op->pg->conf.metrics;
 
     if (op->timer.timer_set) {
         ngx_del_timer(&op->timer);
     }
 
-    /* the time of the statement sent, the answer or its absence */
-
-    if (op->sent) {
-        usec = ngx_http_ims_member_metrics_now() - op->sent;
-        op->db_time += usec;
-        op->sent = 0;
-        ngx_http_ims_member_metrics_statement(m, op->stmt, usec);
-    }
+    ngx_http_ims_member_pg_timed(op);
 
     if (rc == NGX_BUSY) {
-        ngx_http_ims_member_metrics_add(m, NGX_HTTP_IMS_MEMBER_M_QUEUE_REFUSED,
+        ngx_http_ims_member_metrics_add(op->pg->conf.metrics,
+                                        NGX_HTTP_IMS_MEMBER_M_QUEUE_REFUSED,
                                         1);
     }
 

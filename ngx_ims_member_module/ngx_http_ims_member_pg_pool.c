@@ -408,7 +408,7 @@ ngx_http_ims_member_pg_start(ngx_http_ims_member_pg_conn_t *conn,
     ngx_http_ims_member_pg_pool_t  *pg;
 
     pg = conn->owner;
-    op->sent = ngx_http_ims_member_metrics_now();
+    ngx_http_ims_member_pg_sent(op);
 
     if (conn->state == NGX_HTTP_IMS_MEMBER_PG_IDLE) {
         ngx_http_ims_member_pg_conn_unpark(conn);

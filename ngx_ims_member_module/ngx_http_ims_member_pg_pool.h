@@ -39,7 +39,7 @@ typedef struct {
     ngx_str_t                          *stmts;
     ngx_uint_t                          nstmts;
     uint64_t                            idempotent;
-    /* the counters, and this worker's gauges (NULL: a private copy) */
+    /* the counters, and this worker's gauges */
     ngx_http_ims_member_metrics_t      *metrics;
     ngx_http_ims_member_metrics_worker_t  *worker;
 } ngx_http_ims_member_pg_conf_t;

@@ -82,12 +82,14 @@ struct ngx_http_ims_member_pg_pool_s {
  * other way round (besides the public ones in the pool's header):
  *
  * op_args(): an operation's parameters as libpq takes them;
- * next(): the first operation of the wait queue, taken out of it.
+ * next(): the first operation of the wait queue, taken out of it;
+ * sent(): a connection takes the operation's statement (for its time).
  */
 
 ngx_int_t ngx_http_ims_member_pg_op_args(ngx_http_ims_member_pg_op_t *op);
 ngx_http_ims_member_pg_op_t *ngx_http_ims_member_pg_next(
     ngx_http_ims_member_pg_pool_t *pg);
+void ngx_http_ims_member_pg_sent(ngx_http_ims_member_pg_op_t *op);
 
 
 #endif /* _NGX_HTTP_IMS_MEMBER_PG_POOL_INT_H_INCLUDED_ */

@@ -11,6 +11,7 @@
 #include "ngx_http_ims_member_module.h"
 #include "ngx_http_ims_member_answer.h"
 #include "ngx_http_ims_member_cause.h"
+#include "ngx_http_ims_member_keystone_cache.h"
 #include "ngx_http_ims_member_metrics.h"
 #include "ngx_http_ims_member_send.h"
 #include "ngx_http_ims_member_sql.h"
@@ -46,6 +47,7 @@ typedef struct {
     ngx_uint_t                          listen;
     ngx_uint_t                          busy;
     ngx_uint_t                          max;
+    ngx_uint_t                          entries;
 } ngx_http_ims_member_status_sum_t;
 
 
@@ -66,20 +68,20 @@ typedef struct {
 } ngx_http_ims_member_status_family_t;
 
 
-#define ngx_http_ims_member_status_counter(name, type, help, l, v, i, s)      \
+#define ngx_http_ims_member_status_counted(name, type, help, l, v, i, s)     \
     { ngx_string(name), type, help, { ngx_string(l), ngx_string(v) },         \
       NGX_HTTP_IMS_MEMBER_M_##i, 0, s }
 
-#define ngx_http_ims_member_status_gauge(name, type, help, l, v, field)      \
+#define ngx_http_ims_member_status_summed(name, type, help, l, v, field)     \
     { ngx_string(name), type, help, { ngx_string(l), ngx_string(v) },         \
       -1, offsetof(ngx_http_ims_member_status_sum_t, field), 0 }
 
 
-static void ngx_http_ims_member_status_sum(ngx_http_ims_member_metrics_t *m,
-    ngx_http_ims_member_status_sum_t *sum);
+static void ngx_http_ims_member_status_workers(
+    ngx_http_ims_member_metrics_t *m, ngx_http_ims_member_status_sum_t *sum);
 static void ngx_http_ims_member_status_page(
     ngx_http_ims_member_status_out_t *out, ngx_http_ims_member_metrics_t *m,
-    ngx_uint_t pool_size);
+    ngx_uint_t entries);
 static void ngx_http_ims_member_status_requests(
     ngx_http_ims_member_status_out_t *out, ngx_http_ims_member_metrics_t *m);
 static void ngx_http_ims_member_status_family(
@@ -99,71 +101,70 @@ static void ngx_http_ims_member_status_end(
 static ngx_http_ims_member_status_family_t
     ngx_http_ims_member_status_families[] =
 {
-    ngx_http_ims_member_status_gauge("ims_member_db_connections", "gauge",
+    ngx_http_ims_member_status_summed("ims_member_db_connections", "gauge",
         "Database connections of the workers' pools, by state.",
         "state", "connecting", connecting),
-    ngx_http_ims_member_status_gauge("ims_member_db_connections", NULL,
+    ngx_http_ims_member_status_summed("ims_member_db_connections", NULL,
         NULL, "state", "idle", idle),
-    ngx_http_ims_member_status_gauge("ims_member_db_connections", NULL,
+    ngx_http_ims_member_status_summed("ims_member_db_connections", NULL,
         NULL, "state", "busy", busy),
-    ngx_http_ims_member_status_gauge("ims_member_db_connections_max",
+    ngx_http_ims_member_status_summed("ims_member_db_connections_max",
         "gauge", "Database connections the pools may open (ims_member_pool).",
         "", "", max),
-    ngx_http_ims_member_status_counter(
+    ngx_http_ims_member_status_counted(
         "ims_member_db_connect_failures_total", "counter",
         "Database connection attempts that failed.", "", "",
         CONNECT_FAILURES, 0),
-    ngx_http_ims_member_status_gauge("ims_member_db_backoff", "gauge",
+    ngx_http_ims_member_status_summed("ims_member_db_backoff", "gauge",
         "Workers waiting before their next connection attempt.", "", "",
         backoff),
-    ngx_http_ims_member_status_gauge("ims_member_queued_requests", "gauge",
+    ngx_http_ims_member_status_summed("ims_member_queued_requests", "gauge",
         "Requests waiting for a database connection or for a group.",
         "waiting_for", "connection", waiting),
-    ngx_http_ims_member_status_gauge("ims_member_queued_requests", NULL,
+    ngx_http_ims_member_status_summed("ims_member_queued_requests", NULL,
         NULL, "waiting_for", "group", grouping),
-    ngx_http_ims_member_status_counter("ims_member_queue_refused_total",
+    ngx_http_ims_member_status_counted("ims_member_queue_refused_total",
         "counter", "Requests refused at once: ims_member_queue statements "
         "waited.", "", "", QUEUE_REFUSED, 0),
-    ngx_http_ims_member_status_counter("ims_member_jobs_submitted_total",
+    ngx_http_ims_member_status_counted("ims_member_jobs_submitted_total",
         "counter", "Batch jobs submitted.", "", "", JOBS_SUBMITTED, 0),
-    ngx_http_ims_member_status_counter("ims_member_job_slices_total",
+    ngx_http_ims_member_status_counted("ims_member_job_slices_total",
         "counter", "Slices of batch jobs run.", "", "", JOB_SLICES, 0),
-    ngx_http_ims_member_status_counter(
+    ngx_http_ims_member_status_counted(
         "ims_member_job_slice_failures_total", "counter",
         "Slices of batch jobs that failed as a whole.", "", "",
         JOB_SLICE_FAILURES, 0),
-    ngx_http_ims_member_status_counter("ims_member_job_oldest_age_seconds",
+    ngx_http_ims_member_status_counted("ims_member_job_oldest_age_seconds",
         "gauge", "Age of the oldest unfinished job, as the job timer last "
         "read it.", "", "", JOB_OLDEST_MS, 1),
-    ngx_http_ims_member_status_gauge("ims_member_job_listen_up", "gauge",
+    ngx_http_ims_member_status_summed("ims_member_job_listen_up", "gauge",
         "Workers whose connection listening for new jobs is up.", "", "",
         listen),
-    ngx_http_ims_member_status_gauge("ims_member_workers", "gauge",
+    ngx_http_ims_member_status_summed("ims_member_workers", "gauge",
         "Worker processes with a share of the gauges.", "", "", workers),
-    ngx_http_ims_member_status_counter(
+    ngx_http_ims_member_status_counted(
         "ims_member_keystone_validations_total", "counter",
         "Token validations Keystone answered, by result.", "result",
         "valid", KEYSTONE_VALID, 0),
-    ngx_http_ims_member_status_counter(
+    ngx_http_ims_member_status_counted(
         "ims_member_keystone_validations_total", NULL, NULL, "result",
         "invalid", KEYSTONE_INVALID, 0),
-    ngx_http_ims_member_status_counter(
+    ngx_http_ims_member_status_counted(
         "ims_member_keystone_validations_total", NULL, NULL, "result",
         "error", KEYSTONE_ERRORS, 0),
-    ngx_http_ims_member_status_counter(
+    ngx_http_ims_member_status_counted(
         "ims_member_keystone_cache_hits_total", "counter",
         "Tokens found in the Keystone cache.", "", "", KEYSTONE_HITS, 0),
-    ngx_http_ims_member_status_counter(
+    ngx_http_ims_member_status_counted(
         "ims_member_keystone_cache_misses_total", "counter",
         "Tokens not found in the Keystone cache.", "", "",
         KEYSTONE_MISSES, 0),
-    ngx_http_ims_member_status_counter(
+    ngx_http_ims_member_status_counted(
         "ims_member_keystone_cache_evictions_total", "counter",
         "Live entries the Keystone cache dropped for room.", "", "",
         KEYSTONE_EVICTIONS, 0),
-    ngx_http_ims_member_status_counter("ims_member_keystone_cache_entries",
-        "gauge", "Entries in the Keystone cache.", "", "",
-        KEYSTONE_ENTRIES, 0),
+    ngx_http_ims_member_status_summed("ims_member_keystone_cache_entries",
+        "gauge", "Entries in the Keystone cache.", "", "", entries),
     { ngx_null_string, NULL, NULL, { ngx_null_string, ngx_null_string }, 0,
       0, 0 }
 };
@@ -180,7 +181,11 @@ static ngx_str_t  ngx_http_ims_member_status_json =
     ngx_string("application/json");
 
 
-/* by statement number (ngx_http_ims_member_sql.h) */
+/* by statement number (ngx_http_ims_member_sql.h), one a statement */
+
+#if (NGX_HTTP_IMS_MEMBER_SQL_N > NGX_HTTP_IMS_MEMBER_METRICS_STMTS)
+#error "more statements than ngx_http_ims_member_metrics.h times"
+#endif
 
 static ngx_str_t  ngx_http_ims_member_status_statements[] = {
     ngx_string("update"),
@@ -220,6 +225,7 @@ ngx_http_ims_member_status_handler(ngx_http_request_t *r)
     u_char                            *p;
     ngx_int_t                          rc;
     ngx_str_t                          body;
+    ngx_uint_t                         entries;
     ngx_table_elt_t                   *h;
     ngx_http_ims_member_main_conf_t   *imcf;
     ngx_http_ims_member_status_out_t   out;
@@ -240,7 +246,9 @@ ngx_http_ims_member_status_handler(ngx_http_request_t *r)
     imcf = ngx_http_get_module_main_conf(r, ngx_http_ims_member_module);
 
     if (imcf->metrics == NULL) {
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "ims_member: no metrics zone");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_memzero(&out, sizeof(ngx_http_ims_member_status_out_t));
@@ -257,7 +265,7 @@ ngx_http_ims_member_status_handler(ngx_http_request_t *r)
 
     /* every line is bounded; an answer of each kind at most once */
 
-    size = 131072 + NGX_HTTP_IMS_MEMBER_METRICS_ANSWERS * 192;
+    size = 131072 + NGX_HTTP_IMS_MEMBER_ANSWERS * 192;
 
     p = ngx_pnalloc(r->pool, size);
     if (p == NULL) {
@@ -267,7 +275,18 @@ ngx_http_ims_member_status_handler(ngx_http_request_t *r)
     out.pos = p;
     out.last = p + size;
 
-    ngx_http_ims_member_status_page(&out, imcf->metrics, imcf->pool_size);
+    entries = imcf->keystone_cache
+              ? ngx_http_ims_member_keystone_cache_entries(imcf->keystone_cache)
+              : 0;
+
+    ngx_http_ims_member_status_page(&out, imcf->metrics, entries);
+
+    if (out.pos == out.last) {
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "ims_member: the status page outgrew its %uz bytes",
+                      size);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     body.data = p;
     body.len = out.pos - p;
@@ -281,7 +300,7 @@ ngx_http_ims_member_status_handler(ngx_http_request_t *r)
 
 
 static void
-ngx_http_ims_member_status_sum(ngx_http_ims_member_metrics_t *m,
+ngx_http_ims_member_status_workers(ngx_http_ims_member_metrics_t *m,
     ngx_http_ims_member_status_sum_t *sum)
 {
     ngx_uint_t                             i;
@@ -296,13 +315,12 @@ ngx_http_ims_member_status_sum(ngx_http_ims_member_metrics_t *m,
 
         /* a worker that died without giving its slot back holds nothing */
 
-        if (pid == 0
-            || (kill((pid_t) pid, 0) == -1 && ngx_errno == NGX_ESRCH))
-        {
+        if (pid == 0 || !ngx_http_ims_member_metrics_alive(pid)) {
             continue;
         }
 
         sum->workers++;
+        sum->max += w->max;
         sum->open += w->open;
         sum->connecting += w->connecting;
         sum->idle += w->idle;
@@ -316,7 +334,7 @@ ngx_http_ims_member_status_sum(ngx_http_ims_member_metrics_t *m,
 
 static void
 ngx_http_ims_member_status_page(ngx_http_ims_member_status_out_t *out,
-    ngx_http_ims_member_metrics_t *m, ngx_uint_t pool_size)
+    ngx_http_ims_member_metrics_t *m, ngx_uint_t entries)
 {
     uint64_t                               v;
     ngx_str_t                              label[2];
@@ -324,13 +342,13 @@ ngx_http_ims_member_status_page(ngx_http_ims_member_status_out_t *out,
     ngx_http_ims_member_status_sum_t       sum;
     ngx_http_ims_member_status_family_t   *f;
 
-    ngx_http_ims_member_status_sum(m, &sum);
+    ngx_http_ims_member_status_workers(m, &sum);
 
     /* each slot is read as it is, another worker may be changing it */
 
     sum.busy = (sum.open > sum.connecting + sum.idle)
                ? sum.open - sum.connecting - sum.idle : 0;
-    sum.max = sum.workers * pool_size;
+    sum.entries = entries;
 
     if (out->json) {
         out->pos = ngx_slprintf(out->pos, out->last, "{\"metrics\":[");
@@ -357,7 +375,7 @@ ngx_http_ims_member_status_page(ngx_http_ims_member_status_out_t *out,
 
     for (i = 0; i < NGX_HTTP_IMS_MEMBER_SQL_N; i++) {
         label[1] = ngx_http_ims_member_status_statements[i];
-        ngx_http_ims_member_status_histogram(out, label, &m->statement[i],
+        ngx_http_ims_member_status_histogram(out, label, &m->stmt[i],
                                       ngx_http_ims_member_status_times,
                                       NGX_HTTP_IMS_MEMBER_METRICS_TIMES, 1);
     }
@@ -402,7 +420,7 @@ ngx_http_ims_member_status_requests(ngx_http_ims_member_status_out_t *out,
     u_char                        *p, buf[NGX_INT_T_LEN];
     ngx_str_t                      label[6];
     ngx_uint_t                     i, endpoint, status, cause;
-    ngx_atomic_uint_t              n;
+    uint64_t                       n;
     ngx_http_ims_member_cause_t   *c;
 
     static ngx_str_t  requests = ngx_string("ims_member_requests_total");
@@ -414,8 +432,8 @@ ngx_http_ims_member_status_requests(ngx_http_ims_member_status_out_t *out,
     ngx_str_set(&label[2], "status");
     ngx_str_set(&label[4], "code");
 
-    for (i = 0; i < NGX_HTTP_IMS_MEMBER_METRICS_ANSWERS; i++) {
-        n = m->answers[i];
+    for (i = 0; i < NGX_HTTP_IMS_MEMBER_ANSWERS; i++) {
+        n = m->n[i];
 
         if (n == 0
             || !ngx_http_ims_member_metrics_answer_key(m->key[i], &endpoint,

@@ -69,7 +69,8 @@ ngx_http_ims_member_worker_database(ngx_cycle_t *cycle,
     /* this worker's share of the gauges */
 
     imcf->metrics_worker = ngx_http_ims_member_metrics_join(cycle,
-                                                            imcf->metrics);
+                                                            imcf->metrics,
+                                                            imcf->pool_size);
     if (imcf->metrics_worker == NULL) {
         return NGX_ERROR;
     }

@@ -76,6 +76,12 @@ sub fixtures {
         . " false)");
 }
 
+# the status page's samples, by name and labels
+sub metrics {
+    my ($status, $body) = ImsMember::Pg::http('GET', '/metrics', '');
+    return map { /^(\S+) (\S+)$/ ? ($1, $2) : () } split /\n/, $body;
+}
+
 sub member_status {
     return ImsMember::Pg::sql("SELECT status FROM image_members WHERE"
                               . " image_id = '$Image' AND member = '$P{member}'");
@@ -125,7 +131,7 @@ repeat_each(1);
 timeout(40);
 
 # a status and a body or log check per block, and the checks of --- init
-plan tests => repeat_each() * (blocks() * 2) + 54;
+plan tests => repeat_each() * (blocks() * 2) + 62;
 
 no_shuffle();
 
@@ -191,6 +197,10 @@ $internal
 
     location ~ ^/v2/schemas/ {
         ims_member_schemas;
+    }
+
+    location = /metrics {
+        ims_member_status;
     }
 
     location = / {
@@ -339,6 +349,12 @@ my @status = map { (main::put($::T{member}))[0] } 1 .. 20;
 Test::More::is("@status", join(' ', (200) x 20), "20 updates answered 200");
 Test::More::is(ImsMember::Keystone::requests() - $before, 1,
                "Keystone was asked once for 20 requests of one token");
+my %m = main::metrics();
+Test::More::is($m{'ims_member_keystone_validations_total{result="valid"}'},
+               1, "the metrics: one validation, valid");
+Test::More::is($m{ims_member_keystone_cache_misses_total}, 1, "one miss");
+Test::More::is($m{ims_member_keystone_cache_hits_total}, 19, "19 hits");
+Test::More::is($m{ims_member_keystone_cache_entries}, 1, "one entry");
 --- request eval
 "PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
 --- more_headers eval
@@ -355,6 +371,10 @@ my @status = map { (main::put('gAAAAABflood'))[0] } 1 .. 20;
 Test::More::is("@status", join(' ', (401) x 20), "20 answers of 401");
 Test::More::is(ImsMember::Keystone::requests() - $before, 1,
                "Keystone was asked once for 20 requests of one bad token");
+my %m = main::metrics();
+Test::More::is($m{'ims_member_keystone_validations_total{result="invalid"}'},
+               1, "the metrics: one validation, invalid");
+Test::More::is($m{ims_member_keystone_cache_hits_total}, 19, "19 hits");
 --- request eval
 "PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
 --- more_headers
@@ -523,6 +543,12 @@ Test::More::is(ImsMember::Keystone::requests() - $before, 0,
 main::put("gAAAAABlru-1");
 Test::More::is(ImsMember::Keystone::requests() - $before, 1,
                "the least recently used one was dropped");
+my %m = main::metrics();
+Test::More::ok($m{ims_member_keystone_cache_evictions_total} > 0,
+               "the metrics count the evictions");
+Test::More::ok($m{ims_member_keystone_cache_entries} > 0
+               && $m{ims_member_keystone_cache_entries} < 400,
+               "and the entries left ($m{ims_member_keystone_cache_entries})");
 --- request eval
 "PUT /v2/images/$::Image/members/$::P{member}\n{\"status\": \"accepted\"}"
 --- more_headers eval

@@ -9,7 +9,7 @@ use Test::Nginx::Socket;
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 3) + 28;
+plan tests => repeat_each() * (blocks() * 3) + 29;
 
 no_shuffle();
 
@@ -299,3 +299,36 @@ GET /metrics
 --- error_code: 200
 --- no_error_log
 [alert]
+
+
+
+=== TEST 7: a worker killed: its slot is not counted, its successor takes one
+--- init
+no warnings 'once';
+my $h = { prefix => $Test::Nginx::Util::ServRoot };
+my @before;
+ImsMember::Pg::wait_until(sub {
+    (@before = ImsMember::Pg::nginx_workers($h)) == 2
+});
+kill 'KILL', $before[0];
+my %old = map { $_ => 1 } @before;
+ImsMember::Pg::wait_until(sub {
+    my @now = ImsMember::Pg::nginx_workers($h);
+    @now == 2 && !$old{$now[0]} + !$old{$now[1]} == 1
+});
+# the successor needs its slot: a few scrapes, either worker answering
+my $page;
+ImsMember::Pg::wait_until(sub {
+    $page = main::scrape();
+    main::metric($page, 'ims_member_workers') == 2
+        && main::metric($page, 'ims_member_db_connections_max') == 4;
+}, 5);
+Test::More::is(main::metric($page, 'ims_member_workers'), 2,
+               "two workers after the respawn, from either");
+Test::More::is(main::metric($page, 'ims_member_db_connections_max'), 4,
+               "and two pools");
+--- request
+GET /metrics
+--- error_code: 200
+--- no_error_log
+[emerg]
