@@ -188,6 +188,11 @@ http {
         location ^~ /v2/schemas/               { ims_member_schemas; }
         location = /versions                   { ims_member_versions; }
         location = /                           { ims_member_versions; }
+        location = /metrics {
+            ims_member_status;
+            allow 127.0.0.1;
+            deny all;
+        }
     }
 }
 EOC
@@ -274,6 +279,10 @@ curl -s -H 'X-Auth-Token: demo-owner-token' http://127.0.0.1:$http/v1/demo-owner
 The OpenStack clients find API v2 by themselves:
 
 glance --os-image-url http://127.0.0.1:$http --os-auth-token demo-owner-token member-list --image-id 1bea47ed-f6a9-463b-b423-14b9cca9ad27
+
+The module's metrics, as Prometheus reads them:
+
+curl -s http://127.0.0.1:$http/metrics
 
 Stop it with: bash scripts/demo.sh stop
 EOM
