@@ -15,6 +15,7 @@ packages=(
     python3-glanceclient python3-openstacksdk glance-api glance-common
     pgbouncer postgresql-15-auto-failover pg-auto-failover-cli
     debhelper dpkg-dev lintian prometheus
+    rabbitmq-server python3-oslo.messaging
 )
 
 missing=()
@@ -45,6 +46,22 @@ if [ ${#missing[@]} -gt 0 ]; then
         && /etc/init.d/prometheus status >/dev/null 2>&1
     then
         /etc/init.d/prometheus stop
+    fi
+
+    # the same for RabbitMQ (all interfaces, port 5672) and for the epmd
+    # its start, or the install's own rabbitmqctl, may have left on
+    # 0.0.0.0:4369: the tests start both on loopback, on ports of their own
+    if [[ " ${missing[*]} " == *" rabbitmq-server "* ]]; then
+        if /etc/init.d/rabbitmq-server status >/dev/null 2>&1; then
+            /etc/init.d/rabbitmq-server stop
+        fi
+        if command -v systemctl >/dev/null && [ -d /run/systemd/system ]
+        then
+            systemctl stop epmd.socket epmd.service 2>/dev/null || true
+        fi
+        if epmd -names >/dev/null 2>&1; then
+            epmd -kill >/dev/null
+        fi
     fi
 fi
 
