@@ -39,7 +39,7 @@ sub sql {
 }
 
 sub write_conf {
-    my ($ks, $quota, $rbac) = @_;
+    my ($ks, $quota, $rbac, $notify) = @_;
     my $pg = $ENV{TEST_NGINX_PG_PORT};
     my $flavor = $ks ? 'keystone' : 'trusted-auth';
     my $new = $rbac ? 'true' : 'false';
@@ -91,6 +91,18 @@ filesystem_store_datadir = $dir/tasks
 enforce_scope = $new
 enforce_new_defaults = $new
 _EOC_
+    if ($notify) {
+        # Glance's own notifications, as an operator turns them on
+        print $fh <<"_EOC_";
+
+[oslo_messaging_notifications]
+driver = messagingv2
+transport_url = $notify->{url}
+_EOC_
+        print $fh "\n[DEFAULT]\n",
+                  "default_publisher_id = $notify->{publisher_id}\n"
+            if $notify->{publisher_id};
+    }
     if ($ks) {
         print $fh <<"_EOC_";
 
@@ -195,7 +207,10 @@ sub seen {
 # Brings glance-api up on its own database, with the module's schema;
 # keystone => { url, username, password, project }: Glance's service user;
 # member_quota: Glance's image_member_quota (128, its default); rbac:
-# Glance's new default policies.
+# Glance's new default policies; notifications => { url, publisher_id }:
+# Glance sends its notifications (oslo.messaging's messagingv2) to that
+# transport URL, under that publisher id (Glance's "image.localhost" when
+# none).
 sub start {
     my (%o) = @_;
     $dir = ImsMember::Pg::dir() . '/glance';
@@ -206,7 +221,8 @@ sub start {
 
     ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('postgres'), '-c',
                              'CREATE DATABASE glance');
-    write_conf($o{keystone}, $o{member_quota} // 128, $o{rbac});
+    write_conf($o{keystone}, $o{member_quota} // 128, $o{rbac},
+               $o{notifications});
     ImsMember::Pg::run_quiet('glance-manage', '--config-file',
                              "$dir/glance-api.conf", 'db_sync');
     ImsMember::Pg::run_quiet(ImsMember::Pg::psql_cmd_db('glance'),
