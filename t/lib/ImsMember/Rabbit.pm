@@ -170,6 +170,21 @@ sub consume {
     return [map { decode_json($_) } grep { /\S/ } split /\n/, $out];
 }
 
+# The listening sockets of the broker's ports (AMQP, distribution,
+# epmd) that are not on loopback: none, unless something is wrong.
+sub off_loopback {
+    my %ours = map { ($_ => 1) } grep { defined } $port, $dist_port,
+                                                  $epmd_port;
+    my @off;
+    for (split /\n/, ImsMember::Pg::run_quiet('ss', '-ltnH')) {
+        my (undef, undef, undef, $local) = split ' ';
+        my ($addr, $p) = ($local // '') =~ /^(.*):(\d+)$/ or next;
+        push @off, $local
+            if $ours{$p} && $addr !~ /^(127\.0\.0\.1|\[::1\])$/;
+    }
+    return @off;
+}
+
 sub log_text {
     my $text = '';
     for my $f ("$dir/rabbitmq.out", glob("$dir/log/*.log")) {
