@@ -169,9 +169,12 @@ sub relay_place {
                                   . " WHERE name = '$name'") || 0;
 }
 
+# the last event written, also when the purge took it
 sub max_event {
-    return ImsMember::Glance::sql("SELECT coalesce(max(id), 0)"
-                                  . " FROM ims_member_events") || 0;
+    return ImsMember::Glance::sql("SELECT greatest((SELECT max(id) FROM"
+                                  . " ims_member_events), (SELECT"
+                                  . " max(last_id) FROM ims_member_relay),"
+                                  . " 0)");
 }
 
 sub stream_id {
@@ -250,7 +253,7 @@ sub stream_start {
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 36;
+plan tests => repeat_each() * (blocks() * 2) + 42;
 
 no_shuffle();
 
@@ -533,3 +536,38 @@ X-Project-Id: p-owner
 X-Roles: member
 --- error_code: 200
 --- response_body_like: "status": "pending"
+
+
+
+=== TEST 8: the database connection lost: the relay connects again, claims its name again, loses nothing
+--- init
+my $r = main::relay_start(durable => 1);
+ImsMember::Pg::wait_until(sub { main::relay_log($r) =~ /publishes/ }, 30);
+my $from = main::max_event();
+my $s = main::stream_start(300, 20);
+ImsMember::Pg::wait_until(sub { main::relay_place() >= $from + 100 }, 60);
+ImsMember::Glance::sql("SELECT pg_terminate_backend(pid) FROM"
+                       . " pg_stat_activity WHERE application_name ="
+                       . " 'ims-member-relay'");
+waitpid($s, 0);
+my $last = main::max_event();
+ImsMember::Pg::wait_until(sub { main::relay_place() == $last }, 60);
+Test::More::is(main::relay_place(), $last, "its place: the last event");
+my $ids = main::durable_received(400, 5);
+my ($missing, $dups, $strangers) = main::account($ids, $from, $last);
+Test::More::is_deeply([$missing, $strangers], [[], 0], "none lost");
+Test::More::cmp_ok($dups, '<=', 1, "the one in flight at most twice");
+my $log = main::relay_log($r);
+Test::More::like($log, qr/ERROR .*database: .*connecting again/,
+                 "the loss: one line");
+Test::More::like($log, qr/INFO .*database reachable again/,
+                 "the return: one line");
+Test::More::is(main::relay_stop($r, 'TERM'), 0, "SIGTERM: exit 0");
+--- request
+GET /v2/images/a1620000-0000-4000-8000-000000000003/members/p-s1
+--- more_headers
+X-Identity-Status: Confirmed
+X-Project-Id: p-s1
+X-Roles: member
+--- error_code: 200
+--- response_body_like: "status": "(accepted|rejected)"
