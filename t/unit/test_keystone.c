@@ -48,7 +48,7 @@ static unit_token_t  unit_tokens[] = {
     /* a user id the events could not hold is left out, not refused */
     { unit_token("\"user\": {\"id\": 7}, \"project\": {\"id\": \"p\"}"),
       NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "", NULL },
-    { unit_token("\"user\": {\"id\": \"a\nb\"}, "
+    { unit_token("\"user\": {\"id\": \"a\\nb\"}, "
                  "\"project\": {\"id\": \"p\"}"),
       NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "", NULL },
     { unit_token("\"user\": \"alice\", \"project\": {\"id\": \"p\"}"),
