@@ -61,7 +61,7 @@ ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS ims_quota integer[];
 -- the Keystone user and the request that submitted it
 ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS events boolean;
 ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS submitter_user varchar(255);
-ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS request_id varchar(64);
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS request_id varchar(128);
 
 CREATE INDEX IF NOT EXISTS ims_jobs_todo
     ON ims_jobs (created_at) WHERE status IN ('INIT', 'RUNNING');

@@ -302,6 +302,7 @@ DECLARE
     v_rows     integer;
     v_status   text;
     v_created  timestamp without time zone;
+    v_updated  timestamp without time zone;
     v_deleted  timestamp without time zone;
 BEGIN
     SELECT i.visibility::text, i.owner INTO v_vis, v_owner
@@ -327,7 +328,7 @@ BEGIN
     WITH del AS (
         UPDATE image_members m
            SET deleted = true, deleted_at = d.deleted_at, updated_at = v_now
-          FROM (SELECT l.id,
+          FROM (SELECT l.id, coalesce(l.updated_at, l.created_at) AS was,
                        greatest(v_now,
                                 (SELECT max(x.deleted_at)
                                         + interval '1 microsecond'
@@ -340,20 +341,21 @@ BEGIN
                  WHERE l.image_id = p_image AND l.member = p_member
                    AND NOT l.deleted) d
          WHERE m.id = d.id AND NOT m.deleted
-        RETURNING m.status, m.created_at, m.deleted_at
+        RETURNING m.status, m.created_at, m.deleted_at, d.was
     )
-    SELECT count(*), (array_agg(del.status ORDER BY del.deleted_at))[1],
-           min(del.created_at), min(del.deleted_at)
-      INTO v_rows, v_status, v_created, v_deleted
+    SELECT count(*), (array_agg(del.status ORDER BY del.was DESC))[1],
+           min(del.created_at), max(del.was), min(del.deleted_at)
+      INTO v_rows, v_status, v_created, v_updated, v_deleted
       FROM del;
 
     IF v_rows = 0 THEN
         RETURN 'member_not_found';
     END IF;
 
-    -- one event for the pair, however many live rows it had
+    -- one event for the pair, however many live rows it had; as Glance's,
+    -- with the membership as it was before the delete, and when
     PERFORM ims_member_event(p_events, 'image.member.delete', p_image,
-                             p_member, v_status, v_created, v_now,
+                             p_member, v_status, v_created, v_updated,
                              v_deleted, p_project, p_user, p_request, p_job);
 
     RETURN 'ok';
