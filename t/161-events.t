@@ -19,7 +19,7 @@ use Time::HiRes ();
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 79;
+plan tests => repeat_each() * (blocks() * 2) + 83;
 
 no_shuffle();
 
@@ -57,6 +57,16 @@ add_block_preprocessor(sub {
 
         location ~ ^/v1/[^/]+/jobs/[^/]+$ {
             ims_member_jobs;
+        }
+    }
+
+    server {
+        listen $TEST_NGINX_SERVER_PORT;
+        server_name trusted;
+        ims_member_project $http_x_project_id;
+
+        location /v2/images/ {
+            ims_member_api;
         }
     }
 _EOC_
@@ -542,6 +552,17 @@ main::events_are([main::events_after($base)],
                                'req-on')],
                  "where it is on (the default), the update writes one");
 
+# a project from a trusted layer: no Keystone user
+$base = main::last_event();
+($st, undef, undef, $m) = main::req('PUT',
+    sprintf($main::Img, main::img(1), 'p-member'), '{"status": "accepted"}',
+    Host => 'trusted', 'X-Project-Id' => 'p-member',
+    'X-Openstack-Request-Id' => 'req-trusted');
+main::events_are([main::events_after($base)],
+                 [main::expect('image.member.update', $m, 'p-member',
+                               'req-trusted')],
+                 "ims_member_project: its project, no user");
+
 
 
 === TEST 10: NOTIFY only to a relay that waits (holds the wait lock)
@@ -570,6 +591,13 @@ my ($st) = main::req('POST', '/v2/images/' . main::img(7) . '/members',
                      '{"member": "p-note"}', 'X-Auth-Token' => 'tok-owner');
 Test::More::is($st, 200, "a share while the relay waits");
 Test::More::is(main::notified($relay, 'm4'), '- m4', "  one NOTIFY");
+
+my (undef, undef, $js) = main::run_job('PUT', '{"images": ["'
+    . main::img('a') . '"], "project_id": "p-member", "status": "accepted"}',
+    'X-Auth-Token' => 'tok-member');
+Test::More::is($js, 'SUCCESS', "a job while the relay waits");
+Test::More::like(main::notified($relay, 'm6'), qr/^- m6$/,
+                 "  one NOTIFY for its change");
 
 $relay->query("SELECT ims_member_relay_wait(false)");
 Test::More::is($put->('pending'), 200, "an update once the relay woke");
