@@ -81,9 +81,12 @@ $$;
 -- ims_member_set_status: the update alone.  One statement: "ok" is the
 -- row, "upd" writes each live row of the pair that has another status,
 -- once, all at the same time, and none when all have it already (no
--- lock, no transaction id, nothing to flush at commit); "vault" keeps a
--- new vault of an acceptance.  Without a row, it asks
--- ims_member_update_failure() which rule failed.
+-- lock, no transaction id, nothing to flush at commit); "ev" writes the
+-- event of a change (p_events; NULL: yes), after "upd" (it reads it: the
+-- write gives the transaction its id before the event takes its own, see
+-- ims_member_events_next()), with the caller's project, p_user and
+-- p_request; "vault" keeps a new vault of an acceptance.  Without a row,
+-- it asks ims_member_update_failure() which rule failed.
 CREATE OR REPLACE PROCEDURE ims_member_set_status(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
     p_status text, p_vault text, p_glance boolean, p_events boolean,
@@ -244,7 +247,11 @@ $$;
 -- had ("t"): each answers as if it had run alone after those before it,
 -- and "upd" writes the row once, with the last status.  "vault" keeps the
 -- last vault of each pair.  "ca" is each update's pair's first creation
--- and last update, "ta" whether it changed any row.
+-- and last update, "ta" whether it changed any row and whether it changed
+-- the status before it ("changed": the one before it on the row, or the
+-- row's, was another): "ev" writes an event for each such update, in
+-- arrival order, after "upd", as ims_member_set_status() does; a repeat
+-- writes none.
 CREATE OR REPLACE FUNCTION ims_member_set_status_group(
     p_token_sha256 text[], p_project text[], p_admin boolean[],
     p_image text[], p_member text[], p_status text[], p_vault text[],
