@@ -8,7 +8,7 @@
 #
 # Groups are held as in t/014 (an uncommitted vault row of the test with
 # the key an update inserts), transactions holding an event id in psql
-# sessions of the test: no sleeps.  About 5 s.
+# sessions of the test: no sleeps.  About 10 s.
 
 use lib 't/lib';
 use ImsMember::Pg;
@@ -24,6 +24,8 @@ plan tests => repeat_each() * (blocks() * 2) + 83;
 no_shuffle();
 
 our $Img = '/v2/images/%s/members/%s';
+our $Group = "    ims_member_group_commit on;\n"
+             . "    ims_member_group_threshold 0;\n";
 our $Gone = 'client closed the connection while the database was working';
 
 our $Http = <<'_EOC_';
@@ -253,7 +255,7 @@ main::events_are([main::events_after($base)],
 
 === TEST 3: a group: an event per update that changed its row, in arrival order, each with its request id
 --- http_config eval
-$::Http . "    ims_member_group_commit on;\n    ims_member_group_threshold 0;\n"
+$::Http . $::Group
 --- init
 ImsMember::Pg::reset_fixtures();
 my $base = main::last_event();
@@ -292,7 +294,7 @@ X-Auth-Token: tok-owner
 
 === TEST 4: a group: an update whose client left before its statement was sent writes no event
 --- http_config eval
-$::Http . "    ims_member_group_commit on;\n    ims_member_group_threshold 0;\n"
+$::Http . $::Group
 --- init
 ImsMember::Pg::reset_fixtures();
 my $base = main::last_event();
