@@ -19,7 +19,7 @@ use Time::HiRes ();
 
 repeat_each(1);
 
-plan tests => repeat_each() * (blocks() * 2) + 83;
+plan tests => repeat_each() * (blocks() * 2) + 85;
 
 no_shuffle();
 
@@ -358,12 +358,10 @@ Test::More::like($gone->{deleted_at} // '', qr/^20\d\d-.*Z$/, "soft deleted");
 # Glance's payload on unshare has the member as it was loaded (its
 # updated_at before the delete), deleted and the time of the delete
 my @want_upd = map { $_->{payload}{updated_at} // '' } @e[2, 3];
-Test::More::ok(($want_upd[0] eq $before->{updated_at}
-                || $want_upd[0] eq $gone->{updated_at})
-               && ($want_upd[1] eq $again->{updated_at}
-                   || $want_upd[1] eq $gone2->{updated_at}),
-               "an unshare's updated_at: the member's (before or at its"
-               . " delete): @want_upd");
+Test::More::is_deeply(\@want_upd,
+                      [$before->{updated_at}, $again->{updated_at}],
+                      "an unshare's updated_at: the member's before its"
+                      . " delete, as Glance's");
 $e[2]{payload}{updated_at} = $gone->{updated_at} if $e[2];
 $e[3]{payload}{updated_at} = $gone2->{updated_at} if $e[3];
 my %del = (%$before, deleted_at => $gone->{deleted_at},
@@ -497,10 +495,11 @@ Test::More::is($status2, 'FAIL', "the delete job ran (p-nobody is no member)");
 my @e = main::events_after($base);
 my @removed = map { main::row(main::img($_), 'p-a') } (1, 7);
 for my $i (0, 1) {
-    # the updated_at of the member as it was, or of its delete
+    # the updated_at of the member as it was before its delete
     my $u = $e[$i] ? $e[$i]{payload}{updated_at} : '';
-    $e[$i]{payload}{updated_at} = $removed[$i]{updated_at}
-        if $u eq $added[$i]{updated_at};
+    Test::More::is($u, $added[$i]{updated_at},
+                   "a job's unshare: updated_at before the delete");
+    $e[$i]{payload}{updated_at} = $removed[$i]{updated_at};
 }
 main::events_are(\@e, [map {
     main::expect('image.member.delete', $_, 'p-owner', 'req-job-delete',
