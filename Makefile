@@ -150,4 +150,4 @@ soak-short: $(MODULE)
 
 # the benchmark: its own PostgreSQL and nginx, results in bench/results/
 bench: $(MODULE)
-	bash bench/run.sh
+	bash bench/run.sh $(BENCH_ARGS)

@@ -36,6 +36,9 @@ rounds, each load after a CHECKPOINT, medians reported:
      a planned switchover and the primary killed.
   s. (bench/watch.py): the update of a. on an nginx whose status page
      (ims_member_status) is read every second meanwhile, in a.'s rounds.
+  e. the update of a. with ims_member_events off (a. writes an event for
+     each update that changes its row, about half of them), in a.'s
+     rounds; --only events runs a., e. and p. alone.
 
 It starts its own PostgreSQL cluster (durable commits, as shipped) and nginx
 on 127.0.0.1, prints one table and writes it as JSON in bench/results/.
@@ -556,9 +559,11 @@ def main():
                     help="updates of the memory run")
     ap.add_argument("--quick", action="store_true",
                     help="3-second runs and 100,000 updates: a smoke test")
-    ap.add_argument("--only", choices=["identity", "update", "ha"],
+    ap.add_argument("--only", choices=["identity", "update", "events",
+                                       "ha"],
                     help="run one part alone (f. identity, a. to c. "
-                         "without PgBouncer, or j. the failover manager)")
+                         "without PgBouncer, a. e. and p., or j. the "
+                         "failover manager)")
     ap.add_argument("--rounds", type=int, default=ROUNDS,
                     help="interleaved rounds of the single update's loads "
                          "(their medians are printed)")
@@ -577,6 +582,7 @@ def main():
     import watch
 
     cluster = nginx = single = bouncer = bnginx = unnamed = watched = None
+    quiet = None
     baseline = None
     done_ok = False
     result = {"date": datetime.datetime.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -602,16 +608,20 @@ def main():
             baseline = Nginx(base, cluster.dsn(), name="nginx-baseline",
                              module=os.path.abspath(args.baseline))
             wrk(baseline.port, 32, 2)
-        if args.only != "update":
+        quiet = Nginx(base, cluster.dsn(), name="nginx-quiet",
+                      extra="ims_member_events off;")
+        wrk(quiet.port, 32, 2)
+        if args.only not in ("update", "events"):
             bouncer = scale.Bouncer(base, cluster, WORKERS * POOL)
             bnginx = Nginx(base, bouncer.dsn(), name="nginx-bouncer",
                            prepare="off")
             wrk(bnginx.port, 32, 2)
-        unnamed = Nginx(base, cluster.dsn(), name="nginx-unnamed",
-                        prepare="off")
-        wrk(unnamed.port, 32, 2)
-        watched = watch.Watched(base, cluster.dsn())
-        wrk(watched.port, 32, 2)
+        if args.only != "events":
+            unnamed = Nginx(base, cluster.dsn(), name="nginx-unnamed",
+                            prepare="off")
+            wrk(unnamed.port, 32, 2)
+            watched = watch.Watched(base, cluster.dsn())
+            wrk(watched.port, 32, 2)
 
         # warm up: connections opened, statements prepared, caches filled;
         # then statistics as a running cloud has them: the sessions keep
@@ -631,7 +641,7 @@ def main():
 
         # interleaved rounds, each load after a checkpoint; medians
         rows = []
-        for c in CONCURRENCY:
+        for c in CONCURRENCY if args.only != "events" else [8, 32, 64]:
             print("concurrency %d ..." % c, flush=True)
             loads = {
                 "module": lambda: wrk(nginx.port, c, args.duration),
@@ -656,7 +666,14 @@ def main():
             if baseline:
                 loads["baseline"] = lambda: wrk(baseline.port, c,
                                                 args.duration)
-            loads["module_watched"] = lambda: watched.load(c, args.duration)
+            if watched:
+                loads["module_watched"] = lambda: watched.load(
+                    c, args.duration)
+            loads["module_quiet"] = lambda: wrk(quiet.port, c,
+                                                args.duration)
+            if args.only == "events":
+                loads = {k: loads[k]
+                         for k in ("module", "module_quiet", "plain")}
             runs = {k: [] for k in loads}
             for _ in range(args.rounds):
                 for k, load in loads.items():
@@ -667,6 +684,11 @@ def main():
                 row[k] = median_run(v)
             a, p = row["module"], row["plain"]
             row["module_over_plain"] = ratio(a, p)
+            row["events_over_quiet"] = ratio(a, row["module_quiet"])
+            row["quiet_over_plain"] = ratio(row["module_quiet"], p)
+            rows.append(row)
+            if args.only == "events":
+                continue
             row["single_over_plain"] = ratio(row["module_single"], p)
             row["module_over_pgbench"] = ratio(a, row["pgbench"])
             row["module_over_return200"] = ratio(a, row["return200"])
@@ -679,12 +701,11 @@ def main():
             if baseline:
                 row["module_over_baseline"] = ratio(a, row["baseline"])
             row["watched_over_module"] = ratio(row["module_watched"], a)
-            rows.append(row)
         result["single_update"] = rows
         if args.baseline:
             result["baseline"] = os.path.abspath(args.baseline)
 
-        if args.only == "update":
+        if args.only in ("update", "events"):
             done_ok = True
             return
 
@@ -739,7 +760,8 @@ def main():
         bnginx.stop()
         unnamed.stop()
         watched.stop()
-        nginx = single = bnginx = unnamed = watched = None
+        quiet.stop()
+        nginx = single = bnginx = unnamed = watched = quiet = None
         result["failover"] = scale.failover(base, cluster)
 
         print("failover manager: a switchover and a crash under "
@@ -757,6 +779,8 @@ def main():
             unnamed.stop()
         if watched:
             watched.stop()
+        if quiet:
+            quiet.stop()
         if baseline:
             baseline.stop()
         if bouncer:

@@ -5,6 +5,26 @@ import json
 import sys
 
 
+def events(r):
+    rows = [row for row in r["single_update"] if "module_quiet" in row]
+    if not rows:
+        return
+    print("\nevents (req/s, p50/p99 ms: medians of %d rounds): a. events "
+          "on (the default), e. ims_member_events off, p. plain UPDATE"
+          % r.get("rounds", 2))
+    print("%5s | %-24s | %-24s | %-24s | %5s | %5s | %5s"
+          % ("conns", "a. events on", "e. events off",
+             "p. plain UPDATE (limit)", "a/e", "a/p", "e/p"))
+    for row in rows:
+        cells = ["%8.0f %6.2f/%7.2f" % (row[k]["rps"], row[k]["p50_ms"],
+                                        row[k]["p99_ms"])
+                 for k in ("module", "module_quiet", "plain")]
+        print("%5d | %-24s | %-24s | %-24s | %5.2f | %5.2f | %5.2f"
+              % (row["concurrency"], cells[0], cells[1], cells[2],
+                 row["events_over_quiet"], row["module_over_plain"],
+                 row["quiet_over_plain"]))
+
+
 def report(r):
     print("\n%s, %d cores, %d workers x %d connections; %s; %s"
           % (r["date"], r["cores"], r["workers"], r["pool"],
@@ -29,6 +49,9 @@ def report(r):
                       "%d)" % (t["errors"], k["errors"]))
     ha(r)
     if "single_update" not in r:
+        return
+    events(r)
+    if "module_single" not in r["single_update"][0]:
         return
     print("\nsingle update (req/s, p50/p99 ms: medians of %d rounds; "
           "ratios: the median of each round's)"
@@ -68,7 +91,8 @@ def report(r):
                   "%.3f" % (x["rps"], x["p50_ms"], x["p99_ms"],
                             row["unnamed_over_module"]))
         for k in ("module", "module_single", "module_bouncer",
-                  "module_unnamed", "module_watched", "baseline"):
+                  "module_unnamed", "module_watched", "module_quiet",
+                  "baseline"):
             if k in row and row[k].get("errors"):
                 print("      (%s: %d answers other than 200)"
                       % (k, row[k]["errors"]))

@@ -193,6 +193,36 @@ ngx_http_ims_member_identity_params(ngx_http_ims_member_identity_t *identity,
 }
 
 
+/*
+ * The last three parameters of a statement that changes members: whether
+ * it writes their events (ims_member_events), and who acted: the Keystone
+ * user (NULL when not known) and the request's id
+ */
+
+void
+ngx_http_ims_member_event_params(ngx_http_request_t *r,
+    ngx_http_ims_member_identity_t *identity, ngx_str_t *request_id,
+    ngx_str_t *params)
+{
+    ngx_http_ims_member_loc_conf_t  *imlcf;
+
+    imlcf = ngx_http_get_module_loc_conf(r, ngx_http_ims_member_module);
+
+    if (!imlcf->events) {
+        ngx_str_set(&params[0], "f");
+        return;
+    }
+
+    ngx_str_set(&params[0], "t");
+
+    if (identity->user.len) {
+        params[1] = identity->user;
+    }
+
+    params[2] = *request_id;
+}
+
+
 /* ims_member_policy new | legacy */
 
 char *

@@ -23,6 +23,9 @@ void ngx_http_ims_member_policy_params(ngx_http_request_t *r,
     ngx_http_ims_member_identity_t *identity, ngx_str_t *params);
 void ngx_http_ims_member_identity_params(
     ngx_http_ims_member_identity_t *identity, ngx_str_t *params);
+void ngx_http_ims_member_event_params(ngx_http_request_t *r,
+    ngx_http_ims_member_identity_t *identity, ngx_str_t *request_id,
+    ngx_str_t *params);
 char *ngx_http_ims_member_policy(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 

@@ -14,6 +14,7 @@
 #include "ngx_http_ims_member_glance.h"
 #include "ngx_http_ims_member_handler.h"
 #include "ngx_http_ims_member_json.h"
+#include "ngx_http_ims_member_sql.h"
 #include "ngx_http_ims_member_util.h"
 
 
@@ -292,6 +293,15 @@ ngx_http_ims_member_identified(ngx_http_request_t *r, ngx_uint_t err)
     }
 
     ngx_http_ims_member_identity_params(&ctx->identity, params);
+
+    /* a statement that changes members ends with its events' parameters */
+
+    if (err == NGX_HTTP_IMS_MEMBER_OK
+        && (NGX_HTTP_IMS_MEMBER_SQL_EVENTS & (1 << ep->stmt)))
+    {
+        ngx_http_ims_member_event_params(r, &ctx->identity, &ctx->request_id,
+                                         &params[ep->nparams - 3]);
+    }
 
     if ((err == NGX_HTTP_IMS_MEMBER_OK
          && ep->params(r, ctx, params) != NGX_OK)

@@ -567,6 +567,7 @@ ngx_http_ims_member_keystone_answer(ngx_http_request_t *r,
             entry->expire = now + imcf->keystone_invalid;
             ngx_str_null(&entry->project);
             ngx_str_null(&entry->roles);
+            ngx_str_null(&entry->user);
             break;
         }
 
@@ -592,6 +593,7 @@ ngx_http_ims_member_keystone_answer(ngx_http_request_t *r,
         entry->expire = now + imcf->keystone_invalid;
         ngx_str_null(&entry->project);
         ngx_str_null(&entry->roles);
+        ngx_str_null(&entry->user);
         break;
 
     default:
@@ -633,6 +635,7 @@ ngx_http_ims_member_keystone_apply(ngx_http_request_t *r,
 
     case NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID:
         identity->project = entry->project;
+        identity->user = entry->user;
         identity->admin = ngx_http_ims_member_is_admin(r, &entry->roles);
         identity->roles = ngx_http_ims_member_roles_mask(&entry->roles);
         return NGX_HTTP_IMS_MEMBER_OK;
@@ -649,6 +652,7 @@ ngx_http_ims_member_keystone_apply(ngx_http_request_t *r,
         }
 
         ngx_str_set(&identity->project, "");
+        identity->user = entry->user;
         identity->admin = ngx_http_ims_member_is_admin(r, &entry->roles);
         identity->roles = ngx_http_ims_member_roles_mask(&entry->roles);
         return NGX_HTTP_IMS_MEMBER_OK;

@@ -40,6 +40,7 @@ typedef struct {
     u_char                              key[32];
     u_char                              kind;
     u_char                              project_len;
+    u_char                              user_len;
     u_short                             roles_len;
     u_char                              data[1];
 } ngx_http_ims_member_keystone_node_t;
@@ -320,8 +321,10 @@ ngx_http_ims_member_keystone_cache_get(ngx_shm_zone_t *zone, u_char *key,
     entry->expire = kn->expire;
     entry->project.len = kn->project_len;
     entry->roles.len = kn->roles_len;
+    entry->user.len = kn->user_len;
 
-    p = ngx_pnalloc(pool, kn->project_len + kn->roles_len + 1);
+    p = ngx_pnalloc(pool, kn->project_len + kn->roles_len + kn->user_len
+                          + 1);
     if (p == NULL) {
         rc = NGX_ERROR;
         goto done;
@@ -331,7 +334,10 @@ ngx_http_ims_member_keystone_cache_get(ngx_shm_zone_t *zone, u_char *key,
     p = ngx_cpymem(p, kn->data, kn->project_len);
 
     entry->roles.data = p;
-    ngx_memcpy(p, kn->data + kn->project_len, kn->roles_len);
+    p = ngx_cpymem(p, kn->data + kn->project_len, kn->roles_len);
+
+    entry->user.data = p;
+    ngx_memcpy(p, kn->data + kn->project_len + kn->roles_len, kn->user_len);
 
     rc = NGX_OK;
 
@@ -371,7 +377,7 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
     ngx_http_ims_member_keystone_cache_t  *cache;
 
     size = offsetof(ngx_http_ims_member_keystone_node_t, data)
-           + entry->project.len + entry->roles.len;
+           + entry->project.len + entry->roles.len + entry->user.len;
 
     /*
      * An entry of more than half a page (a token with very many roles)
@@ -379,7 +385,9 @@ ngx_http_ims_member_keystone_cache_put(ngx_shm_zone_t *zone, u_char *key,
      * entries.
      */
 
-    if (entry->project.len > 255 || size > ngx_pagesize / 2) {
+    if (entry->project.len > 255 || entry->user.len > 255
+        || size > ngx_pagesize / 2)
+    {
         return;
     }
 
@@ -495,6 +503,7 @@ ngx_http_ims_member_keystone_fill(
     kn->expire = entry->expire;
     kn->project_len = (u_char) entry->project.len;
     kn->roles_len = (u_short) entry->roles.len;
+    kn->user_len = (u_char) entry->user.len;
 
     /* a refused token has neither: no copy from a NULL buffer */
 
@@ -505,6 +514,11 @@ ngx_http_ims_member_keystone_fill(
     if (entry->roles.len) {
         ngx_memcpy(kn->data + entry->project.len, entry->roles.data,
                    entry->roles.len);
+    }
+
+    if (entry->user.len) {
+        ngx_memcpy(kn->data + entry->project.len + entry->roles.len,
+                   entry->user.data, entry->user.len);
     }
 
     ngx_rbtree_insert(&cache->sh->rbtree, &kn->node);

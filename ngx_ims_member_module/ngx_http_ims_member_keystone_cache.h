@@ -28,6 +28,8 @@ typedef struct {
     ngx_uint_t                  kind;
     ngx_str_t                   project;
     ngx_str_t                   roles;     /* lower case, comma-separated */
+    /* the user's id, for the events; empty if Keystone gave none */
+    ngx_str_t                   user;
     time_t                      expire;
 } ngx_http_ims_member_keystone_entry_t;
 

@@ -37,7 +37,7 @@ ngx_http_ims_member_keystone_token(ngx_pool_t *pool, u_char *data,
 {
     ngx_int_t                    rc;
     ngx_str_t                    v;
-    ngx_http_ims_member_json_t  *doc, *token, *project;
+    ngx_http_ims_member_json_t  *doc, *token, *project, *user;
 
     rc = ngx_http_ims_member_json_parse(pool, data, len, &doc);
 
@@ -92,6 +92,24 @@ ngx_http_ims_member_keystone_token(ngx_pool_t *pool, u_char *data,
 
     default:
         return NGX_DECLINED;
+    }
+
+    /* who acted, for the events: a token names its user (optional here) */
+
+    ngx_str_null(&entry->user);
+
+    rc = ngx_http_ims_member_json_child(pool, token, "user", &user);
+
+    if (rc == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    if (rc == NGX_OK
+        && (ngx_http_ims_member_json_string(user, "id", &entry->user)
+            != NGX_OK
+            || ngx_http_ims_member_valid_id(&entry->user, 255) != NGX_OK))
+    {
+        ngx_str_null(&entry->user);
     }
 
     return ngx_http_ims_member_keystone_roles(pool, token, &entry->roles);

@@ -274,6 +274,13 @@ static ngx_command_t  ngx_http_ims_member_commands[] = {
       0,
       NULL },
 
+    { ngx_string("ims_member_events"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_ims_member_loc_conf_t, events),
+      NULL },
+
     { ngx_string("ims_member_versions"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_ims_member_versions,
@@ -464,6 +471,7 @@ ngx_http_ims_member_create_loc_conf(ngx_conf_t *cf)
     imlcf->quota = NGX_CONF_UNSET;
     imlcf->share_quota[0] = NGX_CONF_UNSET;
     imlcf->share_quota[1] = NGX_CONF_UNSET;
+    imlcf->events = NGX_CONF_UNSET;
 
     return imlcf;
 }
@@ -493,6 +501,7 @@ ngx_http_ims_member_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_value(conf->quota, prev->quota, NGX_CONF_UNSET);
     ngx_conf_merge_value(conf->share_quota[0], prev->share_quota[0], 256);
     ngx_conf_merge_value(conf->share_quota[1], prev->share_quota[1], 10);
+    ngx_conf_merge_value(conf->events, prev->events, 1);
 
     if (conf->admin_roles == NULL) {
         conf->admin_roles = ngx_array_create(cf->pool, 1, sizeof(ngx_str_t));

@@ -76,6 +76,8 @@ typedef struct {
     ngx_uint_t                         policy;
     ngx_int_t                          quota;
     ngx_int_t                          share_quota[2];
+    /* ims_member_events: member changes write their events */
+    ngx_flag_t                         events;
 } ngx_http_ims_member_loc_conf_t;
 
 
@@ -98,6 +100,8 @@ typedef void (*ngx_http_ims_member_identified_pt)(ngx_http_request_t *r,
 typedef struct {
     ngx_str_t                          token_sha256;  /* hex, or empty */
     ngx_str_t                          project;
+    /* the Keystone user, for the events; empty: not known */
+    ngx_str_t                          user;
     ngx_uint_t                         admin;         /* unsigned  admin:1 */
     /* NGX_HTTP_IMS_MEMBER_ROLES_KNOWN and the roles, or 0: not known */
     ngx_uint_t                         roles;

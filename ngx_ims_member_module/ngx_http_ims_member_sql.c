@@ -23,17 +23,20 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
 
     /*
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE: token hash, project, admin, image,
-     * member, status (NULL: identity only), vault, Glance's rules; the
-     * result ("ok" or the rule that failed), the status, the membership's
-     * creation and last update (sql/update.sql)
+     * member, status (NULL: identity only), vault, Glance's rules, and the
+     * event's (NGX_HTTP_IMS_MEMBER_SQL_EVENTS); the result ("ok" or the
+     * rule that failed), the status, the membership's creation and last
+     * update (sql/update.sql)
      */
     ngx_string("CALL ims_member_set_status($1, $2, $3::boolean, $4, $5, $6,"
-               " $7, $8::boolean, NULL, NULL, NULL, NULL)"),
+               " $7, $8::boolean, $9::boolean, $10, $11,"
+               " NULL, NULL, NULL, NULL)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT: token hash, project, admin,
-     * job id, project_id (NULL: identity only), status, vault, images */
+     * job id, project_id (NULL: identity only), status, vault, images,
+     * the events' */
     ngx_string("SELECT result FROM ims_job_submit($1, $2, $3::boolean, $4,"
-               " $5, $6, $7, $8::json)"),
+               " $5, $6, $7, $8::json, $9::boolean, $10, $11)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP: worker, job (NULL: claim one),
      * lease in ms, slice, the codes of failures */
@@ -71,23 +74,26 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
     ngx_string("SELECT o_skip, o_result, o_status, o_created_at,"
                " o_updated_at FROM ims_member_set_status_group($1::text[],"
                " $2::text[], $3::boolean[], $4::text[], $5::text[],"
-               " $6::text[], $7::text[], $8::boolean[])"),
+               " $6::text[], $7::text[], $8::boolean[], $9::boolean[],"
+               " $10::text[], $11::text[])"),
 
     /*
      * NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE: a group of one, the parameters
      * and the row of a group's, its held row left rather than waited for
      */
     ngx_string("CALL ims_member_set_status_try($1, $2, $3::boolean, $4, $5,"
-               " $6, $7, $8::boolean, NULL, NULL, NULL, NULL, NULL)"),
+               " $6, $7, $8::boolean, $9::boolean, $10, $11,"
+               " NULL, NULL, NULL, NULL, NULL)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE: token hash, project, admin,
      * image (NULL: identity only), member, quota (NULL: none), Glance's
      * rules, the roles of its new policies (NULL: the legacy rules), IMS's
-     * limits by kind of image (NULL: IMS's sharing rules do not apply) */
+     * limits by kind of image (NULL: IMS's sharing rules do not apply),
+     * the events' */
     ngx_string("SELECT result, status, created_at, updated_at, attempted"
                " FROM ims_member_create($1, $2, $3::boolean, $4, $5,"
                " $6::integer, $7::boolean, $8::boolean, $9::boolean,"
-               " $10::integer[])"),
+               " $10::integer[], $11::boolean, $12, $13)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST: token hash, project, admin,
      * image (NULL: identity only), member (NULL: all), Glance's rules,
@@ -98,14 +104,16 @@ ngx_str_t  ngx_http_ims_member_sql[] = {
 
     /* NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE: token hash, project, admin,
      * image (NULL: identity only), member, Glance's rules, the roles of
-     * its new policies (NULL: the legacy rules) */
+     * its new policies (NULL: the legacy rules), the events' */
     ngx_string("SELECT result FROM ims_member_remove($1, $2, $3::boolean,"
-               " $4, $5, $6::boolean, $7::boolean, $8::boolean)"),
+               " $4, $5, $6::boolean, $7::boolean, $8::boolean,"
+               " $9::boolean, $10, $11)"),
 
     /* NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS: token hash, project, admin,
      * job id, kind ("add", "delete"; NULL: identity only), images,
-     * projects, quota (NULL: none), IMS's limits by kind of image */
+     * projects, quota (NULL: none), IMS's limits by kind of image, the
+     * events' */
     ngx_string("SELECT result FROM ims_job_submit_members($1, $2,"
                " $3::boolean, $4, $5, $6::json, $7::json, $8::integer,"
-               " $9::integer[])"),
+               " $9::integer[], $10::boolean, $11, $12)"),
 };

@@ -15,10 +15,10 @@
 /* statement numbers: indexes into ngx_http_ims_member_sql[] */
 
 #define NGX_HTTP_IMS_MEMBER_SQL_UPDATE          0
-#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS  8
+#define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_NPARAMS  11
 
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT          1
-#define NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS  8
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT_NPARAMS  11
 
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP            2
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_STEP_NPARAMS    5
@@ -39,16 +39,16 @@
 #define NGX_HTTP_IMS_MEMBER_SQL_UPDATE_ONE          8
 
 #define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE          9
-#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE_NPARAMS  10
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE_NPARAMS  13
 
 #define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST            10
 #define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST_NPARAMS    8
 
 #define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE          11
-#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE_NPARAMS  8
+#define NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE_NPARAMS  11
 
 #define NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS            12
-#define NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS_NPARAMS    9
+#define NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS_NPARAMS    12
 
 #define NGX_HTTP_IMS_MEMBER_SQL_N                   13
 
@@ -66,6 +66,19 @@
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_RELEASE)                             \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_GET)                                 \
      | (1 << NGX_HTTP_IMS_MEMBER_SQL_MEMBER_LIST))
+
+
+/*
+ * The statements that change members (the group's are the update's): their
+ * last three parameters are the events' (sql/events.sql): whether to write
+ * them, the Keystone user, the request id.
+ */
+#define NGX_HTTP_IMS_MEMBER_SQL_EVENTS                                        \
+    ((1 << NGX_HTTP_IMS_MEMBER_SQL_UPDATE)                                    \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_SUBMIT)                              \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_MEMBER_CREATE)                           \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_MEMBER_REMOVE)                           \
+     | (1 << NGX_HTTP_IMS_MEMBER_SQL_JOB_MEMBERS))
 
 
 /* the channel new jobs are announced on (ims_job_submit() in sql/ims.sql) */

@@ -28,7 +28,7 @@ CREATE TABLE IF NOT EXISTS ims_member_events (
     payload     json         NOT NULL,
     project_id  varchar(255),
     user_id     varchar(255),
-    request_id  varchar(64),
+    request_id  varchar(128),
     job_id      char(32),
     created_at  timestamp without time zone NOT NULL
 );
@@ -155,14 +155,15 @@ BEGIN
               LIMIT p_limit
     LOOP
         IF e.id > v_next
-           AND NOT (p_gap = v_next
+           AND NOT (p_gap IS NOT DISTINCT FROM v_next
                     AND NOT EXISTS (
                         SELECT 1 FROM pg_snapshot_xip(p_gap_snapshot) x
                          WHERE NOT pg_visible_in_snapshot(x, v_snap)))
         THEN
             RETURN QUERY SELECT NULL::bigint, NULL::text, NULL::text,
                                 NULL::text, v_next,
-                                CASE WHEN p_gap = v_next THEN p_gap_snapshot
+                                CASE WHEN p_gap IS NOT DISTINCT FROM v_next
+                                     THEN p_gap_snapshot
                                      ELSE v_snap END;
             RETURN;
         END IF;

@@ -186,8 +186,9 @@ $$;
 COMMIT;
 
 
--- The member update, the member API's writes and reads, then the batch
--- jobs.
+-- The member events, then what writes them: the member update, the member
+-- API's writes and reads, the batch jobs.
+\ir events.sql
 \ir update.sql
 \ir members.sql
 \ir jobs.sql

@@ -56,6 +56,13 @@ ALTER TABLE ims_jobs ALTER COLUMN member_status DROP NOT NULL;
 -- existed): neither limit
 ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS ims_quota integer[];
 
+-- what the job's changes record as their events (sql/events.sql): whether
+-- to write them (NULL, a job submitted before the column existed: yes),
+-- the Keystone user and the request that submitted it
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS events boolean;
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS submitter_user varchar(255);
+ALTER TABLE ims_jobs ADD COLUMN IF NOT EXISTS request_id varchar(128);
+
 CREATE INDEX IF NOT EXISTS ims_jobs_todo
     ON ims_jobs (created_at) WHERE status IN ('INIT', 'RUNNING');
 CREATE INDEX IF NOT EXISTS ims_jobs_finished
@@ -80,10 +87,12 @@ ALTER TABLE ims_job_images ADD COLUMN IF NOT EXISTS project_id text;
 -- ims_job_submit: identity, the 403 rule, and the job with its images in
 -- one transaction; workers listening on "ims_member_jobs" wake up at its
 -- commit.  result: unauthorized, identified (p_for_project is NULL:
--- identity only), forbidden, ok.
+-- identity only), forbidden, ok.  p_events, p_user, p_request: what the
+-- job's events record (see ims_jobs.events).
 CREATE OR REPLACE FUNCTION ims_job_submit(p_token_sha256 text,
     p_project text, p_admin boolean, p_job text, p_for_project text,
-    p_status text, p_vault text, p_images json)
+    p_status text, p_vault text, p_images json, p_events boolean,
+    p_user text, p_request text)
 RETURNS TABLE (result text)
 LANGUAGE plpgsql
 AS $$
@@ -113,10 +122,12 @@ BEGIN
     v_now := now() AT TIME ZONE 'UTC';
 
     INSERT INTO ims_jobs (id, project_id, submitter, is_admin, member_status,
-                          vault_id, total, created_at, images)
+                          vault_id, total, created_at, images, events,
+                          submitter_user, request_id)
     VALUES (p_job, p_for_project, v_project, v_admin, p_status, p_vault,
             json_array_length(p_images), v_now,
-            ARRAY(SELECT json_array_elements_text(p_images)));
+            ARRAY(SELECT json_array_elements_text(p_images)), p_events,
+            p_user, p_request);
 
     PERFORM pg_notify('ims_member_jobs', p_job);
 
@@ -132,9 +143,11 @@ $$;
 -- IMS's sharing rules, p_quota (NULL: none) and p_ims_quota the limits of
 -- ims_member_share() (NULL: neither of IMS's limits).  result:
 -- unauthorized, identified (p_kind is NULL: identity only), ok.
+-- p_events, p_user, p_request: as ims_job_submit()'s.
 CREATE OR REPLACE FUNCTION ims_job_submit_members(p_token_sha256 text,
     p_project text, p_admin boolean, p_job text, p_kind text,
-    p_images json, p_projects json, p_quota integer, p_ims_quota integer[])
+    p_images json, p_projects json, p_quota integer, p_ims_quota integer[],
+    p_events boolean, p_user text, p_request text)
 RETURNS TABLE (result text)
 LANGUAGE plpgsql
 AS $$
@@ -157,13 +170,13 @@ BEGIN
 
     INSERT INTO ims_jobs (id, project_id, submitter, is_admin, kind,
                           total, created_at, images, projects, quota,
-                          ims_quota)
+                          ims_quota, events, submitter_user, request_id)
     VALUES (p_job, v_project, v_project, v_admin, p_kind,
             json_array_length(p_images) * json_array_length(p_projects),
             now() AT TIME ZONE 'UTC',
             ARRAY(SELECT json_array_elements_text(p_images)),
             ARRAY(SELECT json_array_elements_text(p_projects)), p_quota,
-            p_ims_quota);
+            p_ims_quota, p_events, p_user, p_request);
 
     PERFORM pg_notify('ims_member_jobs', p_job);
 
@@ -240,10 +253,14 @@ BEGIN
               FROM ims_member_share(j.submitter, j.is_admin, false, v_image,
                                     v_member, j.quota,
                                     coalesce(j.ims_quota,
-                                             '{NULL,NULL}'::integer[])) s;
+                                             '{NULL,NULL}'::integer[]),
+                                    j.events, j.submitter_user,
+                                    j.request_id, j.id) s;
         ELSE
             v_result := ims_member_unshare(j.submitter, j.is_admin, false,
-                                           v_image, v_member);
+                                           v_image, v_member, j.events,
+                                           j.submitter_user, j.request_id,
+                                           j.id);
         END IF;
 
         INSERT INTO ims_job_images (job_id, seq, image_id, project_id,
@@ -315,11 +332,35 @@ BEGIN
 
     IF v_rows IS NOT NULL THEN
 
-        -- a repeat of a member's status changes nothing, as in an update
-        UPDATE image_members m
-           SET status = j.member_status, updated_at = v_now
-         WHERE m.id = ANY (v_rows)
-           AND m.status IS DISTINCT FROM j.member_status;
+        -- a repeat of a member's status changes nothing, as in an update;
+        -- one event for each pair changed, in the job's order
+        WITH upd AS (
+            UPDATE image_members m
+               SET status = j.member_status, updated_at = v_now
+             WHERE m.id = ANY (v_rows)
+               AND m.status IS DISTINCT FROM j.member_status
+            RETURNING m.image_id, m.created_at
+        )
+        INSERT INTO ims_member_events (event_type, image_id, member,
+                                       payload, project_id, user_id,
+                                       request_id, job_id, created_at)
+        SELECT 'image.member.update', u.image_id, j.project_id,
+               ims_member_event_payload(u.image_id, j.project_id,
+                                        j.member_status, u.created_at,
+                                        v_now, NULL),
+               j.submitter, j.submitter_user, j.request_id, j.id, v_now
+          FROM (SELECT upd.image_id, min(upd.created_at) AS created_at
+                  FROM upd GROUP BY upd.image_id) u,
+               LATERAL (SELECT min(t.n) AS n
+                          FROM unnest(j.images[p_lo:p_hi]) WITH ORDINALITY
+                               AS t(image_id, n)
+                         WHERE t.image_id = u.image_id) o
+         WHERE coalesce(j.events, true)
+         ORDER BY o.n;
+
+        IF FOUND THEN
+            PERFORM ims_member_events_wake();
+        END IF;
 
         -- the vault of an acceptance is kept, on a repeat too
         IF j.member_status = 'accepted' AND j.vault_id IS NOT NULL THEN

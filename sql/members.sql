@@ -135,14 +135,18 @@ $$;
 -- even on Glance's own schema, which has no unique index on live rows.
 DROP FUNCTION IF EXISTS ims_member_share(text, boolean, boolean, text, text,
                                          integer, boolean);
+DROP FUNCTION IF EXISTS ims_member_share(text, boolean, boolean, text, text,
+                                         integer, integer[]);
 
 CREATE OR REPLACE FUNCTION ims_member_share(p_project text, p_admin boolean,
     p_glance boolean, p_image text, p_member text, p_quota integer,
-    p_ims_quota integer[])
+    p_ims_quota integer[], p_events boolean, p_user text, p_request text,
+    p_job text)
 RETURNS TABLE (result text, member_row integer, attempted integer)
 LANGUAGE plpgsql
 AS $$
 DECLARE
+    v_created timestamp without time zone;
     v_vis     text;
     v_owner   text;
     v_gold    boolean;
@@ -236,7 +240,7 @@ BEGIN
                       AND d.deleted
                     ORDER BY d.deleted_at DESC NULLS LAST, d.id DESC
                     LIMIT 1)
-    RETURNING m.id INTO v_id;
+    RETURNING m.id, m.created_at INTO v_id, v_created;
 
     IF FOUND THEN
         -- A vault belongs to a live membership: the one a member gave
@@ -253,13 +257,17 @@ BEGIN
                                    created_at, updated_at, deleted)
         VALUES (p_image, p_member, false, 'pending', v_now, v_now, false)
         ON CONFLICT DO NOTHING
-        RETURNING id INTO v_id;
+        RETURNING id, created_at INTO v_id, v_created;
 
         IF NOT FOUND THEN
             RETURN QUERY SELECT 'duplicate', NULL::integer, NULL::integer;
             RETURN;
         END IF;
     END IF;
+
+    PERFORM ims_member_event(p_events, 'image.member.create', p_image,
+                             p_member, 'pending', v_created, v_now, NULL,
+                             p_project, p_user, p_request, p_job);
 
     RETURN QUERY SELECT 'ok', v_id, NULL::integer;
 END;
@@ -278,15 +286,24 @@ $$;
 -- forbidden (the caller neither owns the image nor is an administrator),
 -- member_not_found (no live membership), ok.  The image's row is locked
 -- as in ims_member_share().
+DROP FUNCTION IF EXISTS ims_member_unshare(text, boolean, boolean, text,
+                                           text);
+
 CREATE OR REPLACE FUNCTION ims_member_unshare(p_project text,
-    p_admin boolean, p_glance boolean, p_image text, p_member text)
+    p_admin boolean, p_glance boolean, p_image text, p_member text,
+    p_events boolean, p_user text, p_request text, p_job text)
 RETURNS text
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_vis    text;
-    v_owner  text;
-    v_now    timestamp without time zone := now() AT TIME ZONE 'UTC';
+    v_vis      text;
+    v_owner    text;
+    v_now      timestamp without time zone := now() AT TIME ZONE 'UTC';
+    v_rows     integer;
+    v_status   text;
+    v_created  timestamp without time zone;
+    v_updated  timestamp without time zone;
+    v_deleted  timestamp without time zone;
 BEGIN
     SELECT i.visibility::text, i.owner INTO v_vis, v_owner
       FROM images i
@@ -308,25 +325,38 @@ BEGIN
         RETURN 'forbidden';
     END IF;
 
-    UPDATE image_members m
-       SET deleted = true, deleted_at = d.deleted_at, updated_at = v_now
-      FROM (SELECT l.id,
-                   greatest(v_now,
-                            (SELECT max(x.deleted_at)
-                                    + interval '1 microsecond'
-                               FROM image_members x
-                              WHERE x.image_id = p_image
-                                AND x.member = p_member))
-                   + (row_number() OVER (ORDER BY l.id) - 1)
-                     * interval '1 microsecond' AS deleted_at
-              FROM image_members l
-             WHERE l.image_id = p_image AND l.member = p_member
-               AND NOT l.deleted) d
-     WHERE m.id = d.id AND NOT m.deleted;
+    WITH del AS (
+        UPDATE image_members m
+           SET deleted = true, deleted_at = d.deleted_at, updated_at = v_now
+          FROM (SELECT l.id, coalesce(l.updated_at, l.created_at) AS was,
+                       greatest(v_now,
+                                (SELECT max(x.deleted_at)
+                                        + interval '1 microsecond'
+                                   FROM image_members x
+                                  WHERE x.image_id = p_image
+                                    AND x.member = p_member))
+                       + (row_number() OVER (ORDER BY l.id) - 1)
+                         * interval '1 microsecond' AS deleted_at
+                  FROM image_members l
+                 WHERE l.image_id = p_image AND l.member = p_member
+                   AND NOT l.deleted) d
+         WHERE m.id = d.id AND NOT m.deleted
+        RETURNING m.status, m.created_at, m.deleted_at, d.was
+    )
+    SELECT count(*), (array_agg(del.status ORDER BY del.was DESC))[1],
+           min(del.created_at), max(del.was), min(del.deleted_at)
+      INTO v_rows, v_status, v_created, v_updated, v_deleted
+      FROM del;
 
-    IF NOT FOUND THEN
+    IF v_rows = 0 THEN
         RETURN 'member_not_found';
     END IF;
+
+    -- one event for the pair, however many live rows it had; as Glance's,
+    -- with the membership as it was before the delete, and when
+    PERFORM ims_member_event(p_events, 'image.member.delete', p_image,
+                             p_member, v_status, v_created, v_updated,
+                             v_deleted, p_project, p_user, p_request, p_job);
 
     RETURN 'ok';
 END;
@@ -347,7 +377,8 @@ DROP FUNCTION IF EXISTS ims_member_create(text, text, boolean, text, text,
 CREATE OR REPLACE FUNCTION ims_member_create(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
     p_quota integer, p_glance boolean, p_reader boolean,
-    p_member_role boolean, p_ims_quota integer[])
+    p_member_role boolean, p_ims_quota integer[], p_events boolean,
+    p_user text, p_request text)
 RETURNS TABLE (result text, status text, created_at text, updated_at text,
                attempted integer)
 LANGUAGE plpgsql
@@ -393,7 +424,8 @@ BEGIN
 
     SELECT * INTO s
       FROM ims_member_share(v_project, v_admin, p_glance, p_image, p_member,
-                            p_quota, p_ims_quota);
+                            p_quota, p_ims_quota, p_events, p_user,
+                            p_request, NULL);
 
     RETURN QUERY
         SELECT s.result, m.status::text,
@@ -417,7 +449,8 @@ DROP FUNCTION IF EXISTS ims_member_remove(text, text, boolean, text, text,
 
 CREATE OR REPLACE FUNCTION ims_member_remove(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_glance boolean, p_reader boolean, p_member_role boolean)
+    p_glance boolean, p_reader boolean, p_member_role boolean,
+    p_events boolean, p_user text, p_request text)
 RETURNS TABLE (result text)
 LANGUAGE plpgsql
 AS $$
@@ -464,7 +497,8 @@ BEGIN
     END IF;
 
     RETURN QUERY SELECT ims_member_unshare(v_project, v_admin, p_glance,
-                                           p_image, p_member);
+                                           p_image, p_member, p_events,
+                                           p_user, p_request, NULL);
 END;
 $$;
 

@@ -25,16 +25,20 @@ BEGIN;
 -- them, keeps the update as cheap as it is for one.  Inlined where it is
 -- called (a single SELECT of a SQL function): its index probes are planned
 -- with the statement; a scalar SQL function with a subquery would not be,
--- and would be planned again on every call.
-CREATE OR REPLACE FUNCTION ims_member_update_row(p_token_sha256 text,
+-- and would be planned again on every call.  actor: the caller's project,
+-- for the event.
+DROP FUNCTION IF EXISTS ims_member_update_row(text, text, boolean, text,
+    text, text, text, boolean);
+
+CREATE FUNCTION ims_member_update_row(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
     p_status text, p_vault text, p_glance boolean,
     OUT id integer, OUT status text, OUT created_at timestamp,
-    OUT updated_at timestamp)
+    OUT updated_at timestamp, OUT actor text)
 RETURNS SETOF record
 LANGUAGE sql STABLE
 AS $$
-    SELECT m.id, m.status::text, m.created_at, m.updated_at
+    SELECT m.id, m.status::text, m.created_at, m.updated_at, c.project
       FROM ims_member_identify(p_token_sha256, p_project, p_admin) c,
            images i, image_members m
      WHERE p_status IN ('pending', 'accepted', 'rejected')
@@ -77,13 +81,17 @@ $$;
 -- ims_member_set_status: the update alone.  One statement: "ok" is the
 -- row, "upd" writes each live row of the pair that has another status,
 -- once, all at the same time, and none when all have it already (no
--- lock, no transaction id, nothing to flush at commit); "vault" keeps a
--- new vault of an acceptance.  Without a row, it asks
--- ims_member_update_failure() which rule failed.
+-- lock, no transaction id, nothing to flush at commit); "ev" writes the
+-- event of a change (p_events; NULL: yes), after "upd" (it reads it: the
+-- write gives the transaction its id before the event takes its own, see
+-- ims_member_events_next()), with the caller's project, p_user and
+-- p_request; "vault" keeps a new vault of an acceptance.  Without a row,
+-- it asks ims_member_update_failure() which rule failed.
 CREATE OR REPLACE PROCEDURE ims_member_set_status(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_status text, p_vault text, p_glance boolean, OUT o_result text,
-    OUT o_status text, OUT o_created_at text, OUT o_updated_at text)
+    p_status text, p_vault text, p_glance boolean, p_events boolean,
+    p_user text, p_request text, OUT o_result text, OUT o_status text,
+    OUT o_created_at text, OUT o_updated_at text)
 LANGUAGE plpgsql
 AS $$
 BEGIN
@@ -98,6 +106,17 @@ BEGIN
          WHERE m.image_id = p_image AND m.member = p_member
            AND NOT m.deleted AND m.status IS DISTINCT FROM p_status
         RETURNING m.updated_at
+    ), ev AS (
+        INSERT INTO ims_member_events (event_type, image_id, member,
+                                       payload, project_id, user_id,
+                                       request_id, created_at)
+        SELECT 'image.member.update', p_image, p_member,
+               ims_member_event_payload(p_image, p_member, p_status,
+                                        ok.created_at, u.updated_at, NULL),
+               ok.actor, p_user, p_request, now() AT TIME ZONE 'UTC'
+          FROM ok, (SELECT upd.updated_at FROM upd LIMIT 1) u
+         WHERE coalesce(p_events, true)
+        RETURNING ims_member_events_wake()
     ), vault AS (
         INSERT INTO ims_member_vaults AS v
                (image_id, member, vault_id, created_at, updated_at)
@@ -137,9 +156,9 @@ $$;
 -- another transaction holds one.
 CREATE OR REPLACE PROCEDURE ims_member_set_status_try(p_token_sha256 text,
     p_project text, p_admin boolean, p_image text, p_member text,
-    p_status text, p_vault text, p_glance boolean, OUT o_skip boolean,
-    OUT o_result text, OUT o_status text, OUT o_created_at text,
-    OUT o_updated_at text)
+    p_status text, p_vault text, p_glance boolean, p_events boolean,
+    p_user text, p_request text, OUT o_skip boolean, OUT o_result text,
+    OUT o_status text, OUT o_created_at text, OUT o_updated_at text)
 LANGUAGE plpgsql
 AS $$
 BEGIN
@@ -164,6 +183,17 @@ BEGIN
            AND NOT m.deleted AND m.status IS DISTINCT FROM p_status
            AND NOT skip.skip
         RETURNING m.updated_at
+    ), ev AS (
+        INSERT INTO ims_member_events (event_type, image_id, member,
+                                       payload, project_id, user_id,
+                                       request_id, created_at)
+        SELECT 'image.member.update', p_image, p_member,
+               ims_member_event_payload(p_image, p_member, p_status,
+                                        ok.created_at, u.updated_at, NULL),
+               ok.actor, p_user, p_request, now() AT TIME ZONE 'UTC'
+          FROM ok, (SELECT upd.updated_at FROM upd LIMIT 1) u
+         WHERE coalesce(p_events, true)
+        RETURNING ims_member_events_wake()
     ), vault AS (
         INSERT INTO ims_member_vaults AS v
                (image_id, member, vault_id, created_at, updated_at)
@@ -217,11 +247,16 @@ $$;
 -- had ("t"): each answers as if it had run alone after those before it,
 -- and "upd" writes the row once, with the last status.  "vault" keeps the
 -- last vault of each pair.  "ca" is each update's pair's first creation
--- and last update, "ta" whether it changed any row.
+-- and last update, "ta" whether it changed any row and whether it changed
+-- the status before it ("changed": the one before it on the row, or the
+-- row's, was another): "ev" writes an event for each such update, in
+-- arrival order, after "upd", as ims_member_set_status() does; a repeat
+-- writes none.
 CREATE OR REPLACE FUNCTION ims_member_set_status_group(
     p_token_sha256 text[], p_project text[], p_admin boolean[],
     p_image text[], p_member text[], p_status text[], p_vault text[],
-    p_glance boolean[])
+    p_glance boolean[], p_events boolean[], p_user text[],
+    p_request text[])
 RETURNS TABLE (o_skip boolean, o_result text, o_status text,
                o_created_at text, o_updated_at text)
 LANGUAGE plpgsql
@@ -231,14 +266,16 @@ BEGIN
     WITH r AS (
         SELECT r.*
           FROM (SELECT p_token_sha256, p_project, p_admin, p_image,
-                       p_member, p_status, p_vault, p_glance OFFSET 0)
-               AS a (a1, a2, a3, a4, a5, a6, a7, a8),
-               unnest(a1, a2, a3, a4, a5, a6, a7, a8) WITH ORDINALITY
+                       p_member, p_status, p_vault, p_glance, p_events,
+                       p_user, p_request OFFSET 0)
+               AS a (a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11),
+               unnest(a1, a2, a3, a4, a5, a6, a7, a8, a9, a10, a11)
+               WITH ORDINALITY
                AS r (token, project, admin, image, member, status, vault,
-                     glance, n)
+                     glance, events, usr, request, n)
     ), c AS (
         SELECT r.n, r.status, m.id, m.status AS was, m.created_at,
-               m.updated_at
+               m.updated_at, c.project AS actor
           FROM r CROSS JOIN LATERAL ims_member_identify(r.token, r.project,
                                                         r.admin) c,
                images i, image_members m
@@ -275,7 +312,11 @@ BEGIN
     ), t AS (
         SELECT c.n, c.id, c.status,
                bool_or(c.status <> l.status)
-                   OVER (PARTITION BY c.id ORDER BY c.n) AS touched
+                   OVER (PARTITION BY c.id ORDER BY c.n) AS touched,
+               c.status <> coalesce(lag(c.status)
+                                        OVER (PARTITION BY c.id
+                                              ORDER BY c.n),
+                                    l.status) AS changed
           FROM c JOIN l ON l.id = c.id
          WHERE c.n NOT IN (SELECT k.n FROM k)
     ), upd AS (
@@ -284,6 +325,7 @@ BEGIN
           FROM (SELECT DISTINCT ON (t.id) t.id, t.status, t.touched
                   FROM t ORDER BY t.id, t.n DESC) AS f
          WHERE m.id = f.id AND f.touched
+        RETURNING m.id
     ), vault AS (
         INSERT INTO ims_member_vaults AS v
                (image_id, member, vault_id, created_at, updated_at)
@@ -304,10 +346,27 @@ BEGIN
                updated_at = EXCLUDED.updated_at
     ), ca AS (
         SELECT c.n, min(c.created_at) AS created_at,
-               max(coalesce(c.updated_at, c.created_at)) AS updated_at
+               max(coalesce(c.updated_at, c.created_at)) AS updated_at,
+               min(c.actor) AS actor
           FROM c GROUP BY c.n
     ), ta AS (
-        SELECT t.n, bool_or(t.touched) AS touched FROM t GROUP BY t.n
+        SELECT t.n, bool_or(t.touched) AS touched,
+               bool_or(t.changed) AS changed
+          FROM t GROUP BY t.n
+    ), ev AS (
+        INSERT INTO ims_member_events (event_type, image_id, member,
+                                       payload, project_id, user_id,
+                                       request_id, created_at)
+        SELECT 'image.member.update', r.image, r.member,
+               ims_member_event_payload(r.image, r.member, r.status,
+                                        ca.created_at,
+                                        now() AT TIME ZONE 'UTC', NULL),
+               ca.actor, r.usr, r.request, now() AT TIME ZONE 'UTC'
+          FROM ta JOIN r ON r.n = ta.n JOIN ca ON ca.n = ta.n
+         WHERE ta.changed AND coalesce(r.events, true)
+           AND EXISTS (SELECT 1 FROM upd)
+         ORDER BY ta.n
+        RETURNING ims_member_events_wake()
     )
     SELECT k.n IS NOT NULL,
            CASE WHEN ca.n IS NULL

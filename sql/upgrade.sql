@@ -70,6 +70,107 @@ UPDATE ims_jobs SET codes = 2 WHERE codes IS NULL;
 DROP FUNCTION ims_job_code_v1(text, text, text, boolean);
 
 
+-- The previous version's calls without the events' parameters: its
+-- workers' changes write their events too (no user, no request id) until
+-- nginx is reloaded.
+CREATE OR REPLACE PROCEDURE ims_member_set_status(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_status text, p_vault text, p_glance boolean, OUT o_result text,
+    OUT o_status text, OUT o_created_at text, OUT o_updated_at text)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    CALL ims_member_set_status(p_token_sha256, p_project, p_admin, p_image,
+                               p_member, p_status, p_vault, p_glance, true,
+                               NULL, NULL, o_result, o_status, o_created_at,
+                               o_updated_at);
+END;
+$$;
+
+CREATE OR REPLACE PROCEDURE ims_member_set_status_try(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_status text, p_vault text, p_glance boolean, OUT o_skip boolean,
+    OUT o_result text, OUT o_status text, OUT o_created_at text,
+    OUT o_updated_at text)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    CALL ims_member_set_status_try(p_token_sha256, p_project, p_admin,
+                                   p_image, p_member, p_status, p_vault,
+                                   p_glance, true, NULL, NULL, o_skip,
+                                   o_result, o_status, o_created_at,
+                                   o_updated_at);
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION ims_member_set_status_group(
+    p_token_sha256 text[], p_project text[], p_admin boolean[],
+    p_image text[], p_member text[], p_status text[], p_vault text[],
+    p_glance boolean[])
+RETURNS TABLE (o_skip boolean, o_result text, o_status text,
+               o_created_at text, o_updated_at text)
+LANGUAGE sql
+AS $$
+    SELECT g.*
+      FROM ims_member_set_status_group(p_token_sha256, p_project, p_admin,
+               p_image, p_member, p_status, p_vault, p_glance,
+               array_fill(true, ARRAY[cardinality(p_image)]),
+               array_fill(NULL::text, ARRAY[cardinality(p_image)]),
+               array_fill(NULL::text, ARRAY[cardinality(p_image)])) g
+$$;
+
+CREATE OR REPLACE FUNCTION ims_member_create(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_quota integer, p_glance boolean, p_reader boolean,
+    p_member_role boolean, p_ims_quota integer[])
+RETURNS TABLE (result text, status text, created_at text, updated_at text,
+               attempted integer)
+LANGUAGE sql
+AS $$
+    SELECT c.*
+      FROM ims_member_create(p_token_sha256, p_project, p_admin, p_image,
+                             p_member, p_quota, p_glance, p_reader,
+                             p_member_role, p_ims_quota, true, NULL,
+                             NULL) c
+$$;
+
+CREATE OR REPLACE FUNCTION ims_member_remove(p_token_sha256 text,
+    p_project text, p_admin boolean, p_image text, p_member text,
+    p_glance boolean, p_reader boolean, p_member_role boolean)
+RETURNS TABLE (result text)
+LANGUAGE sql
+AS $$
+    SELECT r.result
+      FROM ims_member_remove(p_token_sha256, p_project, p_admin, p_image,
+                             p_member, p_glance, p_reader, p_member_role,
+                             true, NULL, NULL) r
+$$;
+
+CREATE OR REPLACE FUNCTION ims_job_submit(p_token_sha256 text,
+    p_project text, p_admin boolean, p_job text, p_for_project text,
+    p_status text, p_vault text, p_images json)
+RETURNS TABLE (result text)
+LANGUAGE sql
+AS $$
+    SELECT s.result
+      FROM ims_job_submit(p_token_sha256, p_project, p_admin, p_job,
+                          p_for_project, p_status, p_vault, p_images, true,
+                          NULL, NULL) s
+$$;
+
+CREATE OR REPLACE FUNCTION ims_job_submit_members(p_token_sha256 text,
+    p_project text, p_admin boolean, p_job text, p_kind text,
+    p_images json, p_projects json, p_quota integer, p_ims_quota integer[])
+RETURNS TABLE (result text)
+LANGUAGE sql
+AS $$
+    SELECT s.result
+      FROM ims_job_submit_members(p_token_sha256, p_project, p_admin, p_job,
+                                  p_kind, p_images, p_projects, p_quota,
+                                  p_ims_quota, true, NULL, NULL) s
+$$;
+
+
 -- The previous version's signatures, for its workers while they run on:
 -- a job goes on (a failure it records then has no code), a share is
 -- Glance's, and a refusal for an image not shared is the old result.  Its

@@ -20,6 +20,7 @@ typedef struct {
     ngx_uint_t   kind;
     char        *project;
     char        *roles;
+    char        *user;     /* NULL: none */
 } unit_token_t;
 
 
@@ -34,49 +35,66 @@ static unit_token_t  unit_tokens[] = {
                  "\"name\": \"reader\"}, {\"id\": \"2\", "
                  "\"name\": \"Cloud_Admin\"}]"),
       NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "a2df593de13341b9",
-      "reader,cloud_admin" },
+      "reader,cloud_admin", NULL },
     { unit_token("\"project\": {\"id\": \"p\"}"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "" },
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "", NULL },
+    { unit_token("\"user\": {\"id\": \"0b7a1f5e9c\", \"name\": \"alice\"}, "
+                 "\"project\": {\"id\": \"p\"}"),
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "", "0b7a1f5e9c" },
+    { unit_token("\"user\": {\"id\": \"u\"}, "
+                 "\"domain\": {\"id\": \"default\"}"),
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "", "u" },
+
+    /* a user id the events could not hold is left out, not refused */
+    { unit_token("\"user\": {\"id\": 7}, \"project\": {\"id\": \"p\"}"),
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "", NULL },
+    { unit_token("\"user\": {\"id\": \"a\\nb\"}, "
+                 "\"project\": {\"id\": \"p\"}"),
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "", NULL },
+    { unit_token("\"user\": \"alice\", \"project\": {\"id\": \"p\"}"),
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "", NULL },
     { unit_token("\"project\": {\"id\": \"p\"}, \"roles\": []"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "" },
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "", NULL },
     { unit_token("\"project\": {\"id\": \"p\"}, \"roles\": "
                  "[{\"name\": \"a,b\"}, {\"name\": \"\"}, "
                  "{\"name\": \"member\"}]"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "member" },
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_VALID, "p", "member", NULL },
     { unit_token("\"system\": {\"all\": true}, \"roles\": "
                  "[{\"name\": \"admin\"}]"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "admin" },
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "admin", NULL },
     { unit_token("\"domain\": {\"id\": \"d\"}, \"roles\": 5"),
-      NGX_DECLINED, 0, NULL, NULL },
+      NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_token("\"domain\": {\"id\": \"default\"}"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "" },
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "", NULL },
     { unit_token("\"project\": null"),
-      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "" },
-    { unit_token("\"project\": {\"id\": 7}"), NGX_DECLINED, 0, NULL, NULL },
+      NGX_OK, NGX_HTTP_IMS_MEMBER_KEYSTONE_UNSCOPED, "", "", NULL },
+    { unit_token("\"project\": {\"id\": 7}"),
+      NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_token("\"project\": {\"name\": \"p\"}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_token("\"project\": \"p\""), NGX_DECLINED, 0, NULL, NULL },
+      NGX_DECLINED, 0, NULL, NULL, NULL },
+    { unit_token("\"project\": \"p\""), NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_token("\"project\": {\"id\": \"p\\u0000q\"}"),
-      NGX_DECLINED, 0, NULL, NULL },
+      NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_token("\"project\": {\"id\": \"p\\nq\"}"),
-      NGX_DECLINED, 0, NULL, NULL },
+      NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_token("\"project\": {\"id\": \"\"}"),
-      NGX_DECLINED, 0, NULL, NULL },
+      NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_token("\"project\": {\"id\": \"p\"}, \"roles\": {}"),
-      NGX_DECLINED, 0, NULL, NULL },
+      NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_token("\"project\": {\"id\": \"p\"}, \"roles\": "
                  "[{\"id\": \"1\"}]"),
-      NGX_DECLINED, 0, NULL, NULL },
+      NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_s("{\"token\": {\"project\": {\"id\": \"p\"}}}"),
-      NGX_DECLINED, 0, NULL, NULL },
+      NGX_DECLINED, 0, NULL, NULL, NULL },
     { unit_s("{\"token\": {\"expires_at\": \"tomorrow\", "
              "\"project\": {\"id\": \"p\"}}}"),
-      NGX_DECLINED, 0, NULL, NULL },
-    { unit_s("{\"error\": {\"code\": 404}}"), NGX_DECLINED, 0, NULL, NULL },
-    { unit_s("{\"token\": []}"), NGX_DECLINED, 0, NULL, NULL },
-    { unit_s("<html>"), NGX_DECLINED, 0, NULL, NULL },
-    { unit_s(""), NGX_DECLINED, 0, NULL, NULL },
-    { ngx_null_string, 0, 0, NULL, NULL }
+      NGX_DECLINED, 0, NULL, NULL, NULL },
+    { unit_s("{\"error\": {\"code\": 404}}"),
+      NGX_DECLINED, 0, NULL, NULL, NULL },
+    { unit_s("{\"token\": []}"), NGX_DECLINED, 0, NULL, NULL, NULL },
+    { unit_s("<html>"), NGX_DECLINED, 0, NULL, NULL, NULL },
+    { unit_s(""), NGX_DECLINED, 0, NULL, NULL, NULL },
+    { ngx_null_string, 0, 0, NULL, NULL, NULL }
 };
 
 
@@ -112,6 +130,9 @@ test_keystone(void)
                     e.roles.len, (u_char *) t->roles, strlen(t->roles),
                     "  its roles");
         unit_is_int(e.expire, 1795993133, "  its expiry");
+        unit_is_mem(e.user.data ? e.user.data : (u_char *) "", e.user.len,
+                    (u_char *) (t->user ? t->user : ""),
+                    t->user ? strlen(t->user) : 0, "  its user");
     }
 
     ngx_stub_pool_destroy(pool);
