@@ -300,8 +300,9 @@ __DATA__
 $::R1 = main::relay_start();
 ImsMember::Pg::wait_until(sub { main::relay_log($::R1) =~ /publishes/ }, 30)
     or Test::More::diag(main::relay_log($::R1));
-Test::More::like(main::relay_log($::R1),
-    qr/relay "glance" publishes stream [0-9a-f-]{36} after event 0 to rabbit:\/\/127\.0\.0\.1:\d+\/ as image\.test-host\n/,
+my $start = 'relay "glance" publishes stream [0-9a-f-]{36} after event 0'
+            . ' to rabbit://127\.0\.0\.1:\d+/ as image\.test-host\n';
+Test::More::like(main::relay_log($::R1), qr/$start/,
     "one line at its start: name, stream, place, broker, publisher");
 my ($g, $r) = main::both(1, 'p-owner', 'POST', '', '{"member": "p-member"}',
                          200);
@@ -424,7 +425,8 @@ $stream = main::stream_start($more, $members);
 waitpid($stream, 0);
 Test::More::is($st | $?, 0, "the stream of updates: every one 200");
 my $last = main::max_event();
-Test::More::is($last - $from, $members + $n + $more, "one event a change");
+Test::More::is($last - $from, $members + $n + $more,
+               "one event a change");
 ImsMember::Pg::wait_until(sub { main::relay_place() == $last }, 120);
 Test::More::is(main::relay_place(), $last, "the relay's place: the last"
                                            . " event");
