@@ -331,6 +331,10 @@ UPDATE_PARAMS = {
     "6": "(CASE WHEN :s::integer = 0 THEN 'accepted' ELSE 'rejected' END)",
     "7": "'vault-bench'",
     "8": "false",
+    # the event's: written, no Keystone user, a request id
+    "9": "true",
+    "10": "NULL",
+    "11": "('req-bench-' || :i)",
 }
 
 
@@ -346,7 +350,7 @@ def update_statement():
     text = src[start:end]
     sql = "".join(json.loads(lit) for lit in
                   re.findall(r'"(?:[^"\\]|\\.)*"', text))
-    return re.sub(r"\$(\d)\b", lambda m: UPDATE_PARAMS[m.group(1)], sql)
+    return re.sub(r"\$(\d+)\b", lambda m: UPDATE_PARAMS[m.group(1)], sql)
 
 
 def pgbench(cluster, clients, duration, base, script="pgbench.sql",

@@ -287,7 +287,7 @@ curl -s http://127.0.0.1:$http/metrics
 Who shared the demo image with whom, when, from which request (the member
 events, README.md: Member events):
 
-psql -h 127.0.0.1 -p $port -U postgres ims -c "SELECT created_at, event_type, member, payload ->> 'status' AS status, project_id, request_id FROM ims_member_events WHERE image_id = '$image' ORDER BY id"
+psql -h 127.0.0.1 -p $port -U postgres ims -c "SELECT created_at, event_type, member, status, project_id, request_id FROM ims_member_events WHERE image_id = '$image' ORDER BY id"
 
 Stop it with: bash scripts/demo.sh stop
 EOM

@@ -342,13 +342,13 @@ BEGIN
             RETURNING m.image_id, m.created_at
         )
         INSERT INTO ims_member_events (event_type, image_id, member,
-                                       payload, project_id, user_id,
-                                       request_id, job_id, created_at)
+                                       status, member_created_at,
+                                       member_updated_at, project_id,
+                                       user_id, request_id, job_id,
+                                       created_at)
         SELECT 'image.member.update', u.image_id, j.project_id,
-               ims_member_event_payload(u.image_id, j.project_id,
-                                        j.member_status, u.created_at,
-                                        v_now, NULL),
-               j.submitter, j.submitter_user, j.request_id, j.id, v_now
+               j.member_status, u.created_at, v_now, j.submitter,
+               j.submitter_user, j.request_id, j.id, v_now
           FROM (SELECT upd.image_id, min(upd.created_at) AS created_at
                   FROM upd GROUP BY upd.image_id) u,
                LATERAL (SELECT min(t.n) AS n

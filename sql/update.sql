@@ -108,12 +108,12 @@ BEGIN
         RETURNING m.updated_at
     ), ev AS (
         INSERT INTO ims_member_events (event_type, image_id, member,
-                                       payload, project_id, user_id,
-                                       request_id, created_at)
-        SELECT 'image.member.update', p_image, p_member,
-               ims_member_event_payload(p_image, p_member, p_status,
-                                        ok.created_at, u.updated_at, NULL),
-               ok.actor, p_user, p_request, now() AT TIME ZONE 'UTC'
+                                       status, member_created_at,
+                                       member_updated_at, project_id,
+                                       user_id, request_id, created_at)
+        SELECT 'image.member.update', p_image, p_member, p_status,
+               ok.created_at, u.updated_at, ok.actor, p_user, p_request,
+               now() AT TIME ZONE 'UTC'
           FROM ok, (SELECT upd.updated_at FROM upd LIMIT 1) u
          WHERE coalesce(p_events, true)
         RETURNING ims_member_events_wake()
@@ -185,12 +185,12 @@ BEGIN
         RETURNING m.updated_at
     ), ev AS (
         INSERT INTO ims_member_events (event_type, image_id, member,
-                                       payload, project_id, user_id,
-                                       request_id, created_at)
-        SELECT 'image.member.update', p_image, p_member,
-               ims_member_event_payload(p_image, p_member, p_status,
-                                        ok.created_at, u.updated_at, NULL),
-               ok.actor, p_user, p_request, now() AT TIME ZONE 'UTC'
+                                       status, member_created_at,
+                                       member_updated_at, project_id,
+                                       user_id, request_id, created_at)
+        SELECT 'image.member.update', p_image, p_member, p_status,
+               ok.created_at, u.updated_at, ok.actor, p_user, p_request,
+               now() AT TIME ZONE 'UTC'
           FROM ok, (SELECT upd.updated_at FROM upd LIMIT 1) u
          WHERE coalesce(p_events, true)
         RETURNING ims_member_events_wake()
@@ -355,13 +355,12 @@ BEGIN
           FROM t GROUP BY t.n
     ), ev AS (
         INSERT INTO ims_member_events (event_type, image_id, member,
-                                       payload, project_id, user_id,
-                                       request_id, created_at)
-        SELECT 'image.member.update', r.image, r.member,
-               ims_member_event_payload(r.image, r.member, r.status,
-                                        ca.created_at,
-                                        now() AT TIME ZONE 'UTC', NULL),
-               ca.actor, r.usr, r.request, now() AT TIME ZONE 'UTC'
+                                       status, member_created_at,
+                                       member_updated_at, project_id,
+                                       user_id, request_id, created_at)
+        SELECT 'image.member.update', r.image, r.member, r.status,
+               ca.created_at, now() AT TIME ZONE 'UTC', ca.actor, r.usr,
+               r.request, now() AT TIME ZONE 'UTC'
           FROM ta JOIN r ON r.n = ta.n JOIN ca ON ca.n = ta.n
          WHERE ta.changed AND coalesce(r.events, true)
            AND EXISTS (SELECT 1 FROM upd)

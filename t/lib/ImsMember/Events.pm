@@ -85,12 +85,12 @@ sub events_after {
     my $out = ImsMember::Pg::sql(
         "SELECT coalesce(json_agg(json_build_object('id', id,"
         . " 'event_type', event_type, 'image_id', image_id,"
-        . " 'member', member, 'payload', payload,"
+        . " 'member', member, 'payload', ims_member_event_payload(e),"
         . " 'project_id', project_id, 'user_id', user_id,"
         . " 'request_id', request_id, 'job_id', job_id,"
         . " 'created_at', to_char(created_at,"
         . " 'YYYY-MM-DD HH24:MI:SS.US')) ORDER BY id), '[]')"
-        . " FROM ims_member_events WHERE id > $after");
+        . " FROM ims_member_events e WHERE id > $after");
     return @{ $J->decode($out) };
 }
 
