@@ -4,8 +4,9 @@
 # its dependencies are installed), checks that the module is enabled, loads
 # the packaged schema into a PostgreSQL cluster of its own, serves a member
 # update through Debian's nginx with the packaged example configuration and
-# the module loaded from /etc/nginx/modules-enabled, then removes and purges
-# the package and checks that nothing of it remains.
+# the module loaded from /etc/nginx/modules-enabled, installs the relay's
+# package (build/deb/ims-member-relay_*.deb) and runs it on that schema,
+# then removes and purges the packages and checks that nothing remains.
 #
 # Debian's nginx runs with a configuration of the script's own, in a
 # temporary directory, on loopback ports of its own: /etc/nginx/nginx.conf
@@ -84,6 +85,16 @@ fi
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ims-member-test-deb.XXXXXX")
+relay_deb=$(ls build/deb/ims-member-relay_*.deb)
+relay=ims-member-relay
+
+relay_installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$relay" 2>/dev/null)" \
+      != not-installed ] && dpkg-query -W "$relay" >/dev/null 2>&1
+}
+
+relay_installed && die "$relay is already installed: remove it first"
+
 # the workers (nobody) and PostgreSQL (postgres) go through it
 chmod 755 "$tmp"
 made_policy=no
@@ -109,6 +120,10 @@ cleanup() {
     if installed; then
         echo "# purging $pkg"
         apt purge "$pkg" >/dev/null
+    fi
+    if relay_installed; then
+        echo "# purging $relay"
+        apt purge "$relay" >/dev/null
     fi
     [ "$made_policy" = yes ] && rm -f "$policy"
     rm -rf "$tmp"
@@ -281,6 +296,52 @@ for _ in $(seq 50); do
     sleep 0.1
 done
 check "nginx stopped" bash -c "! kill -0 $nginx_pid 2>/dev/null"
+
+# the relay's package: installed disabled, it runs on the packaged schema
+
+echo "# installing $relay_deb"
+apt install --no-install-recommends "./$relay_deb" \
+    > "$tmp/apt-install-relay.log" 2>&1 \
+    || { cat "$tmp/apt-install-relay.log"; die "apt-get install failed"; }
+ok "apt-get install $(basename "$relay_deb")"
+check "the relay is /usr/sbin/$relay" test -x "/usr/sbin/$relay"
+check "its configuration is /etc/$relay/relay.conf" \
+    test -f "/etc/$relay/relay.conf"
+check "its unit is installed" \
+    test -f "/lib/systemd/system/$relay.service"
+check "its unit is not enabled" bash -c \
+    "! ls /etc/systemd/system/*.wants/$relay.service >/dev/null 2>&1"
+check "its manual page is installed" \
+    test -f "/usr/share/man/man8/$relay.8.gz"
+
+# the packaged relay, on the packaged schema: it claims its name and waits
+# for events (no broker needed until one comes); SIGTERM ends it with 0
+printf '%s\n' '[DEFAULT]' \
+    'transport_url = rabbit://guest:guest@127.0.0.1:1/' \
+    '[ims_member_relay]' \
+    "database = host=127.0.0.1 port=$pg_port dbname=ims user=postgres" \
+    'poll_interval = 0.2' > "$tmp/relay.conf"
+"/usr/sbin/$relay" --config-file "$tmp/relay.conf" 2> "$tmp/relay.log" &
+relay_pid=$!
+for _ in $(seq 100); do
+    grep -q 'publishes stream' "$tmp/relay.log" && break
+    sleep 0.1
+done
+kill -TERM "$relay_pid" 2>/dev/null || true
+relay_rc=0
+wait "$relay_pid" || relay_rc=$?
+check "the packaged relay claims its name on the packaged schema" \
+    grep -q 'relay "glance" publishes stream' "$tmp/relay.log"
+check "it stops on SIGTERM with 0 (got $relay_rc)" test "$relay_rc" = 0
+check "its place is recorded" \
+    test "$(psql_ims -c "SELECT count(*) FROM ims_member_relay")" = 1
+
+apt purge "$relay" > "$tmp/apt-purge-relay.log" 2>&1 \
+    || { cat "$tmp/apt-purge-relay.log"; die "apt-get purge failed"; }
+ok "apt-get purge $relay"
+check "nothing of the relay's package remains" bash -c \
+    "! dpkg -L $relay >/dev/null 2>&1 && [ ! -e /usr/sbin/$relay ] \
+     && [ ! -e /etc/$relay ] && [ ! -e /lib/systemd/system/$relay.service ]"
 
 # remove, then purge
 
